@@ -1,0 +1,1 @@
+"""cnnlab: watch a convolutional neural network compute (public names are added as modules land)."""

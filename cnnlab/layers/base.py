@@ -1,0 +1,188 @@
+"""The Layer contract every cnnlab layer follows.
+
+A layer is a thin object: hyperparameters checked when it is created, shapes and parameters
+settled when a Network *builds* it for a known input size, and a forward/backward pair that
+calls into a kernel backend (``cnnlab.kernels.reference`` or ``cnnlab.kernels.fast``).
+
+Shapes are H×W×C per image; arrays carry a leading batch axis, N×H×W×C.
+
+Life cycle::
+
+    layer = Convolution2D(3, 16, padding=1)       # hyperparameters validated here
+    out_shape = layer.build((28, 28, 1), rng=rng, dtype=np.float32, kernels=backend)
+    y = layer.forward(x, training=True, rng=rng)  # caches what backward needs (one call only)
+    dx = layer.backward(dy)                       # fills layer.grads, keys as layer.params
+
+Nothing accumulates across calls: each forward replaces the previous cache.
+"""
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+
+class Layer:
+    #: prefix of automatic names: conv -> conv_1, conv_2, ...
+    kind = "layer"
+    #: the type column of a layer array display, e.g. "Convolution"
+    type_name = "Layer"
+    #: True for the output layers that compute a loss (Classification, Regression)
+    is_loss = False
+    #: True for layers that act differently when training (dropout, batch norm)
+    has_training_mode = False
+
+    def __init__(self, *, name: str = ""):
+        if not isinstance(name, str):
+            raise TypeError(f"{type(self).__name__}: name must be a string, got {name!r}")
+        self.name = name
+        self.params: dict[str, np.ndarray] = {}
+        self.grads: dict[str, np.ndarray] = {}
+        #: per-parameter multipliers of the global learn rate and L2 factor (training)
+        self.learn_rate_factors: dict[str, float] = {}
+        self.l2_factors: dict[str, float] = {}
+        #: non-learnable state saved with the network (e.g. running statistics)
+        self.state: dict[str, np.ndarray] = {}
+        self.input_shape: tuple[int, int, int] | None = None
+        self.output_shape: tuple[int, int, int] | None = None
+        self.kernels = None
+        self.dtype = np.dtype(np.float32)
+        self._cache = None
+
+    # ---- identity and errors -------------------------------------------------------------
+    @property
+    def label(self) -> str:
+        """How error messages name this layer: type and name (if it has one)."""
+        cls = type(self).__name__
+        return f"{cls} layer '{self.name}'" if self.name else f"{cls} layer"
+
+    def error(self, parameter: str, value, why: str) -> ValueError:
+        """A ValueError that names the layer, the parameter, the value and the reason."""
+        return ValueError(f"{self.label}: {parameter} = {value!r}: {why}")
+
+    # ---- building ------------------------------------------------------------------------
+    def build(self, input_shape, *, rng: np.random.Generator, dtype="float32", kernels=None):
+        """Fix the input size, check the arithmetic, create parameters; return output H×W×C."""
+        self.input_shape = tuple(int(v) for v in input_shape)
+        self.dtype = np.dtype(dtype)
+        if kernels is None:
+            from ..kernels import get_backend
+            kernels = get_backend("reference")
+        self.kernels = kernels
+        self.output_shape = tuple(int(v) for v in self._build(self.input_shape, rng))
+        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+        return self.output_shape
+
+    def _build(self, input_shape, rng):
+        """Subclasses: validate against input_shape, create self.params; return output shape."""
+        return input_shape
+
+    @property
+    def built(self) -> bool:
+        return self.output_shape is not None
+
+    def _require_built(self):
+        if not self.built:
+            raise RuntimeError(f"{self.label} is not built yet: put it in a cnnlab.Network "
+                               "(which infers its input size) before calling it")
+
+    # ---- computing -----------------------------------------------------------------------
+    def forward(self, x: np.ndarray, *, training: bool = False, rng=None) -> np.ndarray:
+        raise NotImplementedError
+
+    def backward(self, dy: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def _need_cache(self):
+        if self._cache is None:
+            raise RuntimeError(f"{self.label}: backward called before forward")
+        return self._cache
+
+    # ---- description ---------------------------------------------------------------------
+    def describe(self) -> str:
+        """One line as in a layer array display, e.g. '16 3x3 convolutions with stride ...'."""
+        return self.type_name
+
+    def config(self) -> dict:
+        """The constructor keywords that rebuild this layer (JSON-compatible)."""
+        return {"name": self.name}
+
+    def arithmetic(self) -> dict:
+        """The cnnlab.arithmetic Results behind this layer's output size (empty if none)."""
+        return {}
+
+    def multiply_adds(self) -> int:
+        """Multiply-adds for one image in the forward pass (0 where there are none)."""
+        return 0
+
+    def spatial(self):
+        """How the layer maps positions, per axis, for receptive fields.
+
+        Returns ((kernel_h, stride_h, pad_top), (kernel_w, stride_w, pad_left)) with the
+        effective (dilated) kernel, or None for layers that see the whole input (fully
+        connected, global pooling).
+        """
+        return ((1, 1, 0), (1, 1, 0))
+
+    @property
+    def num_parameters(self) -> int:
+        return int(sum(p.size for p in self.params.values()))
+
+    def __repr__(self):
+        shown = self.describe() if self.built or not self._describe_needs_build else self.type_name
+        return f"<{type(self).__name__} '{self.name}': {shown}>"
+
+    _describe_needs_build = False
+
+
+# ---- small validators shared by the layers ---------------------------------------------------
+
+def is_int(v) -> bool:
+    return isinstance(v, numbers.Integral) and not isinstance(v, bool)
+
+
+def is_number(v) -> bool:
+    return isinstance(v, numbers.Real) and not isinstance(v, bool) and np.isfinite(v)
+
+
+def pair(layer_label: str, parameter: str, value, *, minimum: int = 1) -> tuple[int, int]:
+    """A scalar or (h, w) hyperparameter as a pair of ints >= minimum, or a clear ValueError."""
+    vals = (value, value) if is_int(value) else value
+    try:
+        vals = tuple(vals)
+    except TypeError:
+        vals = None
+    if vals is None or len(vals) != 2 or not all(is_int(v) for v in vals):
+        raise ValueError(f"{layer_label}: {parameter} = {value!r}: expected an integer or a pair "
+                         f"(height, width) of integers")
+    if any(v < minimum for v in vals):
+        raise ValueError(f"{layer_label}: {parameter} = {value!r}: every entry must be >= {minimum}")
+    return int(vals[0]), int(vals[1])
+
+
+def four_sided(layer_label: str, parameter: str, value) -> tuple[int, int, int, int]:
+    """Padding/cropping as (top, bottom, left, right) from p, (a, b) or (t, b, l, r)."""
+    if is_int(value):
+        vals = (value,) * 4
+    else:
+        try:
+            vals = tuple(value)
+        except TypeError:
+            vals = ()
+        if len(vals) == 2:
+            vals = (vals[0], vals[0], vals[1], vals[1])
+        elif len(vals) != 4:
+            raise ValueError(
+                f"{layer_label}: {parameter} = {value!r}: expected a nonnegative integer, a pair "
+                f"(a, b) meaning a rows top and bottom and b columns left and right, "
+                f"a 4-tuple (top, bottom, left, right), or 'same'")
+    if not all(is_int(v) for v in vals) or any(v < 0 for v in vals):
+        raise ValueError(f"{layer_label}: {parameter} = {value!r}: entries must be nonnegative "
+                         "integers")
+    return tuple(int(v) for v in vals)
+
+
+def nonnegative_factor(layer_label: str, parameter: str, value) -> float:
+    if not is_number(value) or value < 0:
+        raise ValueError(f"{layer_label}: {parameter} = {value!r}: must be a nonnegative number")
+    return float(value)

@@ -1,0 +1,310 @@
+"""A Network: a chain of layers with shapes inferred, names given and weights drawn.
+
+    net = Network([ImageInput((28, 28, 1)), Convolution2D(3, 16, padding=1), ReLU(), ...])
+
+Building walks the layers once with the input size, so every size error is found here, with
+the layer's name, before any number is computed. The Network owns one
+``numpy.random.Generator``: it draws the initial weights (in layer order) and later every
+dropout mask, so the same seed gives the same weights, masks and traces.
+"""
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+
+from .kernels import get_backend
+from .layers.base import Layer
+
+#: kinds that are usually unique in a network and then named without a number
+_SINGLE_KINDS = ("imageinput", "softmax", "classoutput", "regressionoutput")
+
+
+class Network:
+    """A sequential network built for a fixed input size.
+
+    Parameters
+    ----------
+    layers : list of Layer
+        Copied: the network owns its layers, the list you pass is left untouched.
+    seed : int
+        Seed of the Generator that draws weights and dropout masks.
+    dtype : "float32" (default) or "float64"
+    backend : "fast" (Numba kernels) or "reference" (plain loops, the definition)
+    input_size : (H, W, C), needed only when the first layer is not an ImageInput.
+    """
+
+    def __init__(self, layers, *, seed: int | None = 0, dtype="float32", backend: str = "fast",
+                 input_size=None, rng: np.random.Generator | None = None):
+        layers = list(layers)
+        if not layers:
+            raise ValueError("Network: layers is empty")
+        for i, layer in enumerate(layers):
+            if not isinstance(layer, Layer):
+                raise TypeError(f"Network: layer {i + 1} is {type(layer).__name__!r}, "
+                                "not a cnnlab layer")
+        self.dtype = np.dtype(dtype)
+        if self.dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
+            raise ValueError(f"Network: dtype = {dtype!r}: expected 'float32' or 'float64'")
+        self.rng = rng if rng is not None else np.random.default_rng(seed)
+        self.seed = seed
+        self.layers: list[Layer] = [copy.deepcopy(layer) for layer in layers]
+        self._name_layers()
+        self._check_order(input_size)
+        self._backend = backend
+        kernels = get_backend(backend)
+        shape = self.input_size
+        for layer in self.layers:
+            shape = layer.build(shape, rng=self.rng, dtype=self.dtype, kernels=kernels)
+
+    # ---- construction helpers ------------------------------------------------------------
+    def _name_layers(self):
+        taken = [layer.name for layer in self.layers if layer.name]
+        dupes = sorted({n for n in taken if taken.count(n) > 1})
+        if dupes:
+            raise ValueError(f"Network: layer names must be unique; repeated: {', '.join(dupes)}")
+        unnamed = {}
+        for layer in self.layers:
+            if not layer.name:
+                unnamed[layer.kind] = unnamed.get(layer.kind, 0) + 1
+        counters = {}
+        for layer in self.layers:
+            if layer.name:
+                continue
+            kind = layer.kind
+            if kind in _SINGLE_KINDS and unnamed[kind] == 1 and kind not in taken:
+                layer.name = kind
+                continue
+            k = counters.get(kind, 0)
+            while True:
+                k += 1
+                candidate = f"{kind}_{k}"
+                if candidate not in taken:
+                    break
+            counters[kind] = k
+            layer.name = candidate
+            taken.append(candidate)
+
+    def _check_order(self, input_size):
+        from .layers.input import ImageInput
+        from .layers.output import Classification, Softmax
+        for i, layer in enumerate(self.layers):
+            if isinstance(layer, ImageInput) and i != 0:
+                raise ValueError(f"Network: {layer.label} is layer {i + 1}; an image input "
+                                 "layer can only be the first layer")
+            if layer.is_loss and i != len(self.layers) - 1:
+                raise ValueError(f"Network: {layer.label} is layer {i + 1} of "
+                                 f"{len(self.layers)}; an output (loss) layer must be last")
+            if isinstance(layer, Classification) and (
+                    i == 0 or not isinstance(self.layers[i - 1], Softmax)):
+                raise ValueError(f"Network: {layer.label} must directly follow a Softmax "
+                                 "layer (it reads class probabilities)")
+        if isinstance(self.layers[0], ImageInput):
+            if input_size is not None and tuple(input_size) != self.layers[0].input_size:
+                raise ValueError(f"Network: input_size = {tuple(input_size)} disagrees with "
+                                 f"the image input layer's {self.layers[0].input_size}")
+            self.input_size = self.layers[0].input_size
+        elif input_size is None:
+            raise ValueError("Network: the first layer is not an ImageInput, so give "
+                             "input_size=(H, W, C)")
+        else:
+            size = tuple(input_size)
+            if len(size) == 2:
+                size = size + (1,)
+            if len(size) != 3 or not all(isinstance(v, (int, np.integer)) and v > 0
+                                         for v in size):
+                raise ValueError(f"Network: input_size = {input_size!r}: expected (H, W, C) "
+                                 "of positive integers")
+            self.input_size = tuple(int(v) for v in size)
+
+    # ---- access --------------------------------------------------------------------------
+    def __getitem__(self, key) -> Layer:
+        if isinstance(key, (int, np.integer)):
+            return self.layers[key]
+        for layer in self.layers:
+            if layer.name == key:
+                return layer
+        raise KeyError(f"no layer named {key!r}; layers are: {', '.join(self.names)}")
+
+    def __len__(self):
+        return len(self.layers)
+
+    def __iter__(self):
+        return iter(self.layers)
+
+    @property
+    def names(self) -> list[str]:
+        return [layer.name for layer in self.layers]
+
+    @property
+    def output_shape(self) -> tuple[int, int, int]:
+        return self.layers[-1].output_shape
+
+    @property
+    def loss_layer(self):
+        return self.layers[-1] if self.layers[-1].is_loss else None
+
+    @property
+    def num_parameters(self) -> int:
+        return sum(layer.num_parameters for layer in self.layers)
+
+    @property
+    def backend(self) -> str:
+        return self._backend
+
+    @backend.setter
+    def backend(self, name: str):
+        kernels = get_backend(name)
+        self._backend = name
+        for layer in self.layers:
+            layer.kernels = kernels
+
+    def parameters(self):
+        """Yield (layer, parameter name, array) for every learnable parameter."""
+        for layer in self.layers:
+            for key, value in layer.params.items():
+                yield layer, key, value
+
+    def astype(self, dtype) -> "Network":
+        """A copy of the network with parameters and state in another float dtype."""
+        new = copy.deepcopy(self)
+        new.dtype = np.dtype(dtype)
+        if new.dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
+            raise ValueError(f"astype: dtype = {dtype!r}: expected 'float32' or 'float64'")
+        for layer in new.layers:
+            layer.dtype = new.dtype
+            for store in (layer.params, layer.grads, layer.state):
+                for key in store:
+                    store[key] = store[key].astype(new.dtype)
+            layer._cache = None
+        return new
+
+    # ---- computing -----------------------------------------------------------------------
+    def check_input(self, x) -> np.ndarray:
+        """x as an N×H×W×C array of the network's dtype, or a ValueError saying what is off.
+
+        A single image H×W×C (or H×W for one channel) is accepted as a batch of one.
+        """
+        x = np.asarray(x)
+        if x.dtype == object or not (np.issubdtype(x.dtype, np.integer)
+                                     or np.issubdtype(x.dtype, np.floating)):
+            raise ValueError(f"Network input has dtype {x.dtype}; expected real numbers "
+                             "(integer or floating point)")
+        h, w, c = self.input_size
+        if x.shape == (h, w, c) or (c == 1 and x.shape == (h, w)):
+            x = x.reshape(1, h, w, c)
+        if x.ndim != 4 or x.shape[1:] != (h, w, c):
+            raise ValueError(f"Network input has shape {x.shape}; expected N x {h} x {w} x {c} "
+                             f"(N images of {h}x{w}x{c}, channels last)")
+        if x.shape[0] == 0:
+            raise ValueError("Network input is an empty batch (N = 0)")
+        x = x.astype(self.dtype, copy=False)
+        if not np.all(np.isfinite(x)):
+            raise ValueError("Network input contains NaN or infinite values")
+        return x
+
+    def _body(self):
+        return self.layers[:-1] if self.layers[-1].is_loss else self.layers
+
+    def forward(self, x, *, training: bool = False) -> np.ndarray:
+        """Run every layer (the loss layer, if any, passes its input through)."""
+        y = self.check_input(x)
+        for layer in self._body():
+            y = layer.forward(y, training=training, rng=self.rng)
+        return y
+
+    def backward(self, dy) -> np.ndarray:
+        """Back-propagate dL/d(output) through every layer; fills each layer's ``.grads``."""
+        dy = np.asarray(dy, dtype=self.dtype)
+        body = self._body()
+        expected = body[-1].output_shape
+        if dy.ndim != 4 or dy.shape[1:] != expected:
+            raise ValueError(f"backward: gradient has shape {dy.shape}; expected N x "
+                             f"{' x '.join(map(str, expected))}")
+        for layer in reversed(body):
+            dy = layer.backward(dy)
+        return dy
+
+    def loss(self, x, labels, *, training: bool = False) -> float:
+        """The output layer's loss on a batch (no gradients)."""
+        out = self._require_loss_layer()
+        y = self.forward(x, training=training)
+        return float(out.loss(y, self._check_labels(labels, y)))
+
+    def loss_and_gradients(self, x, labels):
+        """One training step's numbers: loss and the gradient of every parameter.
+
+        Returns (loss, grads) with grads[layer_name][param_name]; the arrays are the layers'
+        own ``.grads`` and are overwritten by the next call. When Softmax is followed by
+        Classification the gradient enters at the softmax input as (y - t)/N, which is
+        exact and does not divide by small probabilities.
+        """
+        from .layers.output import Classification
+        out = self._require_loss_layer()
+        y = self.forward(x, training=True)
+        labels = self._check_labels(labels, y)
+        loss = float(out.loss(y, labels))
+        body = self._body()
+        if isinstance(out, Classification):
+            dy = out.softmax_loss_gradient(y, labels)
+            body = body[:-1]   # skip the softmax: dy is already d loss / d softmax input
+        else:
+            dy = out.loss_gradient(y, labels)
+        for layer in reversed(body):
+            dy = layer.backward(dy)
+        return loss, {layer.name: layer.grads for layer in self.layers if layer.params}
+
+    def _require_loss_layer(self):
+        out = self.loss_layer
+        if out is None:
+            raise ValueError("this network has no output layer: end it with Softmax + "
+                             "Classification or with Regression to compute a loss")
+        return out
+
+    def _check_labels(self, labels, y):
+        labels = np.asarray(labels)
+        if labels.shape[:1] != y.shape[:1]:
+            raise ValueError(f"labels have {labels.shape[0] if labels.ndim else 0} rows for "
+                             f"{y.shape[0]} images")
+        return labels
+
+    def predict(self, x, *, batch_size: int = 256) -> np.ndarray:
+        """Network output in prediction mode, N×K for 1×1×K outputs, else N×H×W×C."""
+        x = self.check_input(x)
+        if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+            raise ValueError(f"predict: batch_size = {batch_size!r} must be a positive integer")
+        outs = [self.forward(x[i:i + batch_size]) for i in range(0, len(x), batch_size)]
+        y = np.concatenate(outs)
+        return y.reshape(len(y), -1) if y.shape[1:3] == (1, 1) else y
+
+    def classify(self, x, *, batch_size: int = 256) -> np.ndarray:
+        """Predicted class per image: an index, or the class name if the output names them."""
+        scores = self.predict(x, batch_size=batch_size)
+        if scores.ndim != 2:
+            raise ValueError("classify needs an output of size 1x1xK (a class score vector)")
+        idx = np.argmax(scores, axis=1)
+        classes = getattr(self.loss_layer, "classes", None)
+        return np.asarray(classes)[idx] if classes is not None else idx
+
+    def fit_normalization(self, x):
+        """Compute the image input layer's normalization statistics from training images."""
+        from .layers.input import ImageInput
+        first = self.layers[0]
+        if not isinstance(first, ImageInput):
+            raise ValueError("fit_normalization: the first layer is not an ImageInput")
+        first.fit(self.check_input(x))
+
+    # ---- display -------------------------------------------------------------------------
+    def __repr__(self):
+        return layer_array(self.layers)
+
+
+def layer_array(layers) -> str:
+    """The layers as the reference documents display a layer array."""
+    rows = [(str(i + 1), f"'{layer.name}'", layer.type_name, layer.describe())
+            for i, layer in enumerate(layers)]
+    w = [max(len(r[k]) for r in rows) for k in range(3)]
+    lines = [f"  {len(layers)}x1 Layer array with layers:", ""]
+    for num, name, typ, desc in rows:
+        lines.append(f"    {num:>{w[0]}}   {name:<{w[1]}}   {typ:<{w[2]}}   {desc}")
+    return "\n".join(lines)
