@@ -34,7 +34,7 @@ class Network:
     input_size : (H, W, C), needed only when the first layer is not an ImageInput.
     """
 
-    def __init__(self, layers, *, seed: int | None = 0, dtype="float32", backend: str = "fast",
+    def __init__(self, layers, *, seed: int | None = 0, dtype="float32", backend: str = "reference",
                  input_size=None, rng: np.random.Generator | None = None):
         layers = list(layers)
         if not layers:

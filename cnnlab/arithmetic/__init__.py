@@ -1,0 +1,33 @@
+"""Every size, count and formula in cnnlab, with the formula and the numbers shown.
+
+Layers compute their output shapes here; widgets and lessons show ``formula`` and
+``substituted``; students check textbook calculations. Each function returns a ``Result``
+(value, exact, formula, substituted, notes) and raises ``ValueError`` naming the parameter,
+its value and the failing arithmetic.
+
+Sizes work along ONE axis (call twice for height and width); parameter and connection counts
+take the filter size as an int or an (h, w) pair.
+
+>>> from cnnlab.arithmetic import conv_output_size, conv_parameters
+>>> r = conv_output_size(32, 5, stride=2, padding=2)
+>>> print(r.substituted)
+floor((32 - ((5 - 1)·1 + 1) + 2 + 2) / 2) + 1 = floor((32 - 5 + 2 + 2) / 2) + 1 = floor(31 / 2) + 1 = floor(15.5) + 1 = 16
+>>> conv_parameters(5, 3, 8).value
+608
+"""
+from ._core import Result
+from .counts import (batchnorm_parameters, conv_connections, conv_multiply_adds, conv_parameters,
+                     fc_connections, fc_multiply_adds, fc_parameters, neurons,
+                     transposed_conv_parameters)
+from .receptive import ReceptiveField, receptive_field, receptive_field_of
+from .sizes import (conv_output_size, effective_filter_size, pool_output_size, same_padding,
+                    transposed_conv_output_size)
+
+__all__ = [
+    "Result", "ReceptiveField",
+    "effective_filter_size", "conv_output_size", "pool_output_size", "same_padding",
+    "transposed_conv_output_size",
+    "conv_parameters", "transposed_conv_parameters", "fc_parameters", "batchnorm_parameters",
+    "neurons", "conv_connections", "fc_connections", "conv_multiply_adds", "fc_multiply_adds",
+    "receptive_field", "receptive_field_of",
+]

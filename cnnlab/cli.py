@@ -1,0 +1,161 @@
+"""The ``cnnlab`` command: train, benchmark, and check textbook arithmetic from a terminal.
+
+    cnnlab train                       LeNet-5 on the embedded digits (no download)
+    cnnlab train --mnist DIR           ... on MNIST / Fashion-MNIST IDX files in DIR
+    cnnlab bench                       cnnlab vs PyTorch, side by side, ratios
+    cnnlab arithmetic conv --input 32 --filter 5 --stride 2 --padding 2
+    cnnlab summary "input 28x28x1; conv 3 16 padding=1; relu; maxpool 2 stride=2; fc 10"
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from . import spec
+
+
+def _sizes(text):
+    v = spec.value(text)
+    return v
+
+
+def cmd_arithmetic(args) -> int:
+    from . import arithmetic as ar
+    pad = args.padding
+    if isinstance(pad, tuple) and len(pad) != 2:
+        raise ValueError("--padding takes p, before,after or 'same' (one axis at a time)")
+    if args.what == "conv":
+        results = {"output size": ar.conv_output_size(args.input, args.filter, stride=args.stride,
+                                                      padding=pad, dilation=args.dilation),
+                   "effective filter size": ar.effective_filter_size(args.filter, args.dilation)}
+        if args.channels and args.filters:
+            results["parameters"] = ar.conv_parameters(args.filter, args.channels, args.filters,
+                                                       groups=args.groups)
+            out = results["output size"].value
+            results["neurons"] = ar.neurons(out, out, args.filters)
+            results["connections"] = ar.conv_connections(out, out, args.filter, args.channels,
+                                                         args.filters, groups=args.groups)
+    elif args.what == "pool":
+        results = {"output size": ar.pool_output_size(args.input, args.filter,
+                                                      stride=args.stride, padding=pad)}
+    elif args.what == "transposed":
+        results = {"output size": ar.transposed_conv_output_size(
+            args.input, args.filter, stride=args.stride, cropping=pad)}
+    elif args.what == "same":
+        results = {"same padding": ar.same_padding(args.input, args.filter, stride=args.stride,
+                                                   dilation=args.dilation)}
+    else:  # dilation
+        results = {"effective filter size": ar.effective_filter_size(args.filter,
+                                                                     args.dilation)}
+    for title, r in results.items():
+        print(f"{title}: {r.value}")
+        print(f"  {r.formula}")
+        print(f"  {r.substituted}")
+        for note in r.notes:
+            print(f"  note: {note}")
+    return 0
+
+
+def cmd_summary(args) -> int:
+    from .analysis import analyze
+    from .network import Network
+    layers = spec.parse(args.spec)
+    size = tuple(args.input_size) if args.input_size else None
+    net = Network(layers, input_size=size, backend="reference")
+    print(net)
+    print()
+    print(analyze(net))
+    return 0
+
+
+def cmd_train(args) -> int:
+    import numpy as np
+
+    from . import datasets
+    from .io import save
+    from .models import lenet5
+    from .training import TrainingOptions, train_network
+    if args.mnist:
+        x_train, y_train = datasets.load_mnist(args.mnist, kind="train")
+        x_test, y_test = datasets.load_mnist(args.mnist, kind="t10k")
+        source = f"IDX files in {args.mnist}"
+    else:
+        x_train, y_train, x_test, y_test = datasets.digits_split(
+            args.num_train, args.num_test, seed=args.seed)
+        source = "embedded generated digits"
+    print(f"Training LeNet-5 on {len(x_train):,} {source} "
+          f"({args.epochs} epochs, mini-batch {args.mini_batch_size}, backend {args.backend})")
+    options = TrainingOptions("sgdm", initial_learn_rate=args.learn_rate,
+                              max_epochs=args.epochs, mini_batch_size=args.mini_batch_size,
+                              shuffle="every-epoch", validation_data=(x_test, y_test),
+                              validation_frequency=100, verbose=False, seed=args.seed,
+                              backend=args.backend)
+    net, info = train_network(x_train, y_train, lenet5(x_train.shape[1:]), options)
+    accuracy = float(np.mean(net.classify(x_test) == y_test))
+    print(f"Held-out accuracy: {accuracy:.2%} on {len(x_test):,} images "
+          f"({info.elapsed_seconds:.1f} s training, stopped: {info.stopped_reason})")
+    if args.output:
+        save(net, args.output)
+        print(f"Saved the trained network to {args.output}")
+    return 0
+
+
+def cmd_bench(argv) -> int:
+    from . import bench
+    return bench.main(argv) or 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="cnnlab", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="command", required=True)
+
+    t = sub.add_parser("train", help="train LeNet-5 (embedded digits by default)")
+    t.add_argument("--mnist", metavar="DIR", help="folder with MNIST/Fashion-MNIST IDX files")
+    t.add_argument("--epochs", type=int, default=2)
+    t.add_argument("--num-train", type=int, default=10000)
+    t.add_argument("--num-test", type=int, default=2000)
+    t.add_argument("--mini-batch-size", type=int, default=64)
+    t.add_argument("--learn-rate", type=float, default=0.01)
+    t.add_argument("--backend", choices=("fast", "reference"), default="fast")
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("-o", "--output", default="lenet5.cnnlab",
+                   help="where to save the trained network ('' to skip)")
+    t.set_defaults(func=cmd_train)
+
+    a = sub.add_parser("arithmetic", help="output size, padding, parameters with the formula")
+    a.add_argument("what", choices=("conv", "pool", "transposed", "same", "dilation"))
+    a.add_argument("--input", type=int, default=1, help="input height or width")
+    a.add_argument("--filter", type=int, required=True, help="filter (or pool) size")
+    a.add_argument("--stride", type=int, default=1)
+    a.add_argument("--padding", type=_sizes, default=0, help="p, before,after, or same")
+    a.add_argument("--dilation", type=int, default=1)
+    a.add_argument("--channels", type=int, help="input channels (for parameter counts)")
+    a.add_argument("--filters", type=int, help="number of filters (for parameter counts)")
+    a.add_argument("--groups", type=int, default=1)
+    a.set_defaults(func=cmd_arithmetic)
+
+    s = sub.add_parser("summary", help="layer array and analysis of a compact layer spec")
+    s.add_argument("spec", help='e.g. "input 28x28x1; conv 3 16 padding=1; relu; fc 10"')
+    s.add_argument("--input-size", type=int, nargs=3, metavar=("H", "W", "C"))
+    s.set_defaults(func=cmd_summary)
+
+    sub.add_parser("bench", help="cnnlab vs PyTorch images/s (pass --help for options)",
+                   add_help=False)
+    return p
+
+
+def main(argv=None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["bench"]:
+        return cmd_bench(argv[1:])
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except ValueError as e:
+        print(f"cnnlab {args.command}: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,16 @@
+"""Data sets for cnnlab: embedded generated digits (no download) and MNIST-format IDX files.
+
+``make_digits`` / ``digits_split``
+    MNIST-like 28 x 28 handwritten-style digits, generated deterministically from a seed.
+``read_idx`` / ``write_idx``
+    The IDX file format of MNIST and Fashion-MNIST (raw or gzip), strictly validated.
+``load_mnist``
+    The four standard MNIST / Fashion-MNIST files in a folder -> ``(X, y)``.
+``download_mnist``
+    Optional, checksummed download of those files into a cache folder.
+
+Images are uint8 arrays (N, H, W, C), channels last; labels are int64 (N,).
+"""
+from .digits import class_names, digits_split, make_digits
+
+__all__ = ["class_names", "digits_split", "make_digits"]

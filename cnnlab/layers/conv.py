@@ -1,0 +1,344 @@
+"""2-D convolution: a bank of filters slid over the (padded) input.
+
+    y[n, i, j, f] = b[f] + Σ_{u,v,c ∈ group(f)} xp[n, i·sh + u·dh, j·sw + v·dw, c]·w[u,v,c',f]
+
+xp is the input padded by (top, bottom, left, right) with a constant or a mirror/replicate
+mode (``cnnlab.kernels.padding``); w is FH×FW×(C/G)×F, b is (F,). With G groups, filter f of
+group g sees only the input channels of group g (G = C is a depthwise convolution).
+
+Output size per axis (``cnnlab.arithmetic.conv_output_size``):
+
+    floor((H + top + bottom - ((FH - 1)·dh + 1)) / sh) + 1
+
+Backward: the kernel returns the gradient of the padded input, and
+``padding.pad_backward`` folds it onto the input (mirrored cells add up, constants drop).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import arithmetic as ar
+from .. import initializers
+from ..kernels import padding as padding_ops
+from .base import Layer, four_sided, is_int, nonnegative_factor, pair
+
+
+# ---- validators shared with the transposed convolution --------------------------------------
+
+def positive_int(label: str, parameter: str, value) -> int:
+    if not is_int(value) or value < 1:
+        raise ValueError(f"{label}: {parameter} = {value!r}: must be a positive integer")
+    return int(value)
+
+
+def channels_option(label: str, value):
+    """num_channels: "auto" or a positive integer."""
+    if isinstance(value, str) and value == "auto":
+        return value
+    if not is_int(value) or value < 1:
+        raise ValueError(f"{label}: num_channels = {value!r}: expected 'auto' or a positive "
+                         "integer")
+    return int(value)
+
+
+def initial_array(label: str, parameter: str, value):
+    """An optional weights/bias array given at construction, copied; its shape is checked at
+    build, when the number of input channels is known."""
+    if value is None:
+        return None
+    arr = np.array(value)
+    if not np.issubdtype(arr.dtype, np.number) or np.iscomplexobj(arr):
+        raise ValueError(f"{label}: {parameter} must be a real numeric array, got dtype "
+                         f"{arr.dtype}")
+    return arr
+
+
+def shape_error(label: str, parameter: str, shape, why: str) -> ValueError:
+    """A ValueError for a given weights/bias array of the wrong shape."""
+    return ValueError(f"{label}: {parameter} = array of shape {tuple(shape)}: {why}")
+
+
+def initializer_name(init):
+    """An initializer as config() records it: its name, or 'custom' for a function."""
+    return "custom" if callable(init) else init
+
+
+def brackets(values) -> str:
+    """(1, 1) -> '[1 1]', as the layer array display writes vectors."""
+    return "[" + " ".join(str(v) for v in values) + "]"
+
+
+class Convolution2D(Layer):
+    """A 2-D convolutional layer (see the module docstring for the formula).
+
+    Parameters
+    ----------
+    filter_size : int or (h, w)
+    num_filters : int, the number of output channels F
+    stride, dilation : int or (h, w), default 1
+    padding : int p, (a, b) (a rows top and bottom, b columns left and right),
+        (top, bottom, left, right), or "same" (output = ceil(input / stride), computed at
+        build; an odd total puts the extra row/column at the bottom/right)
+    padding_value : a number, or "symmetric-include-edge", "symmetric-exclude-edge",
+        "replicate"
+    groups : int; C and F must both be divisible by it (groups = C: depthwise)
+    num_channels : "auto" or the expected number of input channels C
+    weights, bias : optional initial arrays FH×FW×(C/groups)×F and (F,) (or 1×1×F)
+    weights_initializer, bias_initializer : see ``cnnlab.initializers`` (fan-in
+        FH·FW·C/groups, fan-out FH·FW·F/groups)
+    weight_learn_rate_factor, bias_learn_rate_factor, weight_l2_factor, bias_l2_factor
+    """
+
+    kind = "conv"
+    type_name = "Convolution"
+
+    def __init__(self, filter_size, num_filters, *, stride=1, dilation=1, padding=0,
+                 padding_value=0, groups=1, num_channels="auto", weights=None, bias=None,
+                 weights_initializer="glorot", bias_initializer="zeros",
+                 weight_learn_rate_factor=1, bias_learn_rate_factor=1, weight_l2_factor=1,
+                 bias_l2_factor=0, name=""):
+        super().__init__(name=name)
+        label = self.label
+        self._filter_size = pair(label, "filter_size", filter_size)
+        self._num_filters = positive_int(label, "num_filters", num_filters)
+        self._stride = pair(label, "stride", stride)
+        self._dilation = pair(label, "dilation", dilation)
+        if isinstance(padding, str):
+            if padding != "same":
+                raise self.error("padding", padding, "the only named padding is 'same'")
+            self._padding_option = "same"
+        else:
+            self._padding_option = four_sided(label, "padding", padding)
+        self._padding_value = padding_ops.check_padding_value(label, padding_value)
+        self._groups = positive_int(label, "groups", groups)
+        self._num_channels_option = channels_option(label, num_channels)
+        if self._num_filters % self._groups:
+            raise self.error("groups", self._groups,
+                             f"{self._groups} does not divide num_filters = {self._num_filters}"
+                             " (each group needs the same number of filters)")
+        if is_int(self._num_channels_option) and self._num_channels_option % self._groups:
+            raise self.error("groups", self._groups,
+                             f"{self._groups} does not divide num_channels = "
+                             f"{self._num_channels_option} (each group needs the same number "
+                             "of input channels)")
+        self._initial_weights = initial_array(label, "weights", weights)
+        self._initial_bias = initial_array(label, "bias", bias)
+        w0 = self._initial_weights
+        if w0 is not None and (w0.ndim != 4 or w0.shape[:2] != self._filter_size
+                               or w0.shape[3] != self._num_filters):
+            fh, fw = self._filter_size
+            cg = (self._num_channels_option // self._groups
+                  if is_int(self._num_channels_option) else "(C/groups)")
+            raise shape_error(label, "weights", w0.shape,
+                              f"expected {fh}x{fw}x{cg}x{self._num_filters} (filter height "
+                              "x width x channels per group x filters)")
+        self.weights_initializer = initializers.check(label, "weights_initializer",
+                                                      weights_initializer)
+        self.bias_initializer = initializers.check(label, "bias_initializer", bias_initializer)
+        self.learn_rate_factors = {
+            "weights": nonnegative_factor(label, "weight_learn_rate_factor",
+                                          weight_learn_rate_factor),
+            "bias": nonnegative_factor(label, "bias_learn_rate_factor", bias_learn_rate_factor)}
+        self.l2_factors = {
+            "weights": nonnegative_factor(label, "weight_l2_factor", weight_l2_factor),
+            "bias": nonnegative_factor(label, "bias_l2_factor", bias_l2_factor)}
+        self._pads = None        # (top, bottom, left, right), fixed at build
+        self._num_channels = None
+        self._arith = {}
+
+    # ---- read-only hyperparameters -------------------------------------------------------
+    @property
+    def filter_size(self): return self._filter_size
+    @property
+    def num_filters(self): return self._num_filters
+    @property
+    def stride(self): return self._stride
+    @property
+    def dilation(self): return self._dilation
+    @property
+    def padding_value(self): return self._padding_value
+    @property
+    def groups(self): return self._groups
+
+    @property
+    def padding(self):
+        """(top, bottom, left, right) once built; before that "same" or the given 4-tuple."""
+        return self._pads if self._pads is not None else self._padding_option
+
+    @property
+    def num_channels(self):
+        """Input channels C once built; before that "auto" or the given number."""
+        return self._num_channels if self._num_channels is not None else \
+            self._num_channels_option
+
+    @property
+    def effective_filter_size(self):
+        """((FH - 1)·dh + 1, (FW - 1)·dw + 1): the span of the dilated filter."""
+        (fh, fw), (dh, dw) = self._filter_size, self._dilation
+        return (fh - 1) * dh + 1, (fw - 1) * dw + 1
+
+    def effective_weights(self) -> np.ndarray:
+        """The dilated filter bank: the weights with dh - 1 (dw - 1) zero rows (columns)
+        inserted between neighbours, shape (FH-1)·dh+1 × (FW-1)·dw+1 × C/groups × F."""
+        self._require_built()
+        w = self.params["weights"]
+        eh, ew = self.effective_filter_size
+        out = np.zeros((eh, ew) + w.shape[2:], dtype=w.dtype)
+        out[::self._dilation[0], ::self._dilation[1]] = w
+        return out
+
+    def pad_input(self, x: np.ndarray) -> np.ndarray:
+        """The input as the filters see it: padded with this layer's padding and value."""
+        self._require_built()
+        return padding_ops.pad(x, self._pads, self._padding_value)
+
+    # ---- building ------------------------------------------------------------------------
+    def _build(self, input_shape, rng):
+        h, w, c = input_shape
+        (fh, fw), (sh, sw), (dh, dw) = self._filter_size, self._stride, self._dilation
+        g, f = self._groups, self._num_filters
+        if is_int(self._num_channels_option) and self._num_channels_option != c:
+            raise self.error("num_channels", self._num_channels_option,
+                             f"the input {h}x{w}x{c} has {c} channels")
+        if c % g:
+            raise self.error("groups", g, f"{g} does not divide num_channels = {c} (the input "
+                             f"{h}x{w}x{c}); each group needs the same number of channels")
+        eh, ew = self.effective_filter_size
+        if self._padding_option == "same":
+            # per axis the total padding that makes the output ceil(input / stride)
+            pads = (*ar.same_padding(h, fh, stride=sh, dilation=dh).value,
+                    *ar.same_padding(w, fw, stride=sw, dilation=dw).value)
+        else:
+            pads = self._padding_option
+        t, b, l, r = (int(p) for p in pads)
+        hp, wp = h + t + b, w + l + r
+        if eh > hp or ew > wp:
+            raise self.error(
+                "filter_size", self._filter_size,
+                f"with dilation {self._dilation} the filter spans {eh}x{ew} "
+                f"(({fh} - 1)·{dh} + 1 by ({fw} - 1)·{dw} + 1), larger than the padded input "
+                f"{hp}x{wp} ({h} + {t} + {b} by {w} + {l} + {r})")
+        try:
+            self._arith = {
+                "output_height": ar.conv_output_size(h, fh, stride=sh, padding=(t, b),
+                                                     dilation=dh),
+                "output_width": ar.conv_output_size(w, fw, stride=sw, padding=(l, r),
+                                                    dilation=dw),
+                "parameters": ar.conv_parameters((fh, fw), c, f, groups=g),
+                "effective_filter_height": ar.effective_filter_size(fh, dh),
+                "effective_filter_width": ar.effective_filter_size(fw, dw),
+            }
+        except ValueError as e:
+            raise self.error("filter_size", self._filter_size, str(e)) from None
+        self._pads, self._num_channels = (t, b, l, r), c
+        self.params = {"weights": self._make_weights(rng, c), "bias": self._make_bias(rng)}
+        return (self._arith["output_height"].value, self._arith["output_width"].value, f)
+
+    def _make_weights(self, rng, c):
+        (fh, fw), g, f = self._filter_size, self._groups, self._num_filters
+        shape = (fh, fw, c // g, f)
+        given = self._initial_weights
+        if given is not None:
+            if given.shape != shape:
+                raise shape_error(self.label, "weights", given.shape,
+                                  f"expected {fh}x{fw}x{c // g}x{f} (filter height x width "
+                                  f"x channels per group ({c}/{g}) x filters)")
+            return initializers.given(self.label, "weights", given, shape, self.dtype)
+        return initializers.initialize(self.weights_initializer, shape,
+                                       num_in=fh * fw * (c // g), num_out=fh * fw * (f // g),
+                                       rng=rng, dtype=self.dtype, label=self.label,
+                                       parameter="weights")
+
+    def _make_bias(self, rng):
+        f = self._num_filters
+        if self._initial_bias is not None:
+            b = self._initial_bias
+            if b.size != f or b.shape not in ((f,), (1, 1, f), (1, f), (f, 1)):
+                raise shape_error(self.label, "bias", b.shape,
+                                  f"expected {f} values, shape ({f},) or 1x1x{f}")
+            return initializers.given(self.label, "bias", b.reshape(f), (f,), self.dtype)
+        (fh, fw), g, c = self._filter_size, self._groups, self._num_channels
+        return initializers.initialize(self.bias_initializer, (f,),
+                                       num_in=fh * fw * (c // g), num_out=fh * fw * (f // g),
+                                       rng=rng, dtype=self.dtype, label=self.label,
+                                       parameter="bias")
+
+    # ---- computing -----------------------------------------------------------------------
+    def _check_input(self, x):
+        if x.ndim != 4 or tuple(x.shape[1:]) != self.input_shape:
+            raise ValueError(f"{self.label}: input has shape {x.shape}, expected "
+                             f"N x {'x'.join(map(str, self.input_shape))}")
+
+    def forward(self, x, *, training=False, rng=None):
+        self._require_built()
+        self._check_input(x)
+        # no padding: the input itself is the padded input (no copy)
+        xp = padding_ops.pad(x, self._pads, self._padding_value) if any(self._pads) else x
+        y = self.kernels.conv2d_forward(xp, self.params["weights"], self.params["bias"],
+                                        self._stride, self._dilation, self._groups)
+        self._cache = xp          # backward needs the padded input (for dw) and its size
+        return y
+
+    def backward(self, dy):
+        xp = self._need_cache()
+        w = self.params["weights"]
+        dxp, dw, db = self.kernels.conv2d_backward(xp, w, dy, self._stride, self._dilation,
+                                                   self._groups)
+        self.grads = {"weights": dw.astype(w.dtype, copy=False),
+                      "bias": db.astype(self.params["bias"].dtype, copy=False)}
+        if not any(self._pads):
+            return dxp
+        return padding_ops.pad_backward(dxp, self._pads, self._padding_value,
+                                        self.input_shape[:2])
+
+    # ---- description ---------------------------------------------------------------------
+    def describe(self):
+        fh, fw = self._filter_size
+        g, f = self._groups, self._num_filters
+        size = f"{fh}x{fw}x{self._num_channels // g}" if self.built else f"{fh}x{fw}"
+        filters = f"{f} {size} convolutions" if g == 1 else \
+            f"{g} groups of {f // g} {size} convolutions"
+        pad = self.padding
+        pad_text = "'same'" if pad == "same" else brackets(pad)
+        text = f"{filters} with stride {brackets(self._stride)} and padding {pad_text}"
+        if self._dilation != (1, 1):
+            text += f", dilation {brackets(self._dilation)}"
+        v = self._padding_value
+        if isinstance(v, str):
+            text += f", padding value '{v}'"
+        elif v != 0:
+            text += f", padding value {v:g}"
+        return text
+
+    def config(self):
+        pad = self._padding_option
+        return {"filter_size": list(self._filter_size), "num_filters": self._num_filters,
+                "stride": list(self._stride), "dilation": list(self._dilation),
+                "padding": pad if pad == "same" else list(pad),
+                "padding_value": self._padding_value, "groups": self._groups,
+                "num_channels": self._num_channels_option,
+                "weights_initializer": initializer_name(self.weights_initializer),
+                "bias_initializer": initializer_name(self.bias_initializer),
+                "weight_learn_rate_factor": self.learn_rate_factors["weights"],
+                "bias_learn_rate_factor": self.learn_rate_factors["bias"],
+                "weight_l2_factor": self.l2_factors["weights"],
+                "bias_l2_factor": self.l2_factors["bias"], "name": self.name}
+
+    def arithmetic(self):
+        """{"output_height", "output_width", "parameters", "effective_filter_height",
+        "effective_filter_width"}: cnnlab.arithmetic Results, with formulas."""
+        self._require_built()
+        return dict(self._arith)
+
+    def multiply_adds(self):
+        """Per image: OH·OW·FH·FW·(C/groups)·F."""
+        self._require_built()
+        oh, ow, f = self.output_shape
+        return int(ar.conv_multiply_adds(oh, ow, self._filter_size, self._num_channels, f,
+                                         groups=self._groups).value)
+
+    def spatial(self):
+        """((effective FH, sh, pad top), (effective FW, sw, pad left))."""
+        self._require_built()
+        eh, ew = self.effective_filter_size
+        return ((eh, self._stride[0], self._pads[0]), (ew, self._stride[1], self._pads[2]))

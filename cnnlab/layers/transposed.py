@@ -1,0 +1,246 @@
+"""2-D transposed convolution: every input pixel paints a weighted copy of each filter.
+
+    y_full[n, i·sh + u, j·sw + v, f] += x[n, i, j, c] · w[u, v, f, c],   y_full += b[f]
+
+then ``cropping`` (top, bottom, left, right) rows and columns are cut off the full output of
+size ((H - 1)·sh + FH) × ((W - 1)·sw + FW). Weights are FH×FW×F×C (filters before channels,
+the reference documents' layout for this layer), bias (F,). It is the transpose (the input
+gradient) of a stride-s convolution, so it upsamples: H × W -> about H·sh × W·sw.
+
+Output size per axis (``cnnlab.arithmetic.transposed_conv_output_size``):
+
+    (H - 1)·sh + FH - top - bottom
+
+"same" cropping makes the output exactly H·sh: it crops FH - sh per axis, split floor/ceil
+with the extra row (column) at the bottom (right); it needs FH >= sh.
+
+Backward: put dy into a zero array of the full size (the cropped cells had no effect on the
+loss) and gather with the kernel.
+
+Decisions where the reference documents are silent:
+
+- initializers use fan-in FH·FW·F and fan-out FH·FW·C: each *input* pixel feeds FH·FW·F
+  weights, as in MATLAB's transposed layer (Glorot is symmetric in the two; only "he"
+  depends on the choice);
+- ``spatial()`` returns None: receptive fields are defined for layers that shrink or keep the
+  grid; through an upsampling layer the analysis reports them as not tracked.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import arithmetic as ar
+from .. import initializers
+from .base import Layer, four_sided, is_int, nonnegative_factor, pair
+from .conv import (brackets, channels_option, initial_array, initializer_name,
+                   positive_int, shape_error)
+
+
+class TransposedConvolution2D(Layer):
+    """A 2-D transposed convolutional layer (see the module docstring).
+
+    Parameters
+    ----------
+    filter_size : int or (h, w)
+    num_filters : int, the number of output channels F
+    stride : int or (h, w), the upsampling factor
+    cropping : int, (a, b), (top, bottom, left, right), or "same" (output = input·stride)
+    num_channels : "auto" or the expected number of input channels C
+    weights, bias : optional initial arrays FH×FW×F×C and (F,) (or 1×1×F)
+    weights_initializer, bias_initializer, learn-rate and L2 factors : as Convolution2D
+    """
+
+    kind = "transposed-conv"
+    type_name = "Transposed Convolution"
+
+    def __init__(self, filter_size, num_filters, *, stride=1, cropping=0, num_channels="auto",
+                 weights=None, bias=None, weights_initializer="glorot",
+                 bias_initializer="zeros", weight_learn_rate_factor=1, bias_learn_rate_factor=1,
+                 weight_l2_factor=1, bias_l2_factor=0, name=""):
+        super().__init__(name=name)
+        label = self.label
+        self._filter_size = pair(label, "filter_size", filter_size)
+        self._num_filters = positive_int(label, "num_filters", num_filters)
+        self._stride = pair(label, "stride", stride)
+        if isinstance(cropping, str):
+            if cropping != "same":
+                raise self.error("cropping", cropping, "the only named cropping is 'same'")
+            for axis, k, s in zip(("height", "width"), self._filter_size, self._stride):
+                if k < s:
+                    raise self.error("cropping", cropping,
+                                     f"'same' crops filter size - stride = {k} - {s} = {k - s}"
+                                     f" along the {axis}, which is negative: it needs a filter "
+                                     "at least as large as the stride")
+            self._cropping_option = "same"
+        else:
+            self._cropping_option = four_sided(label, "cropping", cropping)
+        self._num_channels_option = channels_option(label, num_channels)
+        self._initial_weights = initial_array(label, "weights", weights)
+        self._initial_bias = initial_array(label, "bias", bias)
+        w0 = self._initial_weights
+        if w0 is not None and (w0.ndim != 4 or w0.shape[:3] != self._filter_size +
+                               (self._num_filters,)):
+            fh, fw = self._filter_size
+            raise shape_error(label, "weights", w0.shape,
+                              f"expected {fh}x{fw}x{self._num_filters}xC (filter height x "
+                              "width x filters x input channels)")
+        self.weights_initializer = initializers.check(label, "weights_initializer",
+                                                      weights_initializer)
+        self.bias_initializer = initializers.check(label, "bias_initializer", bias_initializer)
+        self.learn_rate_factors = {
+            "weights": nonnegative_factor(label, "weight_learn_rate_factor",
+                                          weight_learn_rate_factor),
+            "bias": nonnegative_factor(label, "bias_learn_rate_factor", bias_learn_rate_factor)}
+        self.l2_factors = {
+            "weights": nonnegative_factor(label, "weight_l2_factor", weight_l2_factor),
+            "bias": nonnegative_factor(label, "bias_l2_factor", bias_l2_factor)}
+        self._crops = None
+        self._num_channels = None
+        self._arith = {}
+
+    # ---- read-only hyperparameters -------------------------------------------------------
+    @property
+    def filter_size(self): return self._filter_size
+    @property
+    def num_filters(self): return self._num_filters
+    @property
+    def stride(self): return self._stride
+
+    @property
+    def cropping(self):
+        """(top, bottom, left, right) once built; before that "same" or the given 4-tuple."""
+        return self._crops if self._crops is not None else self._cropping_option
+
+    @property
+    def num_channels(self):
+        return self._num_channels if self._num_channels is not None else \
+            self._num_channels_option
+
+    def full_output_size(self):
+        """((H - 1)·sh + FH, (W - 1)·sw + FW): the output before cropping."""
+        self._require_built()
+        h, w, _ = self.input_shape
+        (fh, fw), (sh, sw) = self._filter_size, self._stride
+        return (h - 1) * sh + fh, (w - 1) * sw + fw
+
+    # ---- building ------------------------------------------------------------------------
+    def _build(self, input_shape, rng):
+        h, w, c = input_shape
+        (fh, fw), (sh, sw), f = self._filter_size, self._stride, self._num_filters
+        if is_int(self._num_channels_option) and self._num_channels_option != c:
+            raise self.error("num_channels", self._num_channels_option,
+                             f"the input {h}x{w}x{c} has {c} channels")
+        if self._cropping_option == "same":
+            # crop FH - sh per axis (so the output is H·sh), extra row/column bottom/right
+            th, tw = fh - sh, fw - sw
+            t, b, l, r = th // 2, th - th // 2, tw // 2, tw - tw // 2
+        else:
+            t, b, l, r = self._cropping_option
+        full_h, full_w = (h - 1) * sh + fh, (w - 1) * sw + fw
+        if t + b >= full_h or l + r >= full_w:
+            raise self.error(
+                "cropping", self._cropping_option,
+                f"the uncropped output is {full_h}x{full_w} (({h} - 1)·{sh} + {fh} by "
+                f"({w} - 1)·{sw} + {fw}); cropping {t} + {b} rows and {l} + {r} columns "
+                "leaves nothing")
+        try:
+            self._arith = {
+                "output_height": ar.transposed_conv_output_size(h, fh, stride=sh,
+                                                                cropping=(t, b)),
+                "output_width": ar.transposed_conv_output_size(w, fw, stride=sw,
+                                                               cropping=(l, r)),
+                "parameters": ar.conv_parameters((fh, fw), c, f),
+            }
+        except ValueError as e:
+            raise self.error("cropping", self._cropping_option, str(e)) from None
+        self._crops, self._num_channels = (t, b, l, r), c
+        shape = (fh, fw, f, c)
+        w0 = self._initial_weights
+        if w0 is not None:
+            if w0.shape != shape:
+                raise shape_error(self.label, "weights", w0.shape,
+                                  f"expected {fh}x{fw}x{f}x{c} (filter height x width x "
+                                  "filters x input channels)")
+            weights = initializers.given(self.label, "weights", w0, shape, self.dtype)
+        else:
+            weights = initializers.initialize(self.weights_initializer, shape,
+                                              num_in=fh * fw * f, num_out=fh * fw * c, rng=rng,
+                                              dtype=self.dtype, label=self.label,
+                                              parameter="weights")
+        if self._initial_bias is not None:
+            b0 = self._initial_bias
+            if b0.size != f or b0.shape not in ((f,), (1, 1, f), (1, f), (f, 1)):
+                raise shape_error(self.label, "bias", b0.shape,
+                                  f"expected {f} values, shape ({f},) or 1x1x{f}")
+            bias = initializers.given(self.label, "bias", b0.reshape(f), (f,), self.dtype)
+        else:
+            bias = initializers.initialize(self.bias_initializer, (f,), num_in=fh * fw * f,
+                                           num_out=fh * fw * c, rng=rng, dtype=self.dtype,
+                                           label=self.label, parameter="bias")
+        self.params = {"weights": weights, "bias": bias}
+        return (self._arith["output_height"].value, self._arith["output_width"].value, f)
+
+    # ---- computing -----------------------------------------------------------------------
+    def forward(self, x, *, training=False, rng=None):
+        self._require_built()
+        if x.ndim != 4 or tuple(x.shape[1:]) != self.input_shape:
+            raise ValueError(f"{self.label}: input has shape {x.shape}, expected "
+                             f"N x {'x'.join(map(str, self.input_shape))}")
+        y_full = self.kernels.conv2d_transpose_forward(x, self.params["weights"],
+                                                       self.params["bias"], self._stride)
+        t, b, l, r = self._crops
+        self._cache = x           # backward needs the input (for dw)
+        return y_full[:, t:y_full.shape[1] - b, l:y_full.shape[2] - r, :]
+
+    def backward(self, dy):
+        x = self._need_cache()
+        t, _, l, _ = self._crops
+        oh, ow, f = self.output_shape
+        full_h, full_w = self.full_output_size()
+        # cropped cells never reached the loss: their gradient is zero
+        dy_full = np.zeros((dy.shape[0], full_h, full_w, f), dtype=dy.dtype)
+        dy_full[:, t:t + oh, l:l + ow, :] = dy
+        dx, dw, db = self.kernels.conv2d_transpose_backward(x, self.params["weights"], dy_full,
+                                                            self._stride)
+        self.grads = {"weights": dw.astype(self.params["weights"].dtype, copy=False),
+                      "bias": db.astype(self.params["bias"].dtype, copy=False)}
+        return dx
+
+    # ---- description ---------------------------------------------------------------------
+    def describe(self):
+        fh, fw = self._filter_size
+        size = f"{fh}x{fw}x{self._num_channels}" if self.built else f"{fh}x{fw}"
+        crop = self.cropping
+        crop_text = "'same'" if crop == "same" else brackets(crop)
+        return (f"{self._num_filters} {size} transposed convolutions with stride "
+                f"{brackets(self._stride)} and cropping {crop_text}")
+
+    def config(self):
+        crop = self._cropping_option
+        return {"filter_size": list(self._filter_size), "num_filters": self._num_filters,
+                "stride": list(self._stride),
+                "cropping": crop if crop == "same" else list(crop),
+                "num_channels": self._num_channels_option,
+                "weights_initializer": initializer_name(self.weights_initializer),
+                "bias_initializer": initializer_name(self.bias_initializer),
+                "weight_learn_rate_factor": self.learn_rate_factors["weights"],
+                "bias_learn_rate_factor": self.learn_rate_factors["bias"],
+                "weight_l2_factor": self.l2_factors["weights"],
+                "bias_l2_factor": self.l2_factors["bias"], "name": self.name}
+
+    def arithmetic(self):
+        """{"output_height", "output_width", "parameters"}: cnnlab.arithmetic Results."""
+        self._require_built()
+        return dict(self._arith)
+
+    def multiply_adds(self):
+        """Per image: every input value times every weight of its channel, H·W·C·FH·FW·F
+        (the cropped border is computed too)."""
+        self._require_built()
+        h, w, c = self.input_shape
+        (fh, fw), f = self._filter_size, self._num_filters
+        return h * w * c * fh * fw * f
+
+    def spatial(self):
+        """None: receptive fields are not tracked through an upsampling layer."""
+        return None

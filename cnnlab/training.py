@@ -1,0 +1,359 @@
+"""Training a network: the loop and its record (options: ``cnnlab.solvers.TrainingOptions``).
+
+    options = cl.TrainingOptions("sgdm", max_epochs=4, mini_batch_size=64,
+                                 validation_data=(x_val, y_val))
+    net, info = cl.train_network(x_train, y_train, layers, options)
+    info.loss, info.accuracy, info.validation_accuracy, info.stopped_reason
+
+One iteration takes the next mini-batch, runs the forward pass in training mode, computes the
+loss, back-propagates, and lets the solver update every parameter in place. An epoch is
+floor(N / mini_batch_size) iterations: as in MATLAB, the final incomplete mini-batch of an
+epoch is discarded (with shuffle "every-epoch" different images fall out each epoch). If N is
+smaller than the mini-batch size, each epoch is one mini-batch of all N images and
+``info.warnings`` says so.
+
+Labels: for a Classification output, Y holds integer class indices 0..K−1, or any hashable
+labels (strings, ...). In the second case the classes are the sorted unique labels (or the
+layer's ``classes`` if it names them already); they are stored in the Classification layer's
+``classes`` so that ``net.classify`` answers with the same labels. For a Regression output Y
+holds the targets: N×R, N (one response) or N×H×W×C, matching the network output.
+
+The rules that make a run safe to stop and resume:
+
+* **NaN stop.** The loss of iteration t is computed with the weights that update t − 1 made.
+  If it is NaN or infinite those weights are the first bad ones: training stops with a
+  ``TrainingDiverged`` warning and the network gets back the weights and layer state it had
+  *before update t − 1* — the last weights known to give a finite loss (at t = 1: the initial
+  weights). The history keeps iteration t with its non-finite loss.
+* **Ctrl-C.** A KeyboardInterrupt during an iteration undoes that iteration's partial update:
+  you get the network and history of the iterations that completed (stopped_reason
+  "interrupted"). A callback returning True (or raising StopIteration) stops the same way
+  after its iteration completed (also "interrupted"; ``info.message`` says which).
+* **Checkpoints.** With ``checkpoint_path`` a checkpoint is saved atomically at the end of
+  every epoch (``cnnlab.checkpoint``); a later call with the same options, data and
+  architecture resumes from the latest one and ends with the same weights, bit for bit, as a
+  run that was never stopped.
+"""
+from __future__ import annotations
+
+import contextlib
+import time
+import warnings
+
+import numpy as np
+
+from . import checkpoint
+from .training_record import Progress, TrainingInfo, make_monitor
+from .solvers import TrainingOptions, make_solver
+
+__all__ = ["TrainingOptions", "TrainingInfo", "TrainingDiverged", "train_network"]
+
+STOPPED_REASONS = ("max-epochs", "nan-loss", "interrupted")
+
+
+class TrainingDiverged(RuntimeWarning):
+    """The loss became NaN or infinite; training stopped and kept the last good weights."""
+
+
+# ---- data ------------------------------------------------------------------------------------
+
+def _images(net, X, what: str) -> np.ndarray:
+    """X as N×H×W×C of the network's dtype (a single-channel N×H×W is accepted)."""
+    X = np.asarray(X)
+    h, w, c = net.input_size
+    if X.ndim == 3 and c == 1 and X.shape[1:] == (h, w):
+        X = X[..., None]
+    if X.ndim != 4:
+        raise ValueError(f"{what} has shape {X.shape}; expected N x {h} x {w} x {c} images "
+                         "(channels last; a single-channel N x H x W is accepted too)")
+    try:
+        return np.ascontiguousarray(net.check_input(X))
+    except ValueError as e:
+        raise ValueError(f"{what}: {e}") from None
+
+
+def _output_layer(net):
+    from .layers.output import Classification, Regression
+    out = net.loss_layer
+    if not isinstance(out, (Classification, Regression)):
+        raise ValueError("train_network: the network must end with Softmax + Classification or "
+                         "with Regression (it needs a loss to minimise)")
+    return out, ("classification" if isinstance(out, Classification) else "regression")
+
+
+def _targets(net, Y, n: int, what: str):
+    """The targets the output layer's loss takes: class indices (N,) or N×H×W×C numbers."""
+    out, task = _output_layer(net)
+    Y = np.asarray(Y)
+    if Y.ndim == 0 or len(Y) != n:
+        raise ValueError(f"{what} has {Y.shape[0] if Y.ndim else 0} entries for {n} images")
+    shape = net.output_shape
+    if task == "regression":
+        if Y.dtype.kind not in "biuf":
+            raise ValueError(f"{what} has dtype {Y.dtype}; regression targets must be numbers")
+        size = int(np.prod(shape))
+        if Y.size != n * size or not (Y.ndim == 1 and size == 1 or Y.shape[1:] in (
+                (size,), shape)):
+            raise ValueError(f"{what} has shape {Y.shape}; the network outputs "
+                             f"{'x'.join(map(str, shape))} per image, so give N x {size}"
+                             + (" or N" if size == 1 else "")
+                             + f" or N x {' x '.join(map(str, shape))}")
+        T = Y.reshape((n,) + shape).astype(net.dtype)
+        if not np.all(np.isfinite(T)):
+            raise ValueError(f"{what} contains NaN or infinite values")
+        return T
+    k = shape[-1]
+    if shape[:2] != (1, 1):
+        raise ValueError(f"train_network: the classification output is "
+                         f"{'x'.join(map(str, shape))}; expected 1x1xK (one score per class)")
+    if Y.ndim != 1:
+        raise ValueError(f"{what} has shape {Y.shape}; expected a vector of N class labels")
+    if Y.dtype.kind == "f" and np.all(np.isfinite(Y)) and np.all(Y == np.round(Y)):
+        Y = Y.astype(np.int64)            # 0.0, 1.0, ... are class indices
+    classes = getattr(out, "classes", None)
+    if classes is None and Y.dtype.kind in "iu":
+        if Y.min() < 0 or Y.max() >= k:
+            raise ValueError(f"{what}: class labels must be integers 0..{k - 1} (the network "
+                             f"has {k} outputs); found labels from {Y.min()} to {Y.max()}")
+        return Y.astype(np.int64)
+    if Y.dtype.kind == "f":
+        raise ValueError(f"{what} holds fractional numbers; class labels must be integers "
+                         "0..K-1 or names")
+    if classes is None:
+        try:
+            classes = sorted(set(Y.tolist()))
+        except TypeError:
+            raise ValueError(f"{what}: the labels cannot be sorted (mixed types?); give class "
+                             "indices 0..K-1 or labels of one type") from None
+        if len(classes) != k:
+            shown = ", ".join(map(repr, classes[:10])) + ("..." if len(classes) > 10 else "")
+            raise ValueError(f"{what} has {len(classes)} distinct labels ({shown}) but the "
+                             f"network has {k} outputs")
+        out.classes = classes
+    index = {c: i for i, c in enumerate(list(classes))}
+    unknown = sorted({repr(v) for v in Y.tolist() if v not in index})
+    if unknown:
+        raise ValueError(f"{what} has labels that are not among the output layer's classes: "
+                         f"{', '.join(unknown[:10])}")
+    return np.array([index[v] for v in Y.tolist()], dtype=np.int64)
+
+
+# ---- one iteration ---------------------------------------------------------------------------
+
+def _step(net, out, task, x, t):
+    """Forward in training mode, loss, and (if finite) backward; returns (loss, output).
+
+    The same computation as ``Network.loss_and_gradients``, kept here because training also
+    needs the mini-batch output for its accuracy.
+    """
+    y = net.forward(x, training=True)
+    loss = float(out.loss(y, t))
+    if not np.isfinite(loss):
+        return loss, y
+    body = net.layers[:-1]
+    if task == "classification":
+        dy = out.softmax_loss_gradient(y, t)
+        body = body[:-1]         # skip the softmax: dy is already d loss / d softmax input
+    else:
+        dy = out.loss_gradient(y, t)
+    for layer in reversed(body):
+        dy = layer.backward(dy)
+    return loss, y
+
+
+def _metric(task, y, t) -> float:
+    """Accuracy (fraction of correct argmax) or RMSE of a batch of outputs."""
+    if task == "classification":
+        return float(np.mean(np.argmax(y.reshape(len(y), -1), axis=1) == t))
+    return float(np.sqrt(np.mean((y.astype(np.float64) - t) ** 2)))
+
+
+def _evaluate(net, out, task, X, T, batch: int):
+    y = np.concatenate([net.forward(X[i:i + batch]) for i in range(0, len(X), batch)])
+    return float(out.loss(y, T)), _metric(task, y, T)
+
+
+def _snapshot(net):
+    return [({k: v.copy() for k, v in layer.params.items()},
+             {k: np.array(v, copy=True) for k, v in layer.state.items()}) for layer in net.layers]
+
+
+def _restore(net, snap):
+    for layer, (params, state) in zip(net.layers, snap):
+        for k, v in params.items():
+            layer.params[k][...] = v
+        layer.state.clear()
+        layer.state.update({k: v.copy() for k, v in state.items()})
+        layer._cache = None
+
+
+def _threads(options):
+    # THREADS: the single place where the fast kernels' thread control wraps the training loop.
+    try:
+        from .kernels.fast.threads import threads
+    except ImportError:
+        return contextlib.nullcontext()
+    return threads()
+
+
+# ---- the loop --------------------------------------------------------------------------------
+
+def _network(layers_or_network, options):
+    from .network import Network
+    if isinstance(layers_or_network, Network):
+        net = layers_or_network
+        if options.backend is not None and options.backend != net.backend:
+            net.backend = options.backend
+        return net
+    if isinstance(layers_or_network, (list, tuple)):
+        kw = {} if options.backend is None else {"backend": options.backend}
+        return Network(layers_or_network, seed=options.seed, **kw)
+    raise TypeError("train_network: expected a list of layers or a cnnlab Network, got "
+                    f"{type(layers_or_network).__name__}")
+
+
+def train_network(X, Y, layers_or_network, options: TrainingOptions | None = None, *,
+                  callbacks=None):
+    """Train a network on images X (N×H×W×C) with labels or targets Y; return (net, info).
+
+    ``layers_or_network``: a list of layers (built into ``Network(layers, seed=options.seed)``)
+    or a Network (trained in place and returned). Before training the ImageInput layer's
+    normalization statistics are computed from X, unless they were given explicitly.
+    ``callbacks``: callables ``f(info)`` run after every iteration; one returning True (or
+    raising StopIteration) stops training. See the module docstring for the label rules, the
+    discarded last mini-batch, NaN stops, Ctrl-C and checkpoints.
+    """
+    if options is None:
+        options = TrainingOptions()
+    if not isinstance(options, TrainingOptions):
+        raise TypeError(f"train_network: options must be a TrainingOptions, got "
+                        f"{type(options).__name__}")
+    net = _network(layers_or_network, options)
+    out, task = _output_layer(net)
+    X = _images(net, X, "X")
+    n = len(X)
+    T = _targets(net, Y, n, "Y")
+    val = None
+    if options.validation_data is not None:
+        Xv = _images(net, options.validation_data[0], "validation_data images")
+        val = (Xv, _targets(net, options.validation_data[1], len(Xv), "validation_data labels"))
+    B = options.mini_batch_size
+    batch = min(B, n)
+    per_epoch = n // B if n >= B else 1
+    total = per_epoch * options.max_epochs
+    info = TrainingInfo(total_iterations=total, iterations_per_epoch=per_epoch,
+                        max_epochs=options.max_epochs, task=task,
+                        classes=getattr(out, "classes", None))
+    if n < B:
+        info.warnings.append(f"only {n} images for mini_batch_size = {B}: every epoch is one "
+                             f"mini-batch of {n}")
+    solver = make_solver(options)
+    seed = options.seed
+    shuffle_rng = np.random.default_rng(None if seed is None else [seed, 1])
+    run = checkpoint.Run(net, solver, shuffle_rng, np.arange(n), info, options, X, T)
+    if not (options.checkpoint_path and checkpoint.resume(options.checkpoint_path, run)):
+        _fit_normalization(net, X)
+        if options.shuffle == "once":
+            run.order = shuffle_rng.permutation(n)
+    progress = Progress(options, info)
+    monitor = make_monitor(options)
+    callbacks = list(callbacks or [])
+    start = time.perf_counter() - info.elapsed_seconds
+    pending = good = None        # layer snapshots: this iteration's start, the previous one's
+    reason, message = "max-epochs", f"completed {options.max_epochs} epochs"
+    try:
+        with _threads(options), np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            for epoch in range(run.epochs_done + 1, options.max_epochs + 1):
+                if options.shuffle == "every-epoch":
+                    run.order = run.shuffle_rng.permutation(n)
+                lr = options.learn_rate(epoch)
+                info.epoch = epoch
+                for i in range(per_epoch):
+                    idx = run.order[i * batch:(i + 1) * batch]
+                    pending = _snapshot(net)
+                    loss, y = _step(net, out, task, X[idx], T[idx])
+                    if not np.isfinite(loss):
+                        # the weights of update t-1 gave this loss: go back to before it
+                        _restore(net, good if good is not None else pending)
+                        pending = None
+                        info._append(epochs=epoch, iterations=info.iteration + 1, loss=loss,
+                                     learn_rate=lr, time=time.perf_counter() - start)
+                        reason = "nan-loss"
+                        message = (f"the loss of iteration {info.iteration} is {loss}; the "
+                                   "network keeps the weights from before "
+                                   + (f"the update of iteration {info.iteration - 1}"
+                                      if good is not None else "this run's first update"))
+                        raise _Stop
+                    metric = _metric(task, y, T[idx])
+                    solver.step(net, lr)
+                    row = {"accuracy" if task == "classification" else "rmse": metric}
+                    info._append(epochs=epoch, iterations=info.iteration + 1, loss=loss,
+                                 learn_rate=lr, time=time.perf_counter() - start, **row)
+                    good, pending = pending, None          # this iteration is complete
+                    it = info.iteration
+                    if val is not None and (it == 1 or it % options.validation_frequency == 0
+                                            or it == info.total_iterations):
+                        _validate(info, net, out, task, val, options)
+                    info.elapsed_seconds = time.perf_counter() - start
+                    progress.update(info)
+                    if monitor is not None:
+                        monitor.update(info)
+                    for callback in callbacks:
+                        try:
+                            stop = callback(info) is True
+                        except StopIteration:
+                            stop = True
+                        if stop:
+                            message = f"stopped by callback {callback!r} after iteration {it}"
+                            reason = "interrupted"
+                            raise _Stop
+                run.epochs_done = epoch
+                if options.checkpoint_path:
+                    checkpoint.save(options.checkpoint_path, run)
+    except _Stop:
+        pass
+    except KeyboardInterrupt:
+        if pending is not None:
+            _restore(net, pending)        # undo the half-done iteration
+        reason = "interrupted"
+        message = f"interrupted (KeyboardInterrupt) after iteration {info.iteration}"
+    finally:
+        info.elapsed_seconds = time.perf_counter() - start
+        progress.close()
+    info.stopped_reason, info.message = reason, message
+    if val is not None and not message.startswith("interrupted (KeyboardInterrupt)"):
+        if reason != "nan-loss" and info.iteration and not np.isnan(info.validation_loss[-1]):
+            info.final_validation_loss = float(info.validation_loss[-1])  # same weights
+            info.final_validation_accuracy = float(info.validation_accuracy[-1])
+            info.final_validation_rmse = float(info.validation_rmse[-1])
+        else:
+            _validate(info, net, out, task, val, options, final_only=True)
+    info.classes = getattr(out, "classes", None)
+    progress.summary(info)
+    if monitor is not None and hasattr(monitor, "close"):
+        monitor.close(info)
+    if reason == "nan-loss":
+        warnings.warn(f"training diverged: {message}", TrainingDiverged, stacklevel=2)
+    return net, info
+
+
+class _Stop(Exception):
+    """Internal: leave the training loop (NaN loss or a callback asked to stop)."""
+
+
+def _validate(info, net, out, task, val, options, *, final_only=False):
+    loss, metric = _evaluate(net, out, task, val[0], val[1],
+                             max(options.mini_batch_size, 128))
+    key = "validation_accuracy" if task == "classification" else "validation_rmse"
+    if not final_only:
+        info._set("validation_loss", loss)
+        info._set(key, metric)
+    info.final_validation_loss = loss
+    setattr(info, "final_" + key, metric)
+
+
+def _fit_normalization(net, X):
+    from .layers.input import ImageInput
+    first = net.layers[0]
+    if isinstance(first, ImageInput) and not getattr(first, "statistics_given", False):
+        net.fit_normalization(X)
