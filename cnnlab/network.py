@@ -177,6 +177,7 @@ class Network:
                 for key in store:
                     store[key] = store[key].astype(new.dtype)
             layer._cache = None
+        new.backend = self.backend
         return new
 
     # ---- computing -----------------------------------------------------------------------

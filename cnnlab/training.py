@@ -12,11 +12,17 @@ epoch is discarded (with shuffle "every-epoch" different images fall out each ep
 smaller than the mini-batch size, each epoch is one mini-batch of all N images and
 ``info.warnings`` says so.
 
-Labels: for a Classification output, Y holds integer class indices 0..K−1, or any hashable
-labels (strings, ...). In the second case the classes are the sorted unique labels (or the
-layer's ``classes`` if it names them already); they are stored in the Classification layer's
-``classes`` so that ``net.classify`` answers with the same labels. For a Regression output Y
-holds the targets: N×R, N (one response) or N×H×W×C, matching the network output.
+Labels: for a Classification output, Y holds integer class indices 0..K−1 (integer-valued
+floats count as indices), or other labels (strings, ...): then the classes are the sorted
+unique labels, stored as strings in the Classification layer's ``classes`` (the layer keeps
+class names as strings), so that ``net.classify`` answers with those names; if the layer
+names its classes already, the labels must be among them. Integers are always indices: to
+use 3, 5, 7 as class names, pass them as strings. For a Regression output Y holds the
+targets: N×R, N (one response) or N×H×W×C, matching the network output.
+
+Normalization: before the first epoch the ImageInput statistics are computed from X, unless
+they are set already — given explicitly, or fitted by an earlier training of the same
+Network object (which keeps the network's function; MATLAB would recompute them).
 
 The rules that make a run safe to stop and resume:
 
@@ -110,32 +116,35 @@ def _targets(net, Y, n: int, what: str):
         raise ValueError(f"{what} has shape {Y.shape}; expected a vector of N class labels")
     if Y.dtype.kind == "f" and np.all(np.isfinite(Y)) and np.all(Y == np.round(Y)):
         Y = Y.astype(np.int64)            # 0.0, 1.0, ... are class indices
-    classes = getattr(out, "classes", None)
-    if classes is None and Y.dtype.kind in "iu":
+    if Y.dtype.kind in "iu":
         if Y.min() < 0 or Y.max() >= k:
             raise ValueError(f"{what}: class labels must be integers 0..{k - 1} (the network "
-                             f"has {k} outputs); found labels from {Y.min()} to {Y.max()}")
+                             f"has {k} outputs); found labels from {Y.min()} to {Y.max()} "
+                             "(give other labels as strings)")
         return Y.astype(np.int64)
     if Y.dtype.kind == "f":
         raise ValueError(f"{what} holds fractional numbers; class labels must be integers "
                          "0..K-1 or names")
+    classes = out.classes
     if classes is None:
         try:
-            classes = sorted(set(Y.tolist()))
+            names = sorted(set(Y.tolist()))
         except TypeError:
             raise ValueError(f"{what}: the labels cannot be sorted (mixed types?); give class "
                              "indices 0..K-1 or labels of one type") from None
+        classes = [str(c) for c in names]
         if len(classes) != k:
             shown = ", ".join(map(repr, classes[:10])) + ("..." if len(classes) > 10 else "")
             raise ValueError(f"{what} has {len(classes)} distinct labels ({shown}) but the "
                              f"network has {k} outputs")
         out.classes = classes
-    index = {c: i for i, c in enumerate(list(classes))}
-    unknown = sorted({repr(v) for v in Y.tolist() if v not in index})
+    index = {c: i for i, c in enumerate(classes)}
+    labels = [str(v) for v in Y.tolist()]
+    unknown = sorted({repr(v) for v in labels if v not in index})
     if unknown:
-        raise ValueError(f"{what} has labels that are not among the output layer's classes: "
-                         f"{', '.join(unknown[:10])}")
-    return np.array([index[v] for v in Y.tolist()], dtype=np.int64)
+        raise ValueError(f"{what} has labels that are not among the output layer's classes "
+                         f"{classes}: {', '.join(unknown[:10])}")
+    return np.array([index[v] for v in labels], dtype=np.int64)
 
 
 # ---- one iteration ---------------------------------------------------------------------------
@@ -218,7 +227,7 @@ def train_network(X, Y, layers_or_network, options: TrainingOptions | None = Non
 
     ``layers_or_network``: a list of layers (built into ``Network(layers, seed=options.seed)``)
     or a Network (trained in place and returned). Before training the ImageInput layer's
-    normalization statistics are computed from X, unless they were given explicitly.
+    normalization statistics are computed from X, unless they are set already.
     ``callbacks``: callables ``f(info)`` run after every iteration; one returning True (or
     raising StopIteration) stops training. See the module docstring for the label rules, the
     discarded last mini-batch, NaN stops, Ctrl-C and checkpoints.
@@ -355,5 +364,5 @@ def _validate(info, net, out, task, val, options, *, final_only=False):
 def _fit_normalization(net, X):
     from .layers.input import ImageInput
     first = net.layers[0]
-    if isinstance(first, ImageInput) and not getattr(first, "statistics_given", False):
+    if isinstance(first, ImageInput) and not first.statistics_set:
         net.fit_normalization(X)

@@ -215,7 +215,7 @@ def scatter_length(i, k, s, cb, ca):
         for tap in range(k):
             out[pos * s + tap] = out.get(pos * s + tap, 0) + 1
     full = [out.get(p, 0) for p in range(max(out) + 1)]
-    return len(full[cb:len(full) - ca])
+    return len([v for p, v in enumerate(full) if cb <= p < len(full) - ca])
 
 
 @given(i=st.integers(1, 20), k=st.integers(1, 8), s=st.integers(1, 6),

@@ -182,3 +182,198 @@ def test_a_failed_write_leaves_the_old_file(tmp_path, monkeypatch, step):
     assert path.read_bytes() == before
     assert sorted(os.listdir(tmp_path)) == ["s.cnnlab"]       # no temporary file left behind
     assert cio.load_state(path)[1]["epoch"] == 3
+
+
+# ---- networks --------------------------------------------------------------------------------
+
+import cnnlab as cl  # noqa: E402
+
+BACKEND = "reference"
+
+
+def _every_layer_classification():
+    return [
+        cl.ImageInput((8, 8, 2), normalization="zscore"),
+        cl.Convolution2D(3, 4, padding=1, padding_value="replicate", dilation=1,
+                         weight_learn_rate_factor=0.5),
+        cl.BatchNormalization(), cl.ReLU(), cl.CrossChannelNormalization(3),
+        cl.LeakyReLU(0.1), cl.MaxPooling2D(2, stride=2),
+        cl.TransposedConvolution2D(2, 3, stride=2, cropping=0), cl.ClippedReLU(6),
+        cl.AveragePooling2D(2, stride=2), cl.Tanh(), cl.Dropout(0.2),
+        cl.Convolution2D(1, 4, groups=1, weights_initializer=lambda shape: np.ones(shape)),
+        cl.Sigmoid(), cl.GlobalAveragePooling2D(), cl.FullyConnected(3), cl.Softmax(),
+        cl.Classification(classes=["ant", "bee", "cat"])]
+
+
+def _every_layer_regression():
+    return [cl.ImageInput((6, 6, 1), normalization="rescale-zero-one"),
+            cl.Convolution2D(3, 2, padding="same"), cl.GlobalMaxPooling2D(),
+            cl.FullyConnected(2, bias=[0.5, -0.5]), cl.Regression()]
+
+
+def _trained(layers, seed=3):
+    """A network whose parameters, normalization statistics and running statistics have all
+    moved away from their initial values (one training step by hand)."""
+    net = cl.Network(layers, seed=seed, backend=BACKEND)
+    rng = np.random.default_rng(seed)
+    h, w, c = net.input_size
+    x = rng.standard_normal((4, h, w, c)).astype(np.float32)
+    net.fit_normalization(x)
+    if isinstance(net.loss_layer, cl.Classification):
+        labels = np.array([0, 1, 2, 1])
+    else:
+        labels = rng.standard_normal((4, 2))
+    net.loss_and_gradients(x, labels)
+    for _, _, value in net.parameters():
+        value += 0.01 * rng.standard_normal(value.shape).astype(value.dtype)
+    return net, x
+
+
+def _assert_identical(a, b):
+    assert [type(la) for la in a.layers] == [type(lb) for lb in b.layers]
+    assert a.names == b.names and a.input_size == b.input_size and a.dtype == b.dtype
+    for la, lb in zip(a.layers, b.layers):
+        assert la.config() == lb.config() or "custom" in json_dumps(la.config())
+        for store in ("params", "state"):
+            da, db = getattr(la, store), getattr(lb, store)
+            assert sorted(da) == sorted(db), (la.name, store)
+            for key in da:
+                assert da[key].dtype == db[key].dtype and da[key].shape == db[key].shape
+                assert np.array_equal(da[key], db[key]), (la.name, key)
+    assert a.rng.bit_generator.state == b.rng.bit_generator.state
+
+
+def json_dumps(value):
+    return json.dumps(value, default=str)
+
+
+@pytest.mark.parametrize("make", [_every_layer_classification, _every_layer_regression])
+def test_round_trip_is_bit_exact_for_every_layer_type(tmp_path, make):
+    net, x = _trained(make())
+    path = tmp_path / "net.cnnlab"
+    assert cio.save(net, path) == path
+    back = cio.load(path)
+    assert back.backend == BACKEND
+    _assert_identical(net, back)
+    assert np.array_equal(net.predict(x), back.predict(x))
+    # same Generator state: the next dropout masks are the same too
+    assert np.array_equal(net.forward(x, training=True), back.forward(x, training=True))
+
+
+def test_every_layer_class_is_covered():
+    covered = {type(layer).__name__ for layer in _every_layer_classification()
+               + _every_layer_regression()}
+    assert covered == set(cio.layer_registry())
+
+
+def test_float64_network_round_trip(tmp_path):
+    net = cl.Network(_every_layer_regression(), seed=1, dtype="float64", backend=BACKEND)
+    cio.save(net, tmp_path / "n.cnnlab")
+    back = cio.load(tmp_path / "n.cnnlab", backend="reference")
+    assert back.dtype == np.float64
+    _assert_identical(net, back)
+
+
+def test_manifest_contents(tmp_path):
+    net, _ = _trained(_every_layer_regression())
+    cio.save(net, tmp_path / "n.cnnlab")
+    manifest, _ = _members(tmp_path / "n.cnnlab")
+    assert manifest["format"] == "cnnlab-network" and manifest["format_version"] == 1
+    assert manifest["dtype"] == "float32" and manifest["input_size"] == [6, 6, 1]
+    assert manifest["layers"][1]["class"] == "Convolution2D"
+    assert manifest["layers"][1]["config"]["padding"] == "same"
+    assert "conv_1/weights" in manifest["arrays"] and "imageinput/min" in manifest["arrays"]
+    assert len(manifest["arrays"]["conv_1/weights"]["sha256"]) == 64
+
+
+def _rewrite_manifest(path, edit):
+    manifest, npz_bytes = _members(path)
+    edit(manifest)
+    _repack(path, manifest, npz_bytes)
+
+
+def test_unknown_layer_class_is_refused_without_importing_anything(tmp_path):
+    net, _ = _trained(_every_layer_regression())
+    path = tmp_path / "n.cnnlab"
+    cio.save(net, path)
+
+    def edit(m):
+        m["layers"][2]["class"] = "os.system"
+    _rewrite_manifest(path, edit)
+    with pytest.raises(ValueError, match=r"n\.cnnlab.*layer 3 has unknown layer class "
+                                         r"'os\.system'"):
+        cio.load(path)
+
+
+def test_bad_config_shape_mismatch_and_missing_arrays_are_refused(tmp_path):
+    net, _ = _trained(_every_layer_regression())
+    path = tmp_path / "n.cnnlab"
+    cio.save(net, path)
+    original = path.read_bytes()
+
+    def more_filters(m):
+        m["layers"][1]["config"]["num_filters"] = 3
+    _rewrite_manifest(path, more_filters)
+    with pytest.raises(ValueError, match=r"array 'conv_1/weights' has shape \(3, 3, 1, 2\); "
+                                         r"Convolution2D layer 'conv_1' needs \(3, 3, 1, 3\)"):
+        cio.load(path)
+
+    path.write_bytes(original)
+
+    def bad_option(m):
+        m["layers"][1]["config"]["stride"] = "fast"
+    _rewrite_manifest(path, bad_option)
+    with pytest.raises(ValueError, match=r"layer 2 \(Convolution2D\) cannot be built"):
+        cio.load(path)
+
+    path.write_bytes(original)
+
+    def drop_param(m):
+        m["layers"][3]["params"] = ["weights"]
+    _rewrite_manifest(path, drop_param)
+    with pytest.raises(ValueError, match=r"has parameters \['bias', 'weights'\], the file "
+                                         r"\['weights'\]"):
+        cio.load(path)
+
+    path.write_bytes(original)
+
+    def drop_state(m):
+        m["layers"][0]["state"] = ["min"]
+    _rewrite_manifest(path, drop_state)
+    with pytest.raises(ValueError, match=r"arrays.npz holds arrays the manifest does not list|"
+                                         r"state"):
+        cio.load(path)
+
+
+def test_save_refuses_what_is_not_a_network(tmp_path):
+    with pytest.raises(TypeError, match="expected a cnnlab Network"):
+        cio.save([cl.ReLU()], tmp_path / "x.cnnlab")
+
+
+def test_save_is_atomic_for_networks(tmp_path, monkeypatch):
+    net, _ = _trained(_every_layer_regression())
+    path = tmp_path / "n.cnnlab"
+    cio.save(net, path)
+    before = path.read_bytes()
+    net.layers[1].params["weights"] += 1
+    monkeypatch.setattr(cio.os, "fsync", lambda fd: (_ for _ in ()).throw(OSError("no space")))
+    with pytest.raises(OSError, match="no space"):
+        cio.save(net, path)
+    monkeypatch.undo()
+    assert path.read_bytes() == before and os.listdir(tmp_path) == ["n.cnnlab"]
+
+
+def test_loading_uses_no_pickle(monkeypatch, tmp_path):
+    """np.load is always called with allow_pickle=False."""
+    net, _ = _trained(_every_layer_regression())
+    cio.save(net, tmp_path / "n.cnnlab")
+    calls = []
+    real = np.load
+
+    def spy(*args, **kwargs):
+        calls.append(kwargs.get("allow_pickle"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(cio.np, "load", spy)
+    cio.load(tmp_path / "n.cnnlab")
+    assert calls == [False]

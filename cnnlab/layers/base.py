@@ -134,6 +134,12 @@ class Layer:
 
     _describe_needs_build = False
 
+    def __getstate__(self):
+        # the kernel backend is a module (not copyable); a Network sets it again
+        state = dict(self.__dict__)
+        state["kernels"] = None
+        return state
+
 
 # ---- small validators shared by the layers ---------------------------------------------------
 

@@ -1,0 +1,144 @@
+"""Network: naming, shape inference, input checks, whole-network gradients."""
+import numpy as np
+import pytest
+
+import cnnlab as cl
+from cnnlab.models import lenet5, reference_example
+from cnnlab.testing import numerical_gradient, relative_error
+
+
+def every_layer_type():
+    return [cl.ImageInput((6, 6, 2), normalization="zscore", mean=0.1, std=2.0),
+            cl.Convolution2D(3, 4, padding=1, padding_value="replicate"),
+            cl.BatchNormalization(), cl.LeakyReLU(0.1), cl.CrossChannelNormalization(3),
+            cl.MaxPooling2D(2, stride=2), cl.Convolution2D(2, 4, groups=2, dilation=1),
+            cl.Tanh(), cl.AveragePooling2D(2, stride=1, padding=1), cl.Sigmoid(),
+            cl.ClippedReLU(0.8), cl.TransposedConvolution2D(2, 2, stride=2, cropping=1),
+            cl.ReLU(), cl.FullyConnected(3), cl.Softmax(), cl.Classification()]
+
+
+def test_reference_example_layer_array_and_names():
+    net = cl.Network(reference_example(), seed=0)
+    assert net.names == ["imageinput", "conv_1", "batchnorm_1", "relu_1", "maxpool_1",
+                         "conv_2", "batchnorm_2", "relu_2", "fc_1", "softmax", "classoutput"]
+    text = repr(net)
+    assert text.splitlines()[0] == "  11x1 Layer array with layers:"
+    assert "16 3x3x1 convolutions with stride [1 1] and padding [1 1 1 1]" in text
+    assert "2x2 max pooling with stride [2 2] and padding [0 0 0 0]" in text
+    assert "10 fully connected layer" in text and "crossentropyex" in text
+    # 28x28x16 -> pool 14x14x16 -> conv 14x14x32 -> fc 10
+    assert net["maxpool_1"].output_shape == (14, 14, 16)
+    assert net["fc_1"].params["weights"].shape == (10, 14 * 14 * 32)
+
+
+def test_analysis_of_the_608_parameter_example():
+    a = cl.analyze([cl.ImageInput((32, 32, 3), normalization="none"),
+                    cl.Convolution2D(5, 8, stride=2, padding=2)])
+    row = a.rows[1]
+    assert (a.total_parameters, row.activations, row.neurons) == (608, (16, 16, 8), 2048)
+    assert any("16.5" in w for w in a.warnings)       # the discarded half row is reported
+
+
+def test_analysis_receptive_field_lenet():
+    a = cl.analyze(cl.Network(lenet5(), seed=0))
+    # conv5 (rf 5) -> pool2 (6, jump 2) -> conv5 (6 + 4·2 = 14) -> pool2 (16, jump 4)
+    assert a["conv_1"].receptive_field == (5, 5)
+    assert a["maxpool_1"].receptive_field == (6, 6) and a["maxpool_1"].jump == (2, 2)
+    assert a["conv_2"].receptive_field == (14, 14)
+    assert a["maxpool_2"].receptive_field == (16, 16)
+    assert a.total_parameters == 156 + 2416 + 48120 + 10164 + 850
+
+
+def test_user_names_kept_and_duplicates_refused():
+    net = cl.Network([cl.ImageInput((8, 8, 1)), cl.Convolution2D(3, 2, name="edges"),
+                      cl.Convolution2D(3, 2)], seed=0)
+    assert net.names == ["imageinput", "edges", "conv_1"]
+    with pytest.raises(ValueError, match="unique"):
+        cl.Network([cl.ImageInput((8, 8, 1)), cl.ReLU(name="a"), cl.ReLU(name="a")])
+
+
+def test_layer_list_is_not_modified():
+    layers = reference_example()
+    cl.Network(layers, seed=0)
+    assert all(not layer.built and layer.name == "" for layer in layers)
+
+
+@pytest.mark.parametrize("layers, match", [
+    ([cl.Convolution2D(3, 2)], "input_size"),
+    ([cl.ImageInput((8, 8, 1)), cl.Classification()], "Softmax"),
+    ([cl.ImageInput((8, 8, 1)), cl.Regression(), cl.ReLU()], "must be last"),
+    ([cl.ImageInput((8, 8, 1)), cl.ImageInput((8, 8, 1))], "first layer"),
+    ([cl.ImageInput((8, 8, 1)), cl.Convolution2D(7, 2, dilation=2, padding=1)], "13x13"),
+])
+def test_build_errors_name_the_problem(layers, match):
+    with pytest.raises(ValueError, match=match):
+        cl.Network(layers)
+
+
+def test_input_checks():
+    net = cl.Network([cl.ImageInput((4, 4, 1)), cl.FullyConnected(2)], seed=0)
+    assert net.forward(np.zeros((4, 4))).shape == (1, 1, 1, 2)       # one H×W image
+    with pytest.raises(ValueError, match="expected N x 4 x 4 x 1"):
+        net.forward(np.zeros((2, 5, 4, 1)))
+    with pytest.raises(ValueError, match="NaN"):
+        net.forward(np.full((1, 4, 4, 1), np.nan))
+    with pytest.raises(ValueError, match="empty"):
+        net.forward(np.zeros((0, 4, 4, 1)))
+    with pytest.raises(ValueError, match="dtype"):
+        net.forward(np.array([["a"] * 4] * 4))
+    with pytest.raises(ValueError, match="no output layer"):
+        net.loss_and_gradients(np.zeros((1, 4, 4, 1)), [0])
+
+
+def test_labels_checked():
+    net = cl.Network([cl.ImageInput((4, 4, 1)), cl.FullyConnected(3), cl.Softmax(),
+                      cl.Classification()], seed=0)
+    with pytest.raises(ValueError, match="out of range"):
+        net.loss_and_gradients(np.zeros((2, 4, 4, 1)), [0, 3])
+    with pytest.raises(ValueError, match="rows"):
+        net.loss_and_gradients(np.zeros((2, 4, 4, 1)), [0])
+
+
+def test_whole_network_gradients_float64():
+    """Every layer type in one float64 network against centred differences."""
+    net = cl.Network(every_layer_type(), seed=1, dtype="float64")
+    x = np.random.default_rng(2).standard_normal((3, 6, 6, 2))
+    labels = np.array([0, 2, 1])
+    _, grads = net.loss_and_gradients(x, labels)
+    for layer_name, params in grads.items():
+        for key, analytic in params.items():
+            analytic = analytic.copy()
+            p = net[layer_name].params[key]
+            numeric = numerical_gradient(lambda: net.loss(x, labels, training=True), p)
+            assert np.allclose(analytic, numeric, rtol=1e-6, atol=1e-8), (layer_name, key)
+
+
+def test_input_gradient_matches_numerical():
+    net = cl.Network(every_layer_type()[:-2], seed=3, dtype="float64")   # no loss layer
+    x = np.random.default_rng(4).standard_normal((2, 6, 6, 2))
+    r = np.random.default_rng(5).standard_normal((2, 1, 1, 3))
+    net.forward(x, training=True)
+    dx = net.backward(r)
+    numeric = numerical_gradient(lambda: np.sum(net.forward(x, training=True) * r), x)
+    assert np.allclose(dx, numeric, rtol=1e-6, atol=1e-9)
+
+
+def test_same_seed_same_weights_and_masks():
+    layers = [cl.ImageInput((5, 5, 1)), cl.Convolution2D(3, 2), cl.Dropout(0.5)]
+    a, b = cl.Network(layers, seed=7), cl.Network(layers, seed=7)
+    assert np.array_equal(a["conv_1"].params["weights"], b["conv_1"].params["weights"])
+    x = np.ones((2, 5, 5, 1))
+    assert np.array_equal(a.forward(x, training=True), b.forward(x, training=True))
+    assert not np.array_equal(cl.Network(layers, seed=8)["conv_1"].params["weights"],
+                              a["conv_1"].params["weights"])
+
+
+def test_predict_classify_dtype_and_astype():
+    net = cl.Network(lenet5(), seed=0)
+    x = np.random.default_rng(0).random((5, 28, 28, 1))
+    p = net.predict(x, batch_size=2)
+    assert p.shape == (5, 10) and p.dtype == np.float32
+    assert np.allclose(p.sum(axis=1), 1, atol=1e-6)
+    assert np.array_equal(net.classify(x), p.argmax(axis=1))
+    p64 = net.astype("float64").predict(x)
+    assert p64.dtype == np.float64 and np.allclose(p64, p, atol=1e-5)
