@@ -83,6 +83,10 @@ def cmd_train(args) -> int:
         x_train, y_train, x_test, y_test = datasets.digits_split(
             args.num_train, args.num_test, seed=args.seed)
         source = "embedded generated digits"
+    # pixels 0..255 -> 0..1 (the input layer then subtracts the mean image); raw 0..255
+    # values with glorot weights make the first steps at learn rate 0.01 diverge
+    x_train = x_train.astype(np.float32) / 255
+    x_test = x_test.astype(np.float32) / 255
     print(f"Training LeNet-5 on {len(x_train):,} {source} "
           f"({args.epochs} epochs, mini-batch {args.mini_batch_size}, backend {args.backend})")
     options = TrainingOptions("sgdm", initial_learn_rate=args.learn_rate,
