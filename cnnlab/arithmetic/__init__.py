@@ -10,8 +10,11 @@ take the filter size as an int or an (h, w) pair.
 
 >>> from cnnlab.arithmetic import conv_output_size, conv_parameters
 >>> r = conv_output_size(32, 5, stride=2, padding=2)
->>> print(r.substituted)
-floor((32 - ((5 - 1)·1 + 1) + 2 + 2) / 2) + 1 = floor((32 - 5 + 2 + 2) / 2) + 1 = floor(31 / 2) + 1 = floor(15.5) + 1 = 16
+>>> r.value, r.exact
+(16, 16.5)
+>>> print(r.substituted)  # doctest: +NORMALIZE_WHITESPACE
+floor((32 - ((5 - 1)·1 + 1) + 2 + 2) / 2) + 1 = floor((32 - 5 + 2 + 2) / 2) + 1
+= floor(31 / 2) + 1 = floor(15.5) + 1 = 16
 >>> conv_parameters(5, 3, 8).value
 608
 """

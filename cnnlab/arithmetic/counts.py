@@ -50,8 +50,8 @@ def conv_parameters(filter_size, num_channels, num_filters, *, groups=1) -> Resu
     notes = [f"each filter has {sub} = {n(per)} weights and 1 bias: {n(per + 1)} learnable "
              "numbers",
              f"{f} filters: {n(per * f)} weights + {f} biases = {n(total)}"] + _group_note(c, f, g)
-    return Result(total, None, f"({sym} + 1)·F", f"({sub} + 1)·{f} = {n(per + 1)}·{f} = {n(total)}",
-                  notes)
+    text = f"({sub} + 1)·{f} = {n(per + 1)}·{f} = {n(total)}"
+    return Result(total, None, f"({sym} + 1)·F", text, notes)
 
 
 def transposed_conv_parameters(filter_size, num_channels, num_filters) -> Result:
@@ -65,8 +65,8 @@ def transposed_conv_parameters(filter_size, num_channels, num_filters) -> Result
     c = positive_int(func, "num_channels", num_channels)
     f = positive_int(func, "num_filters", num_filters)
     weights = h * w * f * c
-    notes = [f"the weights form a {h}×{w}×{f}×{c} array (K_h×K_w×F×C: filters before channels, "
-             "the reverse of a convolution), plus one bias per filter"]
+    notes = [f"the weights form a {h}×{w}×{f}×{c} array (K_h×K_w×F×C: filters before "
+             "channels, the reverse of a convolution), plus one bias per filter"]
     return Result(weights + f, None, "K_h·K_w·F·C + F",
                   f"{h}·{w}·{f}·{c} + {f} = {n(weights)} + {f} = {n(weights + f)}", notes)
 

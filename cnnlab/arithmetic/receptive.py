@@ -91,7 +91,8 @@ def receptive_field(layers) -> Result:
         size, jump, start = size + (e - 1) * jump, jump * s, start - p * jump
         fields.append(ReceptiveField(size, jump, start))
     notes.insert(0, f"after {plural(len(layers), 'layer')} each output sees "
-                    f"{plural(size, 'input position')} along this axis, and neighbouring outputs are {n(jump)} apart on the input; "
+                    f"{plural(size, 'input position')} along this axis, and neighbouring "
+                    f"outputs are {n(jump)} apart on the input; "
                     f"output 0 sees {n(start)}..{n(start + size - 1)}"
                     + (f", reaching {n(-start)} into the padding before the input" if start < 0
                        else ""))

@@ -6,8 +6,6 @@ O output size.
 """
 from __future__ import annotations
 
-import math
-
 from ._core import Result, lines_cols, n, plural, positive_int, sides
 
 CONV_FORMULA = "floor((I - ((K - 1)·D + 1) + P_before + P_after) / S) + 1"
