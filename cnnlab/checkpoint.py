@@ -53,6 +53,33 @@ class Run:
         return self._fingerprint
 
 
+def _architecture_differences(net, manifest: dict) -> list[str]:
+    """How ``net``'s layers differ from a saved architecture (empty if they agree)."""
+    saved = manifest.get("layers") or []
+    mine = io.network_manifest(net)
+    diffs = []
+    if list(mine["input_size"]) != list(manifest.get("input_size") or []):
+        diffs.append(f"input size {tuple(mine['input_size'])} vs saved "
+                     f"{tuple(manifest.get('input_size') or ())}")
+    if mine["dtype"] != manifest.get("dtype"):
+        diffs.append(f"dtype {mine['dtype']} vs saved {manifest.get('dtype')}")
+    if len(saved) != len(mine["layers"]):
+        diffs.append(f"{len(mine['layers'])} layers vs saved {len(saved)}")
+        return diffs
+    for i, (a, b) in enumerate(zip(mine["layers"], saved)):
+        if a["class"] != b.get("class"):
+            diffs.append(f"layer {i + 1} is {a['class']}, saved {b.get('class')}")
+            continue
+        cb = b.get("config", {})
+        for key in sorted(set(a["config"]) | set(cb)):
+            va, vb = a["config"].get(key), cb.get(key)
+            if key == "classes" and va is None:
+                continue                  # names set by training on the saved network
+            if va != vb:
+                diffs.append(f"layer {i + 1} ({a['class']}) {key} = {va!r}, saved {vb!r}")
+    return diffs
+
+
 def checkpoint_file(folder, epoch: int) -> Path:
     return Path(folder) / f"checkpoint_epoch_{int(epoch):04d}.cnnlab"
 
@@ -121,7 +148,7 @@ def resume(folder, run: Run) -> bool:
     if epoch > run.options.max_epochs:
         raise ValueError(f"{where}: it was saved after epoch {epoch}, beyond max_epochs = "
                          f"{run.options.max_epochs}")
-    diffs = io.architecture_differences(run.net, meta["network"])
+    diffs = _architecture_differences(run.net, meta["network"])
     if diffs:
         raise ValueError(f"{where}: it was saved for a different network: " + "; ".join(diffs))
     mine, saved = run.options.solver_fingerprint(), meta["options"]

@@ -91,6 +91,10 @@ def _atomic_write(path: Path, data: bytes) -> None:
     folder = path.parent if str(path.parent) else Path(".")
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        # mkstemp makes the file private (0600); give it the mode a plain open() would
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(tmp, 0o666 & ~mask)
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
@@ -343,66 +347,47 @@ def network_from_manifest(manifest: dict, arrays: dict, *, source: str, prefix: 
     return net
 
 
-def architecture_differences(net, manifest: dict) -> list[str]:
-    """How ``net``'s layers differ from a saved architecture (empty if they agree)."""
-    saved = manifest.get("layers") or []
-    mine = network_manifest(net)
-    diffs = []
-    if list(mine["input_size"]) != list(manifest.get("input_size") or []):
-        diffs.append(f"input size {tuple(mine['input_size'])} vs saved "
-                     f"{tuple(manifest.get('input_size') or ())}")
-    if mine["dtype"] != manifest.get("dtype"):
-        diffs.append(f"dtype {mine['dtype']} vs saved {manifest.get('dtype')}")
-    if len(saved) != len(mine["layers"]):
-        diffs.append(f"{len(mine['layers'])} layers vs saved {len(saved)}")
-        return diffs
-    for i, (a, b) in enumerate(zip(mine["layers"], saved)):
-        if a["class"] != b.get("class"):
-            diffs.append(f"layer {i + 1} is {a['class']}, saved {b.get('class')}")
-            continue
-        cb = b.get("config", {})
-        for key in sorted(set(a["config"]) | set(cb)):
-            va, vb = a["config"].get(key), cb.get(key)
-            if key == "classes" and va is None:
-                continue                  # names set by training on the saved network
-            if va != vb:
-                diffs.append(f"layer {i + 1} ({a['class']}) {key} = {va!r}, saved {vb!r}")
-    return diffs
-
-
 def restore_network(net, manifest: dict, arrays: dict, *, source: str, prefix: str = "") -> None:
-    """Copy saved parameters, state and random state into ``net`` (same architecture)."""
+    """Copy saved parameters, state and random state into ``net`` (same architecture).
+
+    Everything is checked (every key, shape and dtype) before anything is copied, so a
+    refused file leaves ``net`` as it was.
+    """
     where = f"cannot load {source!r}"
     specs = manifest.get("layers") or []
     if len(specs) != len(net.layers):
         raise ValueError(f"{where}: it has {len(specs)} layers, the network {len(net.layers)}")
+    plan = []                                  # (layer, kind, key, array)
     for layer, spec in zip(net.layers, specs):
         saved_params = list(spec.get("params", []))
         if sorted(saved_params) != sorted(layer.params):
             raise ValueError(f"{where}: {layer.label} has parameters {sorted(layer.params)}, "
                              f"the file {sorted(saved_params)}")
-        for kind, keys in (("params", saved_params), ("state", list(spec.get("state", [])))):
+        saved_state = list(spec.get("state", []))
+        missing = sorted(set(layer.state) - set(saved_state))
+        if missing:
+            raise ValueError(f"{where}: {layer.label} state {missing} is not in the file")
+        for kind, keys in (("params", saved_params), ("state", saved_state)):
             store = getattr(layer, kind)
-            missing = sorted(set(store) - set(keys)) if kind == "state" else []
-            if missing:
-                raise ValueError(f"{where}: {layer.label} state {missing} is not in the file")
             for key in keys:
                 full = f"{prefix}{layer.name}/{key}"
                 if full not in arrays:
                     raise ValueError(f"{where}: array {full!r} is missing")
-                arr = arrays[full]
-                old = store.get(key)
+                arr, old = arrays[full], store.get(key)
                 if old is not None and np.shape(old) != arr.shape:
                     raise ValueError(f"{where}: array {full!r} has shape {arr.shape}; "
                                      f"{layer.label} needs {np.shape(old)}")
-                if kind == "params":
-                    if arr.dtype != old.dtype:
-                        raise ValueError(f"{where}: array {full!r} is {arr.dtype}, the "
-                                         f"network is {old.dtype}")
-                    old[...] = arr                # in place: the layer keeps its array
-                else:
-                    store[key] = np.array(arr, copy=True)
-        layer._cache = None
+                if kind == "params" and arr.dtype != old.dtype:
+                    raise ValueError(f"{where}: array {full!r} is {arr.dtype}, the network "
+                                     f"is {old.dtype}")
+                plan.append((layer, kind, key, arr))
+    claimed = {f"{prefix}{layer.name}/{key}" for layer, _, key, _ in plan}
+    unclaimed = sorted(k for k in arrays if k.startswith(prefix) and k not in claimed
+                       and "/" in k[len(prefix):])
+    if unclaimed:
+        raise ValueError(f"{where}: arrays that belong to no layer parameter or state: "
+                         f"{', '.join(unclaimed)}")
+    rng = None
     state = manifest.get("rng")
     if isinstance(state, dict) and state.get("bit_generator") in _BIT_GENERATORS:
         bit_generator = getattr(np.random, state["bit_generator"])()
@@ -411,4 +396,12 @@ def restore_network(net, manifest: dict, arrays: dict, *, source: str, prefix: s
         except (TypeError, ValueError, KeyError) as e:
             raise ValueError(f"{where}: the saved random generator state is invalid ({e})") \
                 from None
-        net.rng = np.random.Generator(bit_generator)
+        rng = np.random.Generator(bit_generator)
+    for layer, kind, key, arr in plan:
+        if kind == "params":
+            layer.params[key][...] = arr           # in place: the layer keeps its array
+        else:
+            layer.state[key] = np.array(arr, copy=True)
+        layer._cache = None
+    if rng is not None:
+        net.rng = rng

@@ -248,7 +248,8 @@ class TrainingOptions:
     plots : "none" | "training-progress" | a monitor object with ``update(info)`` (called
         after every iteration) and optionally ``close(info)``
     checkpoint_path : a folder for end-of-epoch checkpoints (and resuming), or None
-    seed : seeds the network's Generator (weights, dropout) and, separately, the shuffling
+    seed : seeds the network's Generator (weights, dropout masks) when train_network builds
+        the network from layers, and, separately, the shuffling Generator (None: random)
     backend : "fast" | "reference" | None (the Network's default, or a given Network's own)
     progress_bar : show a tqdm progress bar (a widget in Jupyter, text on stderr otherwise)
     """

@@ -196,13 +196,14 @@ def _restore(net, snap):
         layer._cache = None
 
 
-def _threads(options):
-    # THREADS: the single place where the fast kernels' thread control wraps the training loop.
-    try:
-        from .kernels.fast.threads import threads
-    except ImportError:
-        return contextlib.nullcontext()
-    return threads()
+def _threads(net):
+    """The context the training loop runs in: the fast kernels' thread control.
+
+    THREADS — the single place to wire it: when ``cnnlab/kernels/fast/threads.py`` exists,
+    return its context manager here for the fast backend, e.g.
+    ``from .kernels.fast.threads import <context manager>; return <context manager>()``.
+    """
+    return contextlib.nullcontext()
 
 
 # ---- the loop --------------------------------------------------------------------------------
@@ -271,7 +272,7 @@ def train_network(X, Y, layers_or_network, options: TrainingOptions | None = Non
     pending = good = None        # layer snapshots: this iteration's start, the previous one's
     reason, message = "max-epochs", f"completed {options.max_epochs} epochs"
     try:
-        with _threads(options), np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        with _threads(net), np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             for epoch in range(run.epochs_done + 1, options.max_epochs + 1):
                 if options.shuffle == "every-epoch":
                     run.order = run.shuffle_rng.permutation(n)

@@ -60,11 +60,6 @@ class TrainingInfo:
         self.resumed_from: str | None = None
 
     def _append(self, **values):
-        if self.iteration == self.total_iterations:       # a resumed run kept going
-            for c, arr in self._data.items():
-                self._data[c] = np.concatenate([arr, np.full_like(arr, 0 if arr.dtype.kind
-                                                == "i" else np.nan)])
-            self.total_iterations *= 2
         for c, v in values.items():
             self._data[c][self.iteration] = v
         self.iteration += 1

@@ -1,13 +1,12 @@
-"""Training: solver update rules (by hand and against torch.optim), options, the loop's rules
-(discarded last mini-batch, validation schedule, NaN stop, Ctrl-C, callbacks), checkpoint
-resume bit for bit, determinism, and a small network that really learns."""
+"""Training: the loop's rules (discarded last mini-batch, labels, validation schedule, NaN
+stop, Ctrl-C, callbacks, progress display), checkpoint resume bit for bit, determinism, and a
+small network that really learns. The solvers' update rules: tests/test_solvers.py."""
 from __future__ import annotations
 
 import dataclasses
 
 import numpy as np
 import pytest
-import torch
 
 import cnnlab.solvers as solvers_module
 from cnnlab import checkpoint
@@ -15,204 +14,11 @@ from cnnlab.layers.activation import ReLU
 from cnnlab.layers.dense import FullyConnected
 from cnnlab.layers.dropout import Dropout
 from cnnlab.layers.input import ImageInput
+from cnnlab.layers.norm import BatchNormalization
 from cnnlab.layers.output import Classification, Regression, Softmax
 from cnnlab.network import Network
-from cnnlab.solvers import SGDM, Adam, RMSProp, TrainingOptions, piecewise_learn_rate
+from cnnlab.solvers import SGDM, TrainingOptions
 from cnnlab.training import TrainingDiverged, TrainingInfo, train_network
-
-
-# ---- a stand-in network for the solver rules: only .parameters() and the layer factors -------
-
-class _Layer:
-    def __init__(self, name, params, lr_factors=None, l2_factors=None):
-        self.name = name
-        self.params = {k: np.array(v, dtype=np.float64) for k, v in params.items()}
-        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
-        self.learn_rate_factors = lr_factors or {k: 1.0 for k in params}
-        self.l2_factors = l2_factors or {k: 1.0 for k in params}
-
-
-class _Net:
-    def __init__(self, *layers):
-        self.layers = layers
-
-    def parameters(self):
-        for layer in self.layers:
-            for k, v in layer.params.items():
-                yield layer, k, v
-
-
-def _one_param_net(theta, grad, **factors):
-    layer = _Layer("fc_1", {"weights": theta}, **factors)
-    layer.grads["weights"][...] = grad
-    return _Net(layer), layer
-
-
-def test_sgdm_two_steps_by_hand():
-    net, layer = _one_param_net([1.0, 2.0], [0.5, -1.0])
-    s = SGDM(momentum=0.9, l2_regularization=0.0)
-    s.step(net, 0.1)
-    # v = -0.1·g = [-0.05, 0.1];  θ = θ + v
-    np.testing.assert_allclose(layer.params["weights"], [0.95, 2.1], rtol=0, atol=1e-15)
-    layer.grads["weights"][...] = [1.0, 1.0]
-    s.step(net, 0.1)
-    # v = 0.9·[-0.05, 0.1] - 0.1·[1, 1] = [-0.145, -0.01]
-    np.testing.assert_allclose(layer.params["weights"], [0.805, 2.09], rtol=0, atol=1e-15)
-
-
-def test_adam_first_step_by_hand():
-    net, layer = _one_param_net([1.0, -2.0], [0.2, -4.0])
-    Adam(gradient_decay_factor=0.9, squared_gradient_decay_factor=0.999, epsilon=1e-8,
-         l2_regularization=0.0).step(net, 0.01)
-    # t = 1: m̂ = g, v̂ = g², so θ -= lr·g/(|g| + ε)
-    expected = np.array([1.0 - 0.01 * 0.2 / (0.2 + 1e-8), -2.0 + 0.01 * 4.0 / (4.0 + 1e-8)])
-    np.testing.assert_allclose(layer.params["weights"], expected, rtol=1e-14)
-
-
-def test_rmsprop_first_step_by_hand():
-    net, layer = _one_param_net([1.0], [3.0])
-    RMSProp(squared_gradient_decay_factor=0.9, epsilon=1e-8,
-            l2_regularization=0.0).step(net, 0.001)
-    # v = 0.1·9 = 0.9; θ = 1 - 0.001·3/(√0.9 + 1e-8)
-    np.testing.assert_allclose(layer.params["weights"], [1 - 0.003 / (np.sqrt(0.9) + 1e-8)],
-                               rtol=1e-14)
-
-
-def test_l2_and_learn_rate_factors():
-    w = _Layer("conv_1", {"weights": [2.0], "bias": [3.0]},
-               lr_factors={"weights": 2.0, "bias": 1.0}, l2_factors={"weights": 1.0, "bias": 0.0})
-    frozen = _Layer("fc_1", {"weights": [5.0]}, lr_factors={"weights": 0.0})
-    for layer in (w, frozen):
-        for g in layer.grads.values():
-            g[...] = 1.0
-    net = _Net(w, frozen)
-    s = SGDM(momentum=0.9, l2_regularization=0.5)
-    s.step(net, 0.1)
-    # weights: g = 1 + 0.5·1·2 = 2, lr = 0.1·2 -> θ = 2 - 0.4; bias: L2 factor 0 -> θ = 3 - 0.1
-    np.testing.assert_allclose(w.params["weights"], [1.6], atol=1e-15)
-    np.testing.assert_allclose(w.params["bias"], [2.9], atol=1e-15)
-    assert frozen.params["weights"][0] == 5.0
-    assert "fc_1/weights" not in s.slots["velocity"]         # a frozen parameter has no slot
-
-
-def test_updates_are_in_place_and_keep_float32():
-    layer = _Layer("fc_1", {"weights": [1.0, 2.0]})
-    layer.params["weights"] = layer.params["weights"].astype(np.float32)
-    layer.grads["weights"] = np.array([1.0, 1.0], dtype=np.float32)
-    arr = layer.params["weights"]
-    for solver in (SGDM(), Adam(), RMSProp()):
-        solver.step(_Net(layer), 0.01)
-    assert layer.params["weights"] is arr and arr.dtype == np.float32
-
-
-def _torch_run(opt_factory, thetas, grads_seq, lr):
-    p = torch.tensor(thetas, dtype=torch.float64, requires_grad=True)
-    opt = opt_factory([p], lr)
-    for g in grads_seq:
-        p.grad = torch.tensor(g, dtype=torch.float64)
-        opt.step()
-    return p.detach().numpy()
-
-
-def _ours_run(solver, thetas, grads_seq, lr):
-    net, layer = _one_param_net(thetas, np.zeros(len(thetas)))
-    for g in grads_seq:
-        layer.grads["weights"][...] = g
-        solver.step(net, lr)
-    return layer.params["weights"]
-
-
-@pytest.mark.parametrize("name", ["sgdm", "adam", "rmsprop"])
-def test_solvers_match_torch_optim(name):
-    rng = np.random.default_rng(3)
-    theta = rng.standard_normal(7)
-    grads = [rng.standard_normal(7) for _ in range(6)]
-    lam, lr = 1e-3, 0.05
-    if name == "sgdm":
-        ours = SGDM(momentum=0.8, l2_regularization=lam)
-        ref = lambda ps, lr: torch.optim.SGD(ps, lr=lr, momentum=0.8, dampening=0,  # noqa: E731
-                                             weight_decay=lam)
-    elif name == "adam":
-        ours = Adam(gradient_decay_factor=0.85, squared_gradient_decay_factor=0.99,
-                    epsilon=1e-6, l2_regularization=lam)
-        ref = lambda ps, lr: torch.optim.Adam(ps, lr=lr, betas=(0.85, 0.99), eps=1e-6,  # noqa
-                                              weight_decay=lam)
-    else:
-        ours = RMSProp(squared_gradient_decay_factor=0.95, epsilon=1e-6, l2_regularization=lam)
-        # torch's RMSprop adds eps to sqrt(v), as our rule does
-        ref = lambda ps, lr: torch.optim.RMSprop(ps, lr=lr, alpha=0.95, eps=1e-6,  # noqa
-                                                 weight_decay=lam)
-    np.testing.assert_allclose(_ours_run(ours, theta, grads, lr), _torch_run(ref, theta, grads,
-                                                                             lr),
-                               rtol=1e-12, atol=1e-12)
-
-
-def test_sgdm_differs_from_torch_only_after_a_learn_rate_change():
-    """Ours keeps the velocity v across a learn-rate drop; torch's buffer b is rescaled by the
-    new rate (θ -= lr·b). Hand check of ours: v1 = -lr1·g1, v2 = μ·v1 - lr2·g2."""
-    g1, g2 = np.array([1.0]), np.array([2.0])
-    net, layer = _one_param_net([0.0], g1)
-    s = SGDM(momentum=0.5, l2_regularization=0.0)
-    s.step(net, 0.1)
-    layer.grads["weights"][...] = g2
-    s.step(net, 0.01)
-    v1 = -0.1 * g1
-    v2 = 0.5 * v1 - 0.01 * g2
-    np.testing.assert_allclose(layer.params["weights"], v1 + v2, atol=1e-16)
-    p = torch.zeros(1, dtype=torch.float64, requires_grad=True)
-    opt = torch.optim.SGD([p], lr=0.1, momentum=0.5)
-    for g, lr in ((g1, 0.1), (g2, 0.01)):
-        opt.param_groups[0]["lr"] = lr
-        p.grad = torch.tensor(g, dtype=torch.float64)
-        opt.step()
-    # torch: b2 = 0.5·1 + 2 = 2.5, θ = -0.1 - 0.01·2.5 = -0.125; ours -0.05 - 0.02 - 0.1
-    assert p.item() == pytest.approx(-0.125) and layer.params["weights"][0] == \
-        pytest.approx(-0.17)
-
-
-# ---- options ---------------------------------------------------------------------------------
-
-def test_options_defaults_follow_matlab():
-    o = TrainingOptions()
-    assert (o.solver, o.resolved_initial_learn_rate, o.momentum, o.max_epochs,
-            o.mini_batch_size, o.shuffle, o.l2_regularization, o.validation_frequency) == \
-        ("sgdm", 0.01, 0.9, 30, 128, "once", 1e-4, 50)
-    assert TrainingOptions("adam").resolved_initial_learn_rate == 0.001
-    assert TrainingOptions("adam").resolved_squared_gradient_decay_factor == 0.999
-    assert TrainingOptions("rmsprop").resolved_initial_learn_rate == 0.001
-    assert TrainingOptions("rmsprop").resolved_squared_gradient_decay_factor == 0.9
-    assert TrainingOptions("adam", initial_learn_rate=0.5).resolved_initial_learn_rate == 0.5
-    text = repr(TrainingOptions("adam"))
-    assert "solver='adam'" in text and "initial_learn_rate=None (0.001)" in text
-
-
-@pytest.mark.parametrize("option, value", [
-    ("solver", "sgd"), ("initial_learn_rate", 0), ("initial_learn_rate", float("nan")),
-    ("momentum", 1.5), ("gradient_decay_factor", 1.0), ("squared_gradient_decay_factor", -0.1),
-    ("epsilon", 0), ("learn_rate_schedule", "cosine"), ("learn_rate_drop_factor", 2),
-    ("learn_rate_drop_period", 0), ("l2_regularization", -1), ("max_epochs", 2.5),
-    ("mini_batch_size", 0), ("shuffle", "always"), ("validation_frequency", 0),
-    ("verbose", "yes"), ("verbose_frequency", -1), ("plots", "loss"), ("seed", -1),
-    ("backend", "gpu"), ("checkpoint_path", 3), ("max_epochs", True)])
-def test_options_are_validated(option, value):
-    kwargs = {} if option == "solver" else {option: value}
-    args = (value,) if option == "solver" else ()
-    with pytest.raises(ValueError, match=rf"TrainingOptions: {option} = "):
-        TrainingOptions(*args, **kwargs)
-
-
-def test_validation_data_must_be_a_pair():
-    with pytest.raises(ValueError, match="validation_data must be a pair"):
-        TrainingOptions(validation_data=np.zeros((3, 4, 4, 1)))
-
-
-def test_piecewise_schedule_values():
-    got = [piecewise_learn_rate(0.1, e, drop_factor=0.5, drop_period=2) for e in range(1, 7)]
-    assert got == [0.1, 0.1, 0.05, 0.05, 0.025, 0.025]
-    o = TrainingOptions(initial_learn_rate=0.1, learn_rate_schedule="piecewise",
-                        learn_rate_drop_factor=0.5, learn_rate_drop_period=2)
-    assert [o.learn_rate(e) for e in range(1, 7)] == got
-    assert TrainingOptions(initial_learn_rate=0.1).learn_rate(50) == 0.1
 
 
 # ---- the training loop on tiny networks ------------------------------------------------------
@@ -234,15 +40,20 @@ def _blobs(n=60, size=4, classes=2, seed=0):
     return x.astype(np.float32), y
 
 
-def _mlp(classes=2, size=4, dropout=False):
-    layers = [ImageInput((size, size, 1)), FullyConnected(6), ReLU()]
+def _mlp(classes=2, size=4, dropout=False, norm=False):
+    layers = [ImageInput((size, size, 1)), FullyConnected(6)]
+    if norm:
+        layers.append(BatchNormalization())     # running statistics: layer state
+    layers.append(ReLU())
     if dropout:
-        layers.append(Dropout(0.25))
+        layers.append(Dropout(0.25))            # masks drawn from the network's Generator
     return layers + [FullyConnected(classes), Softmax(), Classification()]
 
 
 def _weights(net):
-    return [(layer.name, key, value.copy()) for layer, key, value in net.parameters()]
+    """Every parameter and state array (copied), with layer and key names."""
+    return [(layer.name, key, value.copy()) for layer in net.layers
+            for store in (layer.params, layer.state) for key, value in store.items()]
 
 
 def _same_weights(a, b):
@@ -391,18 +202,20 @@ def test_nan_loss_stops_and_restores_the_weights_from_before_the_bad_update():
         if info.iteration == 3:
             net["fc_2"].params["weights"][0, 0] = np.inf
 
-    net = Network(_mlp(), seed=0, backend=BACKEND)
+    net = Network(_mlp(norm=True), seed=0, backend=BACKEND)
     with pytest.warns(TrainingDiverged, match="the loss of iteration 4 is nan"):
         _, info = train_network(x, y, net, _options(max_epochs=5, mini_batch_size=8),
                                 callbacks=[record_and_poison])
     assert info.stopped_reason == "nan-loss" and len(info.loss) == 4
     assert np.isnan(info.loss[-1]) and np.all(np.isfinite(info.loss[:-1]))
-    assert _same_weights(_weights(net), seen[1])        # after iteration 2 = before update 3
+    # after iteration 2 = before update 3 (parameters and batch-norm running statistics)
+    assert _same_weights(_weights(net), seen[1])
 
 
 def test_nan_from_a_huge_learn_rate_keeps_finite_weights():
     x, y = _blobs(40)
     net = Network(_mlp(), seed=0, backend=BACKEND)
+    net.fit_normalization(x)                  # statistics set: train_network keeps them
     initial = _weights(net)
     with pytest.warns(TrainingDiverged):
         _, info = train_network(x, y, net, _options(max_epochs=3, mini_batch_size=8,
@@ -428,11 +241,11 @@ def _interrupt_after(monkeypatch, steps_done, params_per_step):
 def test_ctrl_c_returns_the_completed_iterations_only(monkeypatch):
     x, y = _blobs(64)
     opts = _options(max_epochs=4, mini_batch_size=8)
-    stopped, info_cb = train_network(x, y, _mlp(), opts,
+    stopped, info_cb = train_network(x, y, _mlp(norm=True), opts,
                                      callbacks=[lambda info: info.iteration == 5])
     assert info_cb.stopped_reason == "interrupted" and len(info_cb.loss) == 5
-    _interrupt_after(monkeypatch, 5, params_per_step=4)
-    net, info = train_network(x, y, _mlp(), opts)
+    _interrupt_after(monkeypatch, 5, params_per_step=6)
+    net, info = train_network(x, y, _mlp(norm=True), opts)
     assert info.stopped_reason == "interrupted" and "KeyboardInterrupt" in info.message
     assert len(info.loss) == 5 and np.array_equal(info.loss, info_cb.loss)
     assert _same_weights(_weights(net), _weights(stopped))
@@ -490,13 +303,13 @@ def _ckpt_options(**kw):
 def test_resuming_from_a_checkpoint_is_bit_exact(tmp_path):
     x, y = _blobs(44)
     xv, yv = _blobs(12, seed=3)
-    full, info_full = train_network(x, y, _mlp(dropout=True), _ckpt_options(
+    full, info_full = train_network(x, y, _mlp(dropout=True, norm=True), _ckpt_options(
         max_epochs=3, validation_data=(xv, yv), validation_frequency=4))
     folder = tmp_path / "ckpt"
-    _, first = train_network(x, y, _mlp(dropout=True), _ckpt_options(
+    _, first = train_network(x, y, _mlp(dropout=True, norm=True), _ckpt_options(
         max_epochs=1, checkpoint_path=folder, validation_data=(xv, yv), validation_frequency=4))
     assert [p.name for p in checkpoint.checkpoints(folder)] == ["checkpoint_epoch_0001.cnnlab"]
-    resumed, info = train_network(x, y, _mlp(dropout=True), _ckpt_options(
+    resumed, info = train_network(x, y, _mlp(dropout=True, norm=True), _ckpt_options(
         max_epochs=3, checkpoint_path=folder, validation_data=(xv, yv), validation_frequency=4))
     assert info.resumed_from.endswith("checkpoint_epoch_0001.cnnlab")
     assert _same_weights(_weights(full), _weights(resumed))
@@ -538,3 +351,47 @@ def test_a_damaged_latest_checkpoint_is_refused_by_name(tmp_path):
     with pytest.raises(ValueError, match=r"checkpoint_epoch_0002\.cnnlab.*delete it to resume "
                                          r"from checkpoint_epoch_0001\.cnnlab"):
         train_network(x, y, _mlp(), _ckpt_options(max_epochs=3, checkpoint_path=tmp_path))
+
+
+# ---- it learns -------------------------------------------------------------------------------
+
+def _bars(n, seed):
+    """n 8×8 images in three classes — a horizontal bar, a vertical bar, a diagonal — each at
+    a random place, with noise: easy for a small CNN, impossible for a constant guess."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 3, n)
+    x = 0.2 * rng.standard_normal((n, 8, 8, 1))
+    d = np.arange(8)
+    for i, (k, p) in enumerate(zip(y, rng.integers(1, 7, n))):
+        if k == 0:
+            x[i, p, 1:7, 0] += 1
+        elif k == 1:
+            x[i, 1:7, p, 0] += 1
+        else:
+            x[i, d, (d + p) % 8, 0] += 1
+    return x.astype(np.float32), y
+
+
+@pytest.mark.parametrize("solver, learn_rate", [("sgdm", 0.05), ("adam", 0.01)])
+def test_a_small_cnn_learns_to_separate_three_classes(solver, learn_rate):
+    from cnnlab.layers.conv import Convolution2D
+    from cnnlab.layers.pool import MaxPooling2D
+    x, y = _bars(200, seed=0)
+    xv, yv = _bars(100, seed=1)
+    layers = [ImageInput((8, 8, 1)), Convolution2D(3, 6, padding=1), BatchNormalization(),
+              ReLU(), MaxPooling2D(2, stride=2), FullyConnected(3), Softmax(), Classification()]
+    net, info = train_network(x, y, layers, _options(
+        solver=solver, initial_learn_rate=learn_rate, max_epochs=5, mini_batch_size=20,
+        shuffle="every-epoch", validation_data=(xv, yv)))
+    assert info.loss[0] > 1.0 and np.mean(info.loss[-10:]) < 0.3
+    assert info.final_validation_accuracy >= 0.95
+    assert np.mean(net.classify(xv) == yv) == info.final_validation_accuracy
+
+
+def test_progress_bar_goes_to_stderr_and_the_table_to_stdout(capsys):
+    x, y = _blobs(20)
+    train_network(x, y, _mlp(), _options(max_epochs=1, mini_batch_size=10, verbose=True,
+                                         progress_bar=True))
+    captured = capsys.readouterr()
+    assert "training" in captured.err and "2/2" in captured.err
+    assert "Base Learning" in captured.out and "Base Learning" not in captured.err
