@@ -1,4 +1,7 @@
-"""Batch normalization and cross-channel (local response) normalization."""
+"""Batch normalization and cross-channel (local response) normalization.
+
+Both keep the input size H×W×C; the arithmetic lives in ``cnnlab.kernels.*.norm``.
+"""
 from __future__ import annotations
 
 import numpy as np
@@ -8,12 +11,42 @@ from .. import initializers
 from .base import Layer, is_int, is_number, nonnegative_factor
 
 
-class BatchNormalization(Layer):
-    """Normalize each channel, then scale and shift it: y = scale·(x - μ)/√(σ² + ε) + offset.
+def _check_input(layer: Layer, x: np.ndarray):
+    """A clear error for a batch that is not N×H×W×C of the built size."""
+    layer._require_built()
+    if not isinstance(x, np.ndarray) or x.ndim != 4 or x.shape[1:] != layer.input_shape:
+        shape = getattr(x, "shape", None)
+        raise layer.error("input", f"array of shape {shape}",
+                          f"expected N x {' x '.join(map(str, layer.input_shape))}")
 
-    Training uses the mini-batch mean and (biased) variance over N, H, W and updates the
-    trained statistics: trained = (1 - decay)·trained + decay·batch, the variance entering
-    with the unbiased estimate (as PyTorch does). Prediction uses the trained statistics.
+
+def _initializer_name(init):
+    return "custom" if callable(init) else init
+
+
+class BatchNormalization(Layer):
+    """Normalize each channel, then scale and shift it.
+
+        y = scale_c·(x - μ_c)/sqrt(σ²_c + ε) + offset_c          (per channel c)
+
+    Parameters: ``scale`` (C,) and ``offset`` (C,) (γ and β of the textbooks).
+    State: ``trained_mean`` (C,), starting at 0, and ``trained_variance`` (C,), starting at 1.
+
+    Training (``forward(x, training=True)``): μ and σ² are the mean and the biased variance
+    (divide by M = N·H·W) of the mini-batch over N, H, W, and the trained statistics move
+    towards them::
+
+        trained_mean     = (1 - mean_decay)·trained_mean         + mean_decay·μ
+        trained_variance = (1 - variance_decay)·trained_variance + variance_decay·σ²·M/(M-1)
+
+    The running variance takes the unbiased estimate σ²·M/(M-1), as PyTorch's running_var
+    does (so the two agree step for step with momentum = decay). A batch with M = 1 has no
+    spread to estimate and is refused.
+
+    Prediction (``training=False``): μ and σ² are the trained statistics.
+
+    After each forward call ``last_mean``, ``last_variance`` (the statistics it divided by)
+    and ``last_normalized`` (x̂, N×H×W×C) show what it did; they describe that call only.
     """
     kind, type_name = "batchnorm", "Batch Normalization"
     has_training_mode = True
@@ -23,18 +56,28 @@ class BatchNormalization(Layer):
                  scale_learn_rate_factor=1, offset_learn_rate_factor=1, scale_l2_factor=1,
                  offset_l2_factor=1, name=""):
         super().__init__(name=name)
+        # the reference documents give no lower bound; ε must only keep sqrt(σ² + ε) > 0
         if not is_number(epsilon) or epsilon <= 0:
             raise self.error("epsilon", epsilon, "must be a positive number")
         for key, v in (("mean_decay", mean_decay), ("variance_decay", variance_decay)):
             if not is_number(v) or not 0 <= v <= 1:
-                raise self.error(key, v, "must be in [0, 1]")
-        self.epsilon, self.mean_decay, self.variance_decay = (float(epsilon), float(mean_decay),
-                                                              float(variance_decay))
+                raise self.error(key, v, "must be a number in [0, 1] (the weight of the new "
+                                         "mini-batch statistic)")
+        self.epsilon = float(epsilon)
+        self.mean_decay, self.variance_decay = float(mean_decay), float(variance_decay)
         self._inits = {"scale": initializers.check(self.label, "scale_initializer",
                                                    scale_initializer),
                        "offset": initializers.check(self.label, "offset_initializer",
                                                     offset_initializer)}
-        self._given = {"scale": scale, "offset": offset}
+        self._given = {}
+        for key, value in (("scale", scale), ("offset", offset)):
+            if value is not None:
+                arr = np.array(value)
+                if not np.issubdtype(arr.dtype, np.number) or np.iscomplexobj(arr):
+                    raise self.error(key, value, "must be a real numeric array of C values")
+                if not np.all(np.isfinite(arr)):
+                    raise self.error(key, value, "contains NaN or infinite values")
+                self._given[key] = arr
         self.learn_rate_factors = {
             "scale": nonnegative_factor(self.label, "scale_learn_rate_factor",
                                         scale_learn_rate_factor),
@@ -49,36 +92,36 @@ class BatchNormalization(Layer):
         c = input_shape[2]
         self._arith = {"parameters": ar.batchnorm_parameters(c)}
         for key in ("scale", "offset"):
-            if self._given[key] is not None:
-                self.params[key] = initializers.given(self.label, key,
-                                                      np.asarray(self._given[key]).reshape(-1),
-                                                      (c,), self.dtype)
+            if key in self._given:    # (C,) or MATLAB's 1×1×C
+                self.params[key] = initializers.given(self.label, key, self._given[key], (c,),
+                                                      self.dtype)
             else:
-                self.params[key] = initializers.initialize(self._inits[key], (c,), num_in=c,
-                                                           num_out=c, rng=rng,
-                                                           dtype=self.dtype, label=self.label,
-                                                           parameter=key)
+                self.params[key] = initializers.initialize(
+                    self._inits[key], (c,), num_in=c, num_out=c, rng=rng, dtype=self.dtype,
+                    label=self.label, parameter=key)
         self.state = {"trained_mean": np.zeros(c, self.dtype),
                       "trained_variance": np.ones(c, self.dtype)}
         return input_shape
 
     def forward(self, x, *, training=False, rng=None):
-        self._require_built()
+        _check_input(self, x)
         if training:
-            m = x.shape[0] * x.shape[1] * x.shape[2]
+            n, h, w = x.shape[:3]
+            m = n * h * w
             if m < 2:
-                raise ValueError(f"{self.label}: training needs more than one value per "
-                                 f"channel (batch {x.shape[0]} of {x.shape[1]}x{x.shape[2]}); "
-                                 "the batch variance is undefined")
+                raise self.error("input", f"array of shape {x.shape}",
+                                 f"training needs at least 2 values per channel to estimate "
+                                 f"a variance, but N·H·W = {n}·{h}·{w} = {m}")
             mean = x.mean(axis=(0, 1, 2))
-            var = x.var(axis=(0, 1, 2))
-            s = self.state
+            var = x.var(axis=(0, 1, 2))                      # biased: divides by M
+            s, dt = self.state, self.dtype
             s["trained_mean"] = ((1 - self.mean_decay) * s["trained_mean"]
-                                 + self.mean_decay * mean).astype(self.dtype)
+                                 + self.mean_decay * mean).astype(dt)
             s["trained_variance"] = ((1 - self.variance_decay) * s["trained_variance"]
-                                     + self.variance_decay * var * m / (m - 1)).astype(self.dtype)
+                                     + self.variance_decay * var * (m / (m - 1))).astype(dt)
         else:
-            mean, var = self.state["trained_mean"], self.state["trained_variance"]
+            mean = self.state["trained_mean"].copy()
+            var = self.state["trained_variance"].copy()
         y, xhat = self.kernels.batchnorm_forward(x, self.params["scale"], self.params["offset"],
                                                  mean, var, self.epsilon)
         self.last_mean, self.last_variance, self.last_normalized = mean, var, xhat
@@ -86,38 +129,53 @@ class BatchNormalization(Layer):
         return y
 
     def backward(self, dy):
+        # training: the batch statistics depend on x, and the kernel differentiates through them
         xhat, var, training = self._need_cache()
-        dx, dg, db = self.kernels.batchnorm_backward(dy, xhat, self.params["scale"], var,
-                                                     self.epsilon, training)
-        self.grads = {"scale": dg, "offset": db}
+        dx, dscale, doffset = self.kernels.batchnorm_backward(
+            dy, xhat, self.params["scale"], var, self.epsilon, training)
+        self.grads = {"scale": dscale, "offset": doffset}
         return dx
 
     def describe(self):
-        return (f"Batch normalization with {self.input_shape[2]} channels" if self.built
-                else "Batch normalization")
+        if not self.built:
+            return "Batch normalization"
+        return f"Batch normalization with {self.input_shape[2]} channels"
 
     def config(self):
-        def init_name(i):
-            return "custom" if callable(i) else i
         return {"epsilon": self.epsilon, "mean_decay": self.mean_decay,
                 "variance_decay": self.variance_decay,
-                "scale_initializer": init_name(self._inits["scale"]),
-                "offset_initializer": init_name(self._inits["offset"]),
+                "scale_initializer": _initializer_name(self._inits["scale"]),
+                "offset_initializer": _initializer_name(self._inits["offset"]),
                 "scale_learn_rate_factor": self.learn_rate_factors["scale"],
                 "offset_learn_rate_factor": self.learn_rate_factors["offset"],
                 "scale_l2_factor": self.l2_factors["scale"],
                 "offset_l2_factor": self.l2_factors["offset"], "name": self.name}
 
     def arithmetic(self):
-        return dict(self._arith) if self.built else {}
+        """{"parameters": 2·C} as a cnnlab.arithmetic Result."""
+        self._require_built()
+        return dict(self._arith)
 
 
 class CrossChannelNormalization(Layer):
-    """x' = x / (k + α·ss / n)^β, ss the sum of squares over a window of n neighbouring
-    channels (c - n//2 .. c + (n-1)//2, clipped at the ends).
+    """Local response normalization across channels (no parameters).
 
-    This is the reference documents' form: it divides α by the window size, so AlexNet's
-    formula corresponds to α multiplied by n.
+        x' = x / (k + alpha·ss / window_channel_size)^beta
+
+    ss is the sum of x² over a window of neighbouring channels at the same position: for
+    channel c, channels c - n//2 .. c + (n-1)//2 (n = window_channel_size), clipped to the
+    channels that exist. For odd n the window is centred; for even n it reaches one channel
+    further back than forward (PyTorch's LocalResponseNorm convention). The division is always
+    by n, even where the window is clipped at the first and last channels.
+
+    This is the reference documents' form. AlexNet's paper writes k + alpha·ss without the
+    division by n: its alpha equals this alpha divided by n.
+
+    A window wider than the number of channels is allowed: it is clipped like any window at
+    the ends (with n >= 2·C - 1 every channel sees all channels).
+
+    Validation keeps the base k + alpha·ss/n positive (k > 0, alpha >= 0), so any finite beta
+    is defined. ``last_scale`` (N×H×W×C) holds the bases of the last forward call.
     """
     kind, type_name = "crossnorm", "Cross Channel Normalization"
 
@@ -131,13 +189,14 @@ class CrossChannelNormalization(Layer):
         if not is_number(beta):
             raise self.error("beta", beta, "must be a finite number")
         if not is_number(k) or k <= 0:
-            raise self.error("k", k, "must be positive so k + α·ss/n stays positive")
+            raise self.error("k", k, "must be a positive number so that the base "
+                                     "k + alpha·ss/window_channel_size stays positive")
         self.window_channel_size = int(window_channel_size)
         self.alpha, self.beta, self.k = float(alpha), float(beta), float(k)
         self.last_scale = None
 
     def forward(self, x, *, training=False, rng=None):
-        self._require_built()
+        _check_input(self, x)
         y, scale = self.kernels.lrn_forward(x, self.window_channel_size, self.alpha, self.beta,
                                             self.k)
         self._cache = (x, y, scale)
