@@ -12,5 +12,8 @@
 Images are uint8 arrays (N, H, W, C), channels last; labels are int64 (N,).
 """
 from .digits import class_names, digits_split, make_digits
+from .idx import (DATASETS, IDX_TYPES, default_cache_dir, download_mnist, load_mnist, read_idx,
+                  write_idx)
 
-__all__ = ["class_names", "digits_split", "make_digits"]
+__all__ = ["DATASETS", "IDX_TYPES", "class_names", "default_cache_dir", "digits_split",
+           "download_mnist", "load_mnist", "make_digits", "read_idx", "write_idx"]

@@ -2,9 +2,9 @@
 
 Two kinds of *styles* are rendered, every digit 0-9 in every style:
 
-* **font styles** -- the digit characters of fonts that ship inside matplotlib (DejaVu Sans,
-  Sans Mono and Serif with their bold/oblique faces, STIX General, Computer Modern), so no
-  system font and no download is involved;
+* **font styles** -- the digit characters of fonts that ship inside matplotlib (DejaVu Sans and
+  Serif with their bold/oblique faces, STIX General, Computer Modern), so no system font and
+  no download is involved;
 * **hand styles** -- pen strokes through control points that this module defines (a single-stroke
   "1", an open "4", a "7" with a crossbar, a one-stroke "8", ...), each jittered by a fixed
   random generator, so there are many slightly different "writers".
@@ -16,8 +16,9 @@ its outline in the ink colour and thinned by stroking it in the background colou
 share the same set of stroke widths whatever the font's own weight.
 
 Rendering uses the Agg canvas of a :class:`matplotlib.figure.Figure` created directly (never
-pyplot), so no global matplotlib state changes and nothing is displayed. It happens on first use
-and is cached for the life of the process (about a second).
+pyplot), so nothing is displayed and no global state is left changed (a few rcParams are pinned
+to their defaults only while the bank renders). It happens on first use
+and is cached for the life of the process (1-2 s, most of it importing matplotlib).
 """
 from __future__ import annotations
 
@@ -137,7 +138,7 @@ _SKELETONS: dict[int, list[list[tuple]]] = {
 
 
 def _catmull_rom(points: np.ndarray, samples: int = 12) -> np.ndarray:
-    """Smooth curve through ``points`` (K, 2): a centripetal-free uniform Catmull-Rom spline."""
+    """Smooth curve through ``points`` (K, 2): a uniform Catmull-Rom spline, ``samples`` per span."""
     if len(points) < 3:
         return points
     p = np.concatenate([points[:1] * 2 - points[1:2], points, points[-1:] * 2 - points[-2:-1]])
@@ -286,7 +287,20 @@ def _blur3(images: np.ndarray) -> np.ndarray:
 
 @functools.lru_cache(maxsize=1)
 def glyph_bank() -> GlyphBank:
-    """Render (once per process) and return the :class:`GlyphBank`."""
+    """Render (once per process) and return the :class:`GlyphBank`.
+
+    The rendering settings a user may have changed in matplotlib's rcParams (path
+    simplification, sketch/xkcd style, snapping) are pinned to matplotlib's defaults while the
+    bank renders -- and restored afterwards -- so the bank never depends on them.
+    """
+    import matplotlib
+    keys = ("path.simplify", "path.simplify_threshold", "path.snap", "path.sketch",
+            "path.effects", "agg.path.chunksize")
+    with matplotlib.rc_context({k: matplotlib.rcParamsDefault[k] for k in keys}):
+        return _render_bank()
+
+
+def _render_bank() -> GlyphBank:
     from matplotlib.path import Path as MplPath
 
     fonts = _font_paths()

@@ -29,19 +29,19 @@ class_names = tuple(str(d) for d in range(10))
 # 28 x 28; they scale with image_size) ---
 _FONT_FRACTION = 0.4            # share of images drawn from font styles (the rest: hand styles)
 _WIDTH_WEIGHTS = (0.15, 0.25, 0.25, 0.2, 0.15)   # one per _glyphs.STROKE_WIDTHS
-_ROTATION_SD = 7.0              # rotation ~ normal, clipped to +-15 degrees
+_ROTATION_SD = 5.0              # rotation ~ normal, clipped to +-15 degrees
 _ROTATION_MAX = 15.0
-_SHEAR_SD = 0.14                # horizontal shear (x += k*y) ~ normal, clipped to +-0.4
+_SHEAR_SD = 0.1                 # horizontal shear (x += k*y) ~ normal, clipped to +-0.4
 _SHEAR_MAX = 0.4
-_SCALE_RANGE = (0.82, 1.08)     # overall size relative to MNIST's 20 px box
-_ASPECT_SD = 0.1                # log of width/height ratio ~ normal
+_SCALE_RANGE = (0.88, 1.06)     # overall size relative to MNIST's 20 px box
+_ASPECT_SD = 0.08               # log of width/height ratio ~ normal
 _SHIFT_SD = 0.8                 # translation ~ normal, clipped to +-2.5 px
 _SHIFT_MAX = 2.5
 _ELASTIC_GRID = 4               # coarse grid of random displacements, g x g per image
-_ELASTIC_SD = 0.5               # their standard deviation in pixels
+_ELASTIC_SD = 0.3               # their standard deviation in pixels
 _GAIN_RANGE = (0.9, 1.5)        # ink intensity multiplier before clipping to 1
 _BLUR_MAX = 0.7                 # weight of a 3x3 blurred copy mixed in, ~ U(0, max)
-_NOISE_MAX = 0.06               # noise standard deviation ~ U(0, max), in units of full scale
+_NOISE_MAX = 0.04               # noise standard deviation ~ U(0, max), in units of full scale
 
 _CHUNK = 1024                   # images sampled per vectorised step
 
