@@ -3,6 +3,9 @@
     cnnlab train                       LeNet-5 on the embedded digits (no download)
     cnnlab train --mnist DIR           ... on MNIST / Fashion-MNIST IDX files in DIR
     cnnlab bench                       cnnlab vs PyTorch, side by side, ratios
+    cnnlab step --input 5x5 --filter 3 --padding 1     one convolution, window by window
+    cnnlab animate conv --input 5x5 --filter 3 --padding 1 --stride 2 -o conv.gif
+    cnnlab lab                         JupyterLab on the lessons
     cnnlab arithmetic conv --input 32 --filter 5 --stride 2 --padding 2
     cnnlab summary "input 28x28x1; conv 3 16 padding=1; relu; maxpool 2 stride=2; fc 10"
 """
@@ -104,9 +107,23 @@ def cmd_train(args) -> int:
     return 0
 
 
-def cmd_bench(argv) -> int:
-    from . import bench
-    return bench.main(argv) or 0
+# Subcommands with their own argument parsers live beside the code they drive.
+DELEGATED = {
+    "bench": ("cnnlab.bench", "cnnlab vs PyTorch images/s"),
+    "step": ("cnnlab.trace.cli", "step through a small convolution or pooling, window by window"),
+    "animate": ("cnnlab.viz.cli", "GIF/MP4 of a convolution, pooling or transposed convolution"),
+    "lab": ("cnnlab.lab", "open JupyterLab on the lessons"),
+}
+
+
+def run_delegated(command, argv) -> int:
+    import importlib
+    module = importlib.import_module(DELEGATED[command][0])
+    try:
+        return module.main(argv) or 0
+    except ValueError as e:
+        print(f"cnnlab {command}: {e}", file=sys.stderr)
+        return 2
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -144,15 +161,15 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--input-size", type=int, nargs=3, metavar=("H", "W", "C"))
     s.set_defaults(func=cmd_summary)
 
-    sub.add_parser("bench", help="cnnlab vs PyTorch images/s (pass --help for options)",
-                   add_help=False)
+    for command, (_, text) in DELEGATED.items():
+        sub.add_parser(command, help=f"{text} (pass --help for options)", add_help=False)
     return p
 
 
 def main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] == ["bench"]:
-        return cmd_bench(argv[1:])
+    if argv[:1] and argv[0] in DELEGATED:
+        return run_delegated(argv[0], argv[1:])
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)

@@ -226,6 +226,15 @@ class Network:
             dy = layer.backward(dy)
         return dy
 
+    def trace(self, x, **options):
+        """Record every intermediate of one forward pass: see :func:`cnnlab.trace.trace_network`.
+
+        ``net.trace(image)`` or ``net.trace(batch, image=3)``; ``backward=True, labels=...``
+        also records the gradients. Returns a :class:`cnnlab.trace.Trace`.
+        """
+        from .trace import trace_network
+        return trace_network(self, x, **options)
+
     def loss(self, x, labels, *, training: bool = False) -> float:
         """The output layer's loss on a batch (no gradients)."""
         out = self._require_loss_layer()

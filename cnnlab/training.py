@@ -199,11 +199,13 @@ def _restore(net, snap):
 def _threads(net):
     """The context the training loop runs in: the fast kernels' thread control.
 
-    THREADS — the single place to wire it: when ``cnnlab/kernels/fast/threads.py`` exists,
-    return its context manager here for the fast backend, e.g.
-    ``from .kernels.fast.threads import <context manager>; return <context manager>()``.
+    Numba's threads and BLAS's threads would fight over the cores; the fast backend's
+    ``kernel_threads`` caps BLAS to one thread while the loop runs.
     """
-    return contextlib.nullcontext()
+    if net.backend != "fast":
+        return contextlib.nullcontext()
+    from .kernels.fast.threads import kernel_threads
+    return kernel_threads()
 
 
 # ---- the loop --------------------------------------------------------------------------------
