@@ -214,16 +214,32 @@ class Network:
             y = layer.forward(y, training=training, rng=self.rng)
         return y
 
-    def backward(self, dy) -> np.ndarray:
-        """Back-propagate dL/d(output) through every layer; fills each layer's ``.grads``."""
+    def backward(self, dy, *, input_gradient: bool = True):
+        """Back-propagate dL/d(output) through every layer; fills each layer's ``.grads``.
+
+        Returns dL/d(input). ``input_gradient=False`` (what training uses) stops at the first
+        layer with parameters, which then computes only its parameter gradients, and returns
+        None: nothing needs the gradient of the image.
+        """
         dy = np.asarray(dy, dtype=self.dtype)
         body = self._body()
         expected = body[-1].output_shape
         if dy.ndim != 4 or dy.shape[1:] != expected:
             raise ValueError(f"backward: gradient has shape {dy.shape}; expected N x "
                              f"{' x '.join(map(str, expected))}")
-        for layer in reversed(body):
-            dy = layer.backward(dy)
+        return self._backward_through(body, dy, input_gradient)
+
+    @staticmethod
+    def _backward_through(layers, dy, input_gradient=True):
+        """Run ``layers`` backward from their last; see :meth:`backward`."""
+        first = 0
+        if not input_gradient:
+            first = next((i for i, layer in enumerate(layers) if layer.params), len(layers))
+        for i in range(len(layers) - 1, first - 1, -1):
+            if i == first and not input_gradient:
+                layers[i].backward_parameters(dy)
+                return None
+            dy = layers[i].backward(dy)
         return dy
 
     def trace(self, x, **options):
@@ -260,8 +276,7 @@ class Network:
             body = body[:-1]   # skip the softmax: dy is already d loss / d softmax input
         else:
             dy = out.loss_gradient(y, labels)
-        for layer in reversed(body):
-            dy = layer.backward(dy)
+        self._backward_through(body, dy, input_gradient=False)
         return loss, {layer.name: layer.grads for layer in self.layers if layer.params}
 
     def _require_loss_layer(self):

@@ -165,8 +165,7 @@ def _step(net, out, task, x, t):
         body = body[:-1]         # skip the softmax: dy is already d loss / d softmax input
     else:
         dy = out.loss_gradient(y, t)
-    for layer in reversed(body):
-        dy = layer.backward(dy)
+    net._backward_through(body, dy, input_gradient=False)
     return loss, y
 
 

@@ -93,6 +93,11 @@ class Layer:
     def backward(self, dy: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
+    def backward_parameters(self, dy: np.ndarray) -> None:
+        """Fill ``.grads`` only, for a layer whose input gradient nobody needs (the first
+        layer with parameters, in training). Layers that can skip work override this."""
+        self.backward(dy)
+
     def _need_cache(self):
         if self._cache is None:
             raise RuntimeError(f"{self.label}: backward called before forward")
@@ -138,6 +143,8 @@ class Layer:
         # the kernel backend is a module (not copyable); a Network sets it again
         state = dict(self.__dict__)
         state["kernels"] = None
+        if "_workspace" in state:   # a convolution's scratch matrices: never worth copying
+            state["_workspace"] = {}
         return state
 
 

@@ -143,6 +143,7 @@ class Convolution2D(Layer):
             "weights": nonnegative_factor(label, "weight_l2_factor", weight_l2_factor),
             "bias": nonnegative_factor(label, "bias_l2_factor", bias_l2_factor)}
         self._pads = None        # (top, bottom, left, right), fixed at build
+        self._workspace = {}     # scratch the fast kernels share between forward and backward
         self._num_channels = None
         self._arith = {}
 
@@ -274,16 +275,27 @@ class Convolution2D(Layer):
         self._check_input(x)
         # no padding: the input itself is the padded input (no copy)
         xp = padding_ops.pad(x, self._pads, self._padding_value) if any(self._pads) else x
+        self._workspace = {}      # the fast kernels keep their column matrices here
         y = self.kernels.conv2d_forward(xp, self.params["weights"], self.params["bias"],
-                                        self._stride, self._dilation, self._groups)
+                                        self._stride, self._dilation, self._groups,
+                                        workspace=self._workspace)
         self._cache = xp          # backward needs the padded input (for dw) and its size
         return y
+
+    def backward_parameters(self, dy):
+        xp = self._need_cache()
+        w = self.params["weights"]
+        _, dw, db = self.kernels.conv2d_backward(xp, w, dy, self._stride, self._dilation,
+                                                 self._groups, workspace=self._workspace,
+                                                 input_gradient=False)
+        self.grads = {"weights": dw.astype(w.dtype, copy=False),
+                      "bias": db.astype(self.params["bias"].dtype, copy=False)}
 
     def backward(self, dy):
         xp = self._need_cache()
         w = self.params["weights"]
         dxp, dw, db = self.kernels.conv2d_backward(xp, w, dy, self._stride, self._dilation,
-                                                   self._groups)
+                                                   self._groups, workspace=self._workspace)
         self.grads = {"weights": dw.astype(w.dtype, copy=False),
                       "bias": db.astype(self.params["bias"].dtype, copy=False)}
         if not any(self._pads):

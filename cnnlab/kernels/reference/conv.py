@@ -33,7 +33,7 @@ def _check_groups(c: int, cg: int, f: int, groups: int):
                          f"{f} filters, groups = {groups}: need C = (C/G)·G and F divisible by G")
 
 
-def conv2d_forward(xp, w, b, stride=(1, 1), dilation=(1, 1), groups=1):
+def conv2d_forward(xp, w, b, stride=(1, 1), dilation=(1, 1), groups=1, workspace=None):
     """Convolution (cross-correlation, as in every CNN library) of a padded input.
 
     xp : N×Hp×Wp×C   padded input
@@ -46,6 +46,9 @@ def conv2d_forward(xp, w, b, stride=(1, 1), dilation=(1, 1), groups=1):
 
     where group g holds input channels g·C/G .. (g+1)·C/G - 1 (c' = c - g·C/G, the channel's
     index inside its group) and filters g·F/G .. (g+1)·F/G - 1.
+
+    ``workspace`` is for the fast backend (which keeps its column matrices there); the loops
+    here need none.
     """
     n, hp, wp, c = xp.shape
     fh, fw, cg, f = w.shape
@@ -68,7 +71,8 @@ def conv2d_forward(xp, w, b, stride=(1, 1), dilation=(1, 1), groups=1):
     return y
 
 
-def conv2d_backward(xp, w, dy, stride=(1, 1), dilation=(1, 1), groups=1):
+def conv2d_backward(xp, w, dy, stride=(1, 1), dilation=(1, 1), groups=1, workspace=None,
+                    input_gradient=True):
     """Gradients of :func:`conv2d_forward` given dy = dL/dy (N×OH×OW×F).
 
     Every product xp[n, i·sh + u·dh, j·sw + v·dw, c] · w[u, v, c', f] in the forward sum sends
@@ -79,7 +83,8 @@ def conv2d_backward(xp, w, dy, stride=(1, 1), dilation=(1, 1), groups=1):
         db[f]             += dy[n, i, j, f]
 
     Returns (dxp, dw, db): dxp is the gradient of the PADDED input (fold it back onto the
-    input with ``padding.pad_backward``); dw has w's shape, db is (F,).
+    input with ``padding.pad_backward``), or None with ``input_gradient=False``; dw has w's
+    shape, db is (F,). ``workspace`` is used by the fast backend only.
     """
     n, hp, wp, c = xp.shape
     fh, fw, cg, f = w.shape
@@ -100,11 +105,13 @@ def conv2d_backward(xp, w, dy, stride=(1, 1), dilation=(1, 1), groups=1):
                 cs, fs = slice(g * cg, (g + 1) * cg), slice(g * fg, (g + 1) * fg)
                 g_out = dy[:, i, j, fs]                                     # N×Fg
                 # dxp window += Σ_f dy · w   (N×FH×FW×Cg)
-                dxp[:, rows, cols, cs] += np.tensordot(g_out, w[..., fs], axes=([1], [3]))
+                if input_gradient:
+                    dxp[:, rows, cols, cs] += np.tensordot(g_out, w[..., fs],
+                                                           axes=([1], [3]))
                 # dw += Σ_n window · dy      (FH×FW×Cg×Fg)
                 dw[..., fs] += np.tensordot(window[..., cs], g_out, axes=([0], [0]))
     db = dy.sum(axis=(0, 1, 2))
-    return dxp, dw, db
+    return (dxp if input_gradient else None), dw, db
 
 
 def conv2d_transpose_forward(x, w, b, stride=(1, 1)):

@@ -1,0 +1,45 @@
+"""Fast element-wise activations.
+
+ReLU runs after every convolution of a training step, so it gets a Numba loop that reads x
+once and writes y once (NumPy's ``maximum`` plus a dtype cast makes two passes). The other
+activations are single NumPy ufunc calls already and are re-used from the reference.
+"""
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from ..reference.elementwise import (clipped_relu_backward, clipped_relu_forward,  # noqa: F401
+                                     leaky_relu_backward, leaky_relu_forward, sigmoid_backward,
+                                     sigmoid_forward, tanh_backward, tanh_forward)
+
+
+@numba.njit(parallel=True, cache=True)
+def _relu(flat):
+    out = np.empty_like(flat)
+    zero = flat.dtype.type(0)
+    for i in numba.prange(flat.size):
+        v = flat[i]
+        out[i] = v if v > zero else zero
+    return out
+
+
+@numba.njit(parallel=True, cache=True)
+def _relu_grad(x, dy):
+    out = np.empty_like(dy)
+    zero = dy.dtype.type(0)
+    for i in numba.prange(dy.size):
+        out[i] = dy[i] if x[i] > 0 else zero      # relu'(0) = 0, as PyTorch
+    return out
+
+
+def relu_forward(x):
+    x = np.ascontiguousarray(x)
+    return _relu(x.reshape(-1)).reshape(x.shape)
+
+
+def relu_backward(x, dy):
+    x, dy = np.ascontiguousarray(x), np.ascontiguousarray(dy)
+    if x.shape != dy.shape:
+        raise ValueError(f"relu: input {x.shape} and gradient {dy.shape} differ")
+    return _relu_grad(x.reshape(-1), dy.reshape(-1)).reshape(dy.shape)

@@ -1,0 +1,71 @@
+"""Fast normalization kernels.
+
+Batch normalization: one pass over the N·H·W×C matrix per step, every channel at once, in
+place of the reference's loop over channels (``kernels/reference/norm.py``, the formulas and
+their derivation). Cross-channel normalization is already whole-array NumPy in the reference
+(a loop over the few channels of the window): it is re-used as is.
+"""
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from ..reference.norm import lrn_backward, lrn_forward  # noqa: F401  (fast enough as NumPy)
+
+
+@numba.njit(parallel=True, cache=True)
+def _bn_forward(x2, gamma, beta, mean, inv_std):
+    m, nc = x2.shape
+    y = np.empty_like(x2)
+    xhat = np.empty_like(x2)
+    for r in numba.prange(m):
+        for c in range(nc):
+            h = (x2[r, c] - mean[c]) * inv_std[c]
+            xhat[r, c] = h
+            y[r, c] = gamma[c] * h + beta[c]
+    return y, xhat
+
+
+@numba.njit(cache=True)
+def _bn_sums(dy2, xhat2):
+    m, nc = dy2.shape
+    dbeta = np.zeros(nc, dtype=dy2.dtype)
+    dgamma = np.zeros(nc, dtype=dy2.dtype)
+    for r in range(m):
+        for c in range(nc):
+            dbeta[c] += dy2[r, c]
+            dgamma[c] += dy2[r, c] * xhat2[r, c]
+    return dgamma, dbeta
+
+
+def _per_channel(a, dtype, c):
+    return np.ascontiguousarray(np.broadcast_to(np.asarray(a, dtype=dtype), (c,)))
+
+
+def batchnorm_forward(x, gamma, beta, mean, var, eps):
+    """y = gamma·(x − mean)/sqrt(var + eps) + beta per channel; returns (y, xhat)."""
+    x = np.ascontiguousarray(x)
+    dt, c = x.dtype, x.shape[-1]
+    inv_std = 1 / np.sqrt(_per_channel(var, dt, c) + dt.type(eps))
+    y, xhat = _bn_forward(x.reshape(-1, c), _per_channel(gamma, dt, c),
+                          _per_channel(beta, dt, c), _per_channel(mean, dt, c),
+                          inv_std.astype(dt))
+    return y.reshape(x.shape), xhat.reshape(x.shape)
+
+
+def batchnorm_backward(dy, xhat, gamma, var, eps, training):
+    """(dx, dgamma, dbeta); the derivation is in the reference kernel's docstring."""
+    dy = np.ascontiguousarray(dy)
+    xhat = np.ascontiguousarray(xhat, dtype=dy.dtype)
+    if dy.shape != xhat.shape:
+        raise ValueError(f"batchnorm: gradient {dy.shape} and xhat {xhat.shape} differ")
+    dt, c = dy.dtype, dy.shape[-1]
+    m = dy.size // c
+    dgamma, dbeta = _bn_sums(dy.reshape(-1, c), xhat.reshape(-1, c))
+    g = _per_channel(gamma, dt, c)
+    inv_std = (1 / np.sqrt(_per_channel(var, dt, c) + dt.type(eps))).astype(dt)
+    if training:
+        dx = (g * inv_std / dt.type(m)) * (dt.type(m) * dy - dbeta - xhat * dgamma)
+    else:
+        dx = dy * (g * inv_std)
+    return dx.astype(dt, copy=False), dgamma, dbeta
