@@ -138,7 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--num-test", type=int, default=2000)
     t.add_argument("--mini-batch-size", type=int, default=64)
     t.add_argument("--learn-rate", type=float, default=0.01)
-    t.add_argument("--backend", choices=("fast", "reference"), default="reference")
+    t.add_argument("--backend", choices=("fast", "reference"), default="fast")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("-o", "--output", default="lenet5.cnnlab",
                    help="where to save the trained network ('' to skip)")

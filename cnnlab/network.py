@@ -30,11 +30,11 @@ class Network:
     seed : int
         Seed of the Generator that draws weights and dropout masks.
     dtype : "float32" (default) or "float64"
-    backend : "fast" (Numba kernels) or "reference" (plain loops, the definition)
+    backend : "fast" (Numba kernels, the default) or "reference" (plain loops, the definition)
     input_size : (H, W, C), needed only when the first layer is not an ImageInput.
     """
 
-    def __init__(self, layers, *, seed: int | None = 0, dtype="float32", backend: str = "reference",
+    def __init__(self, layers, *, seed: int | None = 0, dtype="float32", backend: str = "fast",
                  input_size=None, rng: np.random.Generator | None = None):
         layers = list(layers)
         if not layers:
