@@ -112,8 +112,7 @@ class BatchNormalization(Layer):
                 raise self.error("input", f"array of shape {x.shape}",
                                  f"training needs at least 2 values per channel to estimate "
                                  f"a variance, but N·H·W = {n}·{h}·{w} = {m}")
-            mean = x.mean(axis=(0, 1, 2))
-            var = x.var(axis=(0, 1, 2))                      # biased: divides by M
+            mean, var = self.kernels.batch_moments(x)      # var is biased: divides by M
             s, dt = self.state, self.dtype
             s["trained_mean"] = ((1 - self.mean_decay) * s["trained_mean"]
                                  + self.mean_decay * mean).astype(dt)

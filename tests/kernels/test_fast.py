@@ -109,6 +109,8 @@ def test_batch_norm(n, hw, c, dtype, training, seed):
                                 for k in (fast, reference))
     close(y, y_r, dtype)
     close(xhat, xhat_r, dtype)
+    for got, want in zip(fast.batch_moments(x), reference.batch_moments(x)):
+        close(got, want, dtype)
     dy = rng.standard_normal(x.shape).astype(dtype)
     for got, want in zip(fast.batchnorm_backward(dy, xhat_r, gamma, var, 1e-5, training),
                          reference.batchnorm_backward(dy, xhat_r, gamma, var, 1e-5, training)):
@@ -125,7 +127,7 @@ def test_relu_including_zero(size, dtype, seed):
 
 
 def test_every_reference_kernel_has_a_fast_twin():
-    names = {n for n in dir(reference) if n.endswith(("_forward", "_backward"))}
+    names = {n for n in dir(reference) if n.endswith(("_forward", "_backward", "_moments"))}
     assert names and names <= set(dir(fast))
 
 

@@ -8,8 +8,8 @@ from .conv import (conv2d_forward, conv2d_backward, conv2d_transpose_forward,  #
                    conv2d_transpose_backward)
 from .pool import (maxpool2d_forward, maxpool2d_backward, avgpool2d_forward,  # noqa: F401
                    avgpool2d_backward)
-from .norm import (batchnorm_forward, batchnorm_backward, lrn_forward,  # noqa: F401
-                   lrn_backward)
+from .norm import (batch_moments, batchnorm_forward, batchnorm_backward,  # noqa: F401
+                   lrn_forward, lrn_backward)
 from .elementwise import (relu_forward, relu_backward, leaky_relu_forward,  # noqa: F401
                           leaky_relu_backward, clipped_relu_forward, clipped_relu_backward,
                           tanh_forward, tanh_backward, sigmoid_forward, sigmoid_backward)

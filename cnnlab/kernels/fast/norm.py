@@ -38,6 +38,41 @@ def _bn_sums(dy2, xhat2):
     return dgamma, dbeta
 
 
+@numba.njit(parallel=True, cache=True)
+def _bn_dx(dy2, xhat2, coef, m, dbeta, dgamma):
+    rows, nc = dy2.shape
+    dx = np.empty_like(dy2)
+    for r in numba.prange(rows):
+        for c in range(nc):
+            dx[r, c] = coef[c] * (m * dy2[r, c] - dbeta[c] - xhat2[r, c] * dgamma[c])
+    return dx
+
+
+@numba.njit(cache=True)
+def _moments(x2):
+    # two passes in float64: the mean first, then the mean squared deviation (biased)
+    rows, nc = x2.shape
+    mean = np.zeros(nc)
+    var = np.zeros(nc)
+    for r in range(rows):
+        for c in range(nc):
+            mean[c] += x2[r, c]
+    mean /= rows
+    for r in range(rows):
+        for c in range(nc):
+            d = x2[r, c] - mean[c]
+            var[c] += d * d
+    var /= rows
+    return mean, var
+
+
+def batch_moments(x):
+    """Per-channel mean and biased variance of x (N×H×W×C) over N, H, W, in x's dtype."""
+    x = np.ascontiguousarray(x)
+    mean, var = _moments(x.reshape(-1, x.shape[-1]))
+    return mean.astype(x.dtype), var.astype(x.dtype)
+
+
 def _per_channel(a, dtype, c):
     return np.ascontiguousarray(np.broadcast_to(np.asarray(a, dtype=dtype), (c,)))
 
@@ -65,7 +100,8 @@ def batchnorm_backward(dy, xhat, gamma, var, eps, training):
     g = _per_channel(gamma, dt, c)
     inv_std = (1 / np.sqrt(_per_channel(var, dt, c) + dt.type(eps))).astype(dt)
     if training:
-        dx = (g * inv_std / dt.type(m)) * (dt.type(m) * dy - dbeta - xhat * dgamma)
+        dx = _bn_dx(dy.reshape(-1, c), xhat.reshape(-1, c), (g * inv_std / dt.type(m)),
+                    dt.type(m), dbeta, dgamma).reshape(dy.shape)
     else:
         dx = dy * (g * inv_std)
     return dx.astype(dt, copy=False), dgamma, dbeta

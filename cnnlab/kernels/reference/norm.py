@@ -10,6 +10,11 @@ import numpy as np
 
 # ---- batch normalization ---------------------------------------------------------------------
 
+def batch_moments(x):
+    """Per-channel mean and biased variance (divided by M = N·H·W) of x, in x's dtype."""
+    return x.mean(axis=(0, 1, 2)), x.var(axis=(0, 1, 2))
+
+
 def batchnorm_forward(x, gamma, beta, mean, var, eps):
     """Normalize each channel with the given statistics, then scale and shift it.
 
