@@ -309,6 +309,12 @@ def train_network(X, Y, layers_or_network, options: TrainingOptions | None = Non
                     progress.update(info)
                     if monitor is not None:
                         monitor.update(info)
+                        if getattr(monitor, "stop_requested", False) is True:
+                            # a monitor with a Stop button (cnnlab.widgets.TrainingMonitor)
+                            message = (f"stopped by the monitor ({type(monitor).__name__}) "
+                                       f"after iteration {it}")
+                            reason = "interrupted"
+                            raise _Stop
                     for callback in callbacks:
                         try:
                             stop = callback(info) is True

@@ -371,3 +371,12 @@ def test_every_public_name_documented_with_an_example():
         assert obj.__doc__, name
         if callable(obj) and name not in ("ReceptiveField",):
             assert ">>>" in obj.__doc__, name
+
+
+def test_transposed_multiply_adds_by_hand():
+    # 2x3 input, 2 channels, 3x2 filters, 4 filters: each of the 12 input values meets the
+    # 3·2·4 = 24 weights of its channel -> 288
+    r = ar.transposed_conv_multiply_adds(2, 3, (3, 2), 2, 4)
+    assert r.value == 288 and r.substituted.endswith("= 288")
+    with pytest.raises(ValueError, match="num_filters"):
+        ar.transposed_conv_multiply_adds(2, 3, 3, 2, 0)

@@ -395,3 +395,17 @@ def test_progress_bar_goes_to_stderr_and_the_table_to_stdout(capsys):
     captured = capsys.readouterr()
     assert "training" in captured.err and "2/2" in captured.err
     assert "Base Learning" in captured.out and "Base Learning" not in captured.err
+
+
+def test_a_monitor_asking_to_stop_ends_training_after_that_iteration():
+    class Monitor:                       # what TrainingMonitor's Stop button sets
+        stop_requested = False
+
+        def update(self, info):
+            self.stop_requested = info.iteration == 3
+
+    x, y = _blobs(32)
+    _, info = train_network(x, y, _mlp(), _options(max_epochs=3, mini_batch_size=8,
+                                                   plots=Monitor()))
+    assert info.stopped_reason == "interrupted" and info.iteration == 3
+    assert "Monitor" in info.message

@@ -21,7 +21,7 @@ floor((32 - ((5 - 1)·1 + 1) + 2 + 2) / 2) + 1 = floor((32 - 5 + 2 + 2) / 2) + 1
 from ._core import Result
 from .counts import (batchnorm_parameters, conv_connections, conv_multiply_adds, conv_parameters,
                      fc_connections, fc_multiply_adds, fc_parameters, neurons,
-                     transposed_conv_parameters)
+                     transposed_conv_multiply_adds, transposed_conv_parameters)
 from .receptive import ReceptiveField, receptive_field, receptive_field_of
 from .sizes import (conv_output_size, effective_filter_size, pool_output_size, same_padding,
                     transposed_conv_output_size)
@@ -32,5 +32,6 @@ __all__ = [
     "transposed_conv_output_size",
     "conv_parameters", "transposed_conv_parameters", "fc_parameters", "batchnorm_parameters",
     "neurons", "conv_connections", "fc_connections", "conv_multiply_adds", "fc_multiply_adds",
+    "transposed_conv_multiply_adds",
     "receptive_field", "receptive_field_of",
 ]

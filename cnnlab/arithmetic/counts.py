@@ -178,6 +178,29 @@ def conv_multiply_adds(out_h, out_w, filter_size, num_channels, num_filters, *,
                   f"{oh}·{ow}·{f}·{sub} = {n(oh * ow * f)}·{n(per)} = {n(total)}", notes)
 
 
+def transposed_conv_multiply_adds(in_h, in_w, filter_size, num_channels, num_filters) -> Result:
+    """Multiply-adds of a transposed convolution per image: H·W·C·K_h·K_w·F.
+
+    Every input value is multiplied by every weight of its channel and added into the output
+    (the border a layer crops afterwards is computed too; biases not counted).
+
+    >>> transposed_conv_multiply_adds(7, 7, 4, 16, 8).value
+    100352
+    """
+    func = "transposed_conv_multiply_adds"
+    ih = positive_int(func, "in_h", in_h)
+    iw = positive_int(func, "in_w", in_w)
+    h, w = filter_hw(func, filter_size)
+    c = positive_int(func, "num_channels", num_channels)
+    f = positive_int(func, "num_filters", num_filters)
+    total = ih * iw * c * h * w * f
+    notes = [f"each of the {n(ih * iw * c)} input values scatters one product per weight of "
+             f"its channel ({n(h * w * f)}); the cropped border is computed too, the "
+             f"{n(f)} bias additions per output pixel are not counted"]
+    return Result(total, None, "H·W·C·K_h·K_w·F",
+                  f"{ih}·{iw}·{c}·{h}·{w}·{f} = {n(total)}", notes)
+
+
 def fc_multiply_adds(input_size, output_size) -> Result:
     """Multiply-adds of a fully connected layer per image: N_in·N_out (biases not counted).
 

@@ -238,8 +238,8 @@ class TransposedConvolution2D(Layer):
         (the cropped border is computed too)."""
         self._require_built()
         h, w, c = self.input_shape
-        (fh, fw), f = self._filter_size, self._num_filters
-        return h * w * c * fh * fw * f
+        return ar.transposed_conv_multiply_adds(h, w, self._filter_size, c,
+                                                self._num_filters).value
 
     def spatial(self):
         """None: receptive fields are not tracked through an upsampling layer."""
