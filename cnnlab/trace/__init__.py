@@ -1,0 +1,17 @@
+"""The instrumented engine: record every intermediate of a forward pass and step through it.
+
+    trace = net.trace(image)               # or cnnlab.trace.trace_network(net, image)
+    rec = trace["conv_1"]                  # .input .padded_input .effective_weights .output
+    for step in rec.steps(filter=0):       # one WindowStep per output position, made lazily
+        print(step)                        # 3·0 + 3·1 + ... + bias 0 = 12
+    trace.receptive_field("conv_2", 3, 4)  # the input region one neuron sees
+"""
+from .budget import DEFAULT_BUDGET_BYTES, TraceBudgetError, estimate_bytes
+from .receptive import ReceptiveField
+from .records import ConvolutionRecord, LayerRecord, PoolingRecord, TransposedRecord
+from .steps import BackwardStep, PoolStep, WindowStep
+from .trace import Trace, trace_network
+
+__all__ = ["trace_network", "Trace", "LayerRecord", "ConvolutionRecord", "TransposedRecord",
+           "PoolingRecord", "WindowStep", "PoolStep", "BackwardStep", "ReceptiveField",
+           "TraceBudgetError", "DEFAULT_BUDGET_BYTES", "estimate_bytes"]

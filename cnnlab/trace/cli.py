@@ -1,0 +1,119 @@
+"""``cnnlab step``: one convolution (or pooling) on a small integer input, window by window.
+
+    cnnlab step --input 5x5 --filter 3 --padding 1 --stride 2
+    cnnlab step --example                      # the reference documents' 5x5 example
+    cnnlab step --input 4x4 --pool max --filter 2 --stride 2
+    cnnlab step --input 5x5 --filter 3 --padding 1 --padding-value replicate --position 0,0
+
+The input and weights are small integers drawn from --seed so every sum can be checked by
+hand; the network is a real one-layer cnnlab Network and every number printed comes from its
+trace.
+"""
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+
+from .. import spec
+from .text import grid
+
+# the reference documents' convolution arithmetic example: 5x5 input, 3x3 kernel, no padding
+EXAMPLE_INPUT = [[3, 3, 2, 1, 0], [0, 0, 1, 3, 1], [3, 1, 2, 2, 3], [2, 0, 0, 2, 2],
+                 [2, 0, 0, 0, 1]]
+EXAMPLE_KERNEL = [[0, 1, 2], [2, 2, 0], [0, 1, 2]]
+
+
+def _pair(text, what):
+    v = spec.value(text)
+    v = (v, v) if isinstance(v, int) else v
+    if not (isinstance(v, tuple) and len(v) == 2 and all(isinstance(i, int) for i in v)):
+        raise ValueError(f"--{what} = {text!r}: expected N or HxW, e.g. 5 or 5x7")
+    return v
+
+
+def build(args):
+    """The one-layer network and its input, from the command-line options."""
+    from ..layers.conv import Convolution2D
+    from ..layers.input import ImageInput
+    from ..layers.pool import AveragePooling2D, MaxPooling2D
+    from ..network import Network
+    rng = np.random.default_rng(args.seed)
+    if args.example:
+        x = np.array(EXAMPLE_INPUT, float)[:, :, None]
+        layer = Convolution2D(3, 1, weights=np.array(EXAMPLE_KERNEL, float)[:, :, None, None],
+                              bias=np.zeros(1))
+    else:
+        (h, w), c = _pair(args.input, "input"), args.channels
+        if c < 1:
+            raise ValueError(f"--channels = {c}: need at least 1")
+        x = rng.integers(0, 4, (h, w, c)).astype(float)
+        padding = spec.value(args.padding)
+        if args.pool:
+            cls = MaxPooling2D if args.pool == "max" else AveragePooling2D
+            layer = cls(_pair(args.filter, "filter"), stride=args.stride, padding=padding)
+        else:
+            fh, fw = _pair(args.filter, "filter")
+            value = spec.value(args.padding_value)
+            layer = Convolution2D((fh, fw), 1, stride=args.stride, dilation=args.dilation,
+                                  padding=padding, padding_value=value,
+                                  weights=rng.integers(-1, 3, (fh, fw, c, 1)).astype(float),
+                                  bias=np.array([float(args.bias)]))
+    net = Network([ImageInput(x.shape, normalization="none"), layer], dtype="float64",
+                  backend="reference")
+    return net, x
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="cnnlab step", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--input", default="5x5", help="H or HxW (default 5x5)")
+    p.add_argument("--channels", type=int, default=1)
+    p.add_argument("--filter", default="3", help="filter (or pool) size: K or KHxKW")
+    p.add_argument("--stride", type=_stride, default=1)
+    p.add_argument("--padding", default="0", help="p, a,b, t,b,l,r or same")
+    p.add_argument("--padding-value", default="0",
+                   help="a number, symmetric-include-edge, symmetric-exclude-edge, replicate")
+    p.add_argument("--dilation", type=_stride, default=1)
+    p.add_argument("--bias", type=float, default=0.0)
+    p.add_argument("--pool", choices=("max", "average"), help="pool instead of convolving")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--position", help="ROW,COL: show only this output position")
+    p.add_argument("--example", action="store_true",
+                   help="the reference documents' 5x5 input and 3x3 kernel")
+    a = p.parse_args(argv)
+    net, x = build(a)
+    rec = net.trace(x)[1]
+    print(f"{rec.layer.describe()}; input {'x'.join(map(str, x.shape))}, output "
+          f"{'x'.join(map(str, rec.output_shape))}")
+    for name, r in rec.arithmetic.items():
+        if name.startswith("output"):
+            print(f"  {name}: {r.substituted}")
+    for c in range(x.shape[2]):
+        print(f"\npadded input, channel {c} (padding cells in brackets):")
+        print(grid(rec.padded_input[:, :, c], mask=rec.padding_mask))
+    if not a.pool:
+        for c in range(rec.effective_weights.shape[2]):
+            print(f"\nfilter, channel {c}" + (" (dilated: zeros in the holes)"
+                                             if max(rec.dilation) > 1 else "") + ":")
+            print(grid(rec.effective_weights[:, :, c, 0]))
+    print()
+    if a.position:
+        row, col = (int(v) for v in a.position.split(","))
+        steps = [rec.step(row, col, 0)]
+    else:
+        steps = rec.steps(0)
+    for s in steps:
+        print(s.text(max_terms=30))
+    print("\noutput:")
+    print(grid(rec.output[:, :, 0]))
+    return 0
+
+
+def _stride(text):
+    v = spec.value(text)
+    if isinstance(v, tuple) and len(v) == 2:
+        return v
+    if isinstance(v, int):
+        return v
+    raise argparse.ArgumentTypeError(f"{text!r}: expected N or a,b")
