@@ -137,9 +137,12 @@ def trace_network(net, x, *, image: int = 0, training: bool = False, backward: b
         labels = np.asarray(labels)
         if labels.ndim == 0:
             labels = labels[None]
-        labels = labels if training or len(labels) == 1 else labels[image:image + 1]
-        if len(labels) != len(batch):
-            raise ValueError(f"trace: {len(labels)} labels for {len(batch)} traced images")
+        if len(labels) not in {1, len(x)} or (training and len(labels) != len(x)):
+            raise ValueError(f"trace: {len(labels)} labels for {len(x)} images; give one "
+                             "per image" + ("" if training else " (or one for the traced "
+                                                                 "image)"))
+        if not training and len(labels) == len(x):
+            labels = labels[image:image + 1]
 
     saved = {i: {n: np.array(v, copy=True) for n, v in layer.state.items()}
              for i, layer in enumerate(layers) if training and layer.state}
