@@ -1,0 +1,202 @@
+"""A persistent Agg figure for pictures that change many times a second.
+
+Every step picture in ``cnnlab.viz`` (and the widgets that show them) draws on ONE
+``matplotlib.figure.Figure`` (not pyplot: nothing is displayed by itself, nothing leaks
+between notebooks) and then only updates its artists in place — ``set_data`` / ``set_array``
+on images, ``set_text`` on numbers, ``set_xy`` on rectangles — before writing PNG bytes. With
+ticks and tick labels off this takes a few milliseconds per step; re-plotting takes ~70 ms.
+
+* ``Canvas(width, height)``: the figure; ``axes(rect)`` a bare axes; ``grid(ax, values)`` a
+  grid-of-numbers image (``GridImage``); ``outline(ax)`` a highlight rectangle;
+  ``title(ax, text)``; ``png()`` the PNG bytes.
+* ``GridImage``: an H×W array drawn with ``imshow`` and, when H, W ≤ ``max_numbers``, one text
+  artist per cell; ``update(values)`` changes colours and numbers in place. NaN cells are
+  blank (e.g. output cells not computed yet).
+* ``push(image_widget, data)``: put PNG bytes into an ``ipywidgets.Image``.
+
+Colours (colour-blind safe, shared by every step picture): ``viridis`` for activations,
+the diverging ``PuOr`` for weights and products (0 in the middle), grey hatched cells for
+padding, vermillion ``HIGHLIGHT`` for the current window, blue ``SECOND`` for the previous
+window / the winner.
+"""
+from __future__ import annotations
+
+import io
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.colors import Normalize
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
+
+HIGHLIGHT = "#D55E00"      # vermillion: the current window / output cell
+SECOND = "#0072B2"         # blue: the previous window, the max-pool winner
+PADDING = "#BBBBBB"        # grey fill of padding cells
+INSERTED = "#E6E6E6"       # lighter grey: zeros inserted by a transposed convolution
+ACTIVATIONS = "viridis"
+WEIGHTS = "PuOr"
+MAX_NUMBERS = 12           # write numbers into a grid when both sides are at most this
+
+
+def fmt(v) -> str:
+    """A cell's number, short: 3, -1.5, 0.25, 1.2e+03; NaN -> '' and ±inf -> '±∞'.
+
+    >>> fmt(3.0), fmt(-0.25), fmt(float('nan')), fmt(float('-inf')), fmt(0.123456)
+    ('3', '-0.25', '', '-∞', '0.123')
+    """
+    v = float(v)
+    if np.isnan(v):
+        return ""
+    if np.isinf(v):
+        return "∞" if v > 0 else "-∞"
+    if v == int(v) and abs(v) < 1e5:
+        return str(int(v))
+    return f"{v:.3g}"
+
+
+def limits(values, symmetric: bool = False) -> tuple[float, float]:
+    """(vmin, vmax) of the finite values; symmetric around 0 if asked; a constant gets ±0.5
+    (a constant image with an automatic range never changes colour)."""
+    a = np.asarray(values, dtype=float)
+    a = a[np.isfinite(a)]
+    if a.size == 0:
+        return (-1.0, 1.0)
+    lo, hi = float(a.min()), float(a.max())
+    if symmetric:
+        m = max(abs(lo), abs(hi)) or 1.0
+        return -m, m
+    if hi - lo < 1e-12:
+        return lo - 0.5, hi + 0.5
+    return lo, hi
+
+
+class GridImage:
+    """One H×W array as coloured cells, with numbers written in when the grid is small.
+
+    image : the AxesImage; texts : H×W object array of Text artists (None when not numbered);
+    values : the array last drawn. ``update(values)`` re-colours and re-writes in place.
+    """
+
+    def __init__(self, ax, values, *, cmap=ACTIVATIONS, vmin=None, vmax=None,
+                 numbers: bool | None = None, fontsize: float = 8, symmetric: bool = False):
+        values = np.asarray(values, dtype=float)
+        if vmin is None or vmax is None:
+            vmin, vmax = limits(values, symmetric)
+        self.ax, self.norm = ax, Normalize(vmin, vmax)
+        self.image = ax.imshow(np.ma.masked_invalid(values), cmap=cmap, norm=self.norm,
+                               interpolation="nearest", aspect="equal")
+        self.image.cmap.set_bad("white")
+        h, w = values.shape
+        if numbers is None:
+            numbers = h <= MAX_NUMBERS and w <= MAX_NUMBERS
+        self.texts = None
+        if numbers:
+            self.texts = np.empty((h, w), object)
+            for i in range(h):
+                for j in range(w):
+                    self.texts[i, j] = ax.text(j, i, "", ha="center", va="center",
+                                               fontsize=fontsize)
+        ax.set_xlim(-0.5, w - 0.5)
+        ax.set_ylim(h - 0.5, -0.5)
+        self.values = None
+        self.update(values)
+
+    def update(self, values, *, vmin=None, vmax=None):
+        """Draw new values (same shape); NaN cells stay blank."""
+        values = np.asarray(values, dtype=float)
+        if vmin is not None and vmax is not None:
+            self.norm.vmin, self.norm.vmax = vmin, vmax
+        self.image.set_data(np.ma.masked_invalid(values))
+        if self.texts is not None:
+            old = self.values
+            # dark text on light cells, white on dark ones (viridis / PuOr are dark at the ends
+            # that matter); only cells whose value changed are touched
+            shade = self.norm(np.nan_to_num(values, nan=self.norm.vmax, posinf=self.norm.vmax,
+                                            neginf=self.norm.vmin))
+            for (i, j), v in np.ndenumerate(values):
+                if old is not None and (old[i, j] == v or (np.isnan(v) and np.isnan(old[i, j]))):
+                    continue
+                t = self.texts[i, j]
+                t.set_text(fmt(v))
+                t.set_color(self._text_color(shade[i, j]))
+        self.values = values.copy()
+
+    def _text_color(self, s):
+        name = self.image.cmap.name
+        if name.startswith("PuOr"):
+            return "white" if s < 0.2 or s > 0.8 else "black"
+        return "white" if s < 0.45 else "black"
+
+
+class Canvas:
+    """A persistent Agg figure of ``width`` × ``height`` inches (see the module docstring)."""
+
+    def __init__(self, width: float, height: float, dpi: int = 100):
+        self.figure = Figure(figsize=(width, height), dpi=dpi)
+        FigureCanvasAgg(self.figure)
+        self.figure.patch.set_facecolor("white")
+
+    def axes(self, rect, *, frame: bool = False):
+        """A bare axes at ``rect`` = (left, bottom, width, height) in figure fractions."""
+        ax = self.figure.add_axes(rect)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        if not frame:
+            for s in ax.spines.values():
+                s.set_visible(False)
+        return ax
+
+    def grid(self, ax, values, **options) -> GridImage:
+        return GridImage(ax, values, **options)
+
+    @staticmethod
+    def outline(ax, color=HIGHLIGHT, linewidth=2.5, linestyle="-") -> Rectangle:
+        """A cell-aligned rectangle (move it with ``place``)."""
+        r = Rectangle((-0.5, -0.5), 1, 1, fill=False, edgecolor=color, linewidth=linewidth,
+                      linestyle=linestyle, zorder=5)
+        ax.add_patch(r)
+        return r
+
+    @staticmethod
+    def place(rect, top, left, bottom, right):
+        """Move ``rect`` around cells top..bottom-1 × left..right-1."""
+        rect.set_xy((left - 0.5, top - 0.5))
+        rect.set_width(right - left)
+        rect.set_height(bottom - top)
+
+    @staticmethod
+    def title(ax, text, **options):
+        options.setdefault("fontsize", 9)
+        return ax.set_title(text, **options)
+
+    @staticmethod
+    def shade(ax, mask, color=PADDING, hatch="///", alpha=0.6, max_hatched=400):
+        """Cover the True cells of ``mask`` (padding, holes): one translucent grey image, plus
+        hatching when the grid has at most ``max_hatched`` cells. Static: returns the image."""
+        mask = np.asarray(mask, bool)
+        from matplotlib.colors import to_rgba
+        rgba = np.zeros(mask.shape + (4,))
+        rgba[mask] = to_rgba(color, alpha)
+        overlay = ax.imshow(rgba, interpolation="nearest", zorder=2)
+        if mask.size <= max_hatched:
+            for i, j in zip(*np.nonzero(mask)):
+                ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, hatch=hatch,
+                                       edgecolor="#888888", linewidth=0, zorder=2))
+        return overlay
+
+    def png(self) -> bytes:
+        """The figure as PNG bytes."""
+        buffer = io.BytesIO()
+        self.figure.savefig(buffer, format="png", dpi=self.figure.dpi)
+        return buffer.getvalue()
+
+    def rgba(self) -> np.ndarray:
+        """The figure as an H×W×4 uint8 array (for animation frames)."""
+        self.figure.canvas.draw()
+        return np.asarray(self.figure.canvas.buffer_rgba()).copy()
+
+
+def push(image_widget, data: bytes) -> None:
+    """Show PNG ``data`` in an ``ipywidgets.Image`` (format png)."""
+    image_widget.format = "png"
+    image_widget.value = data

@@ -1,0 +1,249 @@
+"""Feature maps: what every layer of a network made of one input image.
+
+Reads a ``Trace`` (``net.trace(image)``): each ``LayerRecord``'s ``.output`` (H×W×C, a fully
+connected output is 1×1×K) and ``trace.image``. Nothing is computed here but colour limits.
+
+* ``network_view(trace)``: one row per layer, the input first, a few channels per layer
+  (``max_channels``), each row titled with the layer's name, type and H×W×C shape.
+* ``LayerMapsView``: one persistent figure showing one layer's maps (up to ``max_maps``
+  channels from ``start``), the chosen neuron outlined; ``show(rec, ...)`` re-targets the same
+  artists to another layer, so an explorer switches layers without re-plotting. A 1×1×K
+  output is drawn as one strip of K values (numbers written in when K ≤ 12).
+
+Colours: viridis (colour-blind safe), one colour range per layer so its channels compare; a
+constant map gets a range around its value (``color_limits``).
+"""
+from __future__ import annotations
+
+import io
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Rectangle
+
+CMAP = "viridis"
+HIGHLIGHT = "#D55E00"       # vermillion outline: the chosen neuron / window
+MAX_NUMBERS = 12            # write values into cells when a strip has at most this many
+
+
+def shape_text(shape) -> str:
+    """(28, 28, 6) -> '28×28×6'."""
+    return "×".join(str(int(v)) for v in shape)
+
+
+def color_limits(values) -> tuple[float, float]:
+    """(vmin, vmax) of the finite values; a constant array gets value ± 0.5."""
+    values = np.asarray(values, dtype=float)
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return -0.5, 0.5
+    lo, hi = float(finite.min()), float(finite.max())
+    if hi - lo < 1e-12:
+        return lo - 0.5, hi + 0.5
+    return lo, hi
+
+
+def png_bytes(figure) -> bytes:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=figure.dpi)
+    return buffer.getvalue()
+
+
+def _bare(ax):
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def _image_of(values):
+    """An H×W×C input as something imshow draws: the map (C = 1), RGB (C = 3), else the mean."""
+    values = np.asarray(values, dtype=float)
+    if values.ndim == 2:
+        return values, "the image"
+    if values.shape[-1] == 1:
+        return values[..., 0], "the image"
+    if values.shape[-1] == 3:
+        lo, hi = color_limits(values)
+        return (values - lo) / (hi - lo), "the image (RGB, rescaled to 0..1)"
+    return values.mean(axis=-1), f"the mean of its {values.shape[-1]} channels"
+
+
+# ---- one layer -------------------------------------------------------------------------------
+
+class LayerMapsView:
+    """One layer's feature maps in a fixed grid of ``columns`` × rows panels.
+
+    After ``show``: ``channels`` (the channel index in each visible panel), ``images``
+    (AxesImage per panel), ``highlight`` (Rectangle around the chosen neuron, or invisible),
+    ``title`` (figure title text), ``strip_texts`` (the numbers of a 1×1×K strip).
+    """
+
+    def __init__(self, *, max_maps: int = 16, columns: int = 8, panel_inches: float = 1.15,
+                 dpi: int = 80):
+        rows = -(-max_maps // columns)
+        self.max_maps, self.columns = max_maps, columns
+        self.figure = Figure(figsize=(columns * panel_inches, rows * panel_inches + 0.55),
+                             dpi=dpi)
+        FigureCanvasAgg(self.figure)
+        top = 1 - 0.45 / (rows * panel_inches + 0.55)
+        grid = self.figure.add_gridspec(rows, columns, left=0.01, right=0.99, bottom=0.01,
+                                        top=top, wspace=0.08, hspace=0.28)
+        self.axes = [self.figure.add_subplot(grid[k // columns, k % columns])
+                     for k in range(max_maps)]
+        self.strip_ax = self.figure.add_subplot(grid[:, :])
+        blank = np.zeros((2, 2))
+        self.images = [ax.imshow(blank, cmap=CMAP, vmin=0, vmax=1, interpolation="nearest")
+                       for ax in self.axes]
+        self.panel_titles = [ax.set_title("", fontsize=8, pad=2) for ax in self.axes]
+        self.strip_image = self.strip_ax.imshow(blank, cmap=CMAP, vmin=0, vmax=1,
+                                                interpolation="nearest", aspect="auto")
+        self.strip_texts = [self.strip_ax.text(0, 0, "", ha="center", va="center", fontsize=8)
+                            for _ in range(MAX_NUMBERS)]
+        for ax in self.axes + [self.strip_ax]:
+            _bare(ax)
+        self.highlight = Rectangle((0, 0), 1, 1, fill=False, lw=2, ec=HIGHLIGHT, visible=False)
+        # two thin lines through the chosen neuron: a one-pixel outline is easy to miss
+        self.crosshair = [Line2D([], [], lw=0.8, color=HIGHLIGHT, alpha=0.7, visible=False)
+                          for _ in range(2)]
+        self.title = self.figure.suptitle("", fontsize=10, y=0.995, va="top")
+        self.channels: list[int] = []
+        self.record = None
+
+    def show(self, rec, *, start: int = 0, neuron=None) -> None:
+        """Draw ``rec.output`` (H×W×C): channels start .. start + max_maps - 1.
+
+        ``neuron``: (row, col, channel) to outline; its channel is brought into view if the
+        page starting at ``start`` does not contain it.
+        """
+        out = np.asarray(rec.output)
+        h, w, c = out.shape
+        self.record = rec
+        for artist in [self.highlight] + self.crosshair:
+            if artist.axes is not None:
+                artist.remove()
+            artist.set_visible(False)
+        vmin, vmax = color_limits(out)
+        self.title.set_text(f"{rec.name} ({rec.type_name}): output {shape_text(out.shape)}"
+                            f", colour range {vmin:.3g} .. {vmax:.3g}")
+        if h == 1 and w == 1:
+            self._strip(out[0, 0], vmin, vmax, neuron)
+            return
+        self.strip_ax.set_visible(False)
+        if neuron is not None and not start <= neuron[2] < start + self.max_maps:
+            start = neuron[2] - neuron[2] % self.max_maps
+        start = int(min(max(start, 0), max(c - 1, 0)))
+        self.channels = list(range(start, min(c, start + self.max_maps)))
+        for k, (ax, im, title) in enumerate(zip(self.axes, self.images, self.panel_titles)):
+            if k >= len(self.channels):
+                ax.set_visible(False)
+                continue
+            ch = self.channels[k]
+            ax.set_visible(True)
+            im.set_data(out[:, :, ch])
+            im.set_clim(vmin, vmax)
+            im.set_extent((-0.5, w - 0.5, h - 0.5, -0.5))
+            ax.set_xlim(-0.5, w - 0.5)
+            ax.set_ylim(h - 0.5, -0.5)
+            title.set_text(f"channel {ch}")
+            if neuron is not None and neuron[2] == ch:
+                row, col = neuron[0], neuron[1]
+                self._mark(ax, row, col)
+                self.crosshair[0].set_data([-0.5, w - 0.5], [row, row])
+                self.crosshair[1].set_data([col, col], [-0.5, h - 0.5])
+                for line in self.crosshair:
+                    line.set_transform(ax.transData)
+                    ax.add_line(line)
+                    line.set_visible(True)
+
+    def _strip(self, values, vmin, vmax, neuron):
+        """A 1×1×K output: one 1×K strip, numbers in the cells when K is small."""
+        k = len(values)
+        for ax in self.axes:
+            ax.set_visible(False)
+        self.channels = list(range(k))
+        self.strip_ax.set_visible(True)
+        self.strip_image.set_data(values.reshape(1, k))
+        self.strip_image.set_clim(vmin, vmax)
+        self.strip_image.set_extent((-0.5, k - 0.5, 0.5, -0.5))
+        self.strip_ax.set_xlim(-0.5, k - 0.5)
+        self.strip_ax.set_ylim(0.5, -0.5)
+        for j, text in enumerate(self.strip_texts):
+            if j < k <= MAX_NUMBERS:
+                mid = (vmin + vmax) / 2
+                text.set_text(f"{j}\n{values[j]:.3g}")
+                text.set_position((j, 0))
+                text.set_color("black" if values[j] > mid else "white")
+                text.set_visible(True)
+            else:
+                text.set_visible(False)
+        if neuron is not None:
+            self._mark(self.strip_ax, 0, neuron[2])
+
+    def _mark(self, ax, row, col):
+        """Outline cell (row, col) of ax (the artist moves between axes: reset its transform)."""
+        self.highlight.set_xy((col - 0.5, row - 0.5))
+        self.highlight.set_width(1)
+        self.highlight.set_height(1)
+        self.highlight.set_transform(ax.transData)
+        ax.add_patch(self.highlight)
+        self.highlight.set_visible(True)
+
+    def png(self) -> bytes:
+        return png_bytes(self.figure)
+
+
+# ---- every layer --------------------------------------------------------------------------
+
+def network_view(trace, *, max_channels: int = 6, layers=None, panel_inches: float = 1.1,
+                 dpi: int = 80) -> Figure:
+    """One row per layer (the input first): up to ``max_channels`` maps of each output.
+
+    ``layers``: names (or indices) to include; default every layer whose output is not the
+    same shape as the previous one's plus every convolution/pooling (element-wise layers
+    such as ReLU are kept: they show what the activation did). Rows of 1×1×K outputs show
+    the K values as one strip.
+    """
+    records = list(trace) if layers is None else [trace[name] for name in layers]
+    rows = len(records) + 1
+    fig = Figure(figsize=((max_channels + 1.6) * panel_inches, rows * panel_inches * 0.92),
+                 dpi=dpi)
+    FigureCanvasAgg(fig)
+    grid = fig.add_gridspec(rows, max_channels + 1, width_ratios=[1.6] + [1] * max_channels,
+                            left=0.01, right=0.99, top=0.99, bottom=0.01, wspace=0.06,
+                            hspace=0.12)
+    image, what = _image_of(trace.image)
+    label = fig.add_subplot(grid[0, 0])
+    label.axis("off")
+    label.text(0, 0.5, f"input\n{shape_text(np.shape(trace.image))}", fontsize=9,
+               va="center", ha="left", transform=label.transAxes)
+    ax = fig.add_subplot(grid[0, 1])
+    lo, hi = color_limits(image)
+    ax.imshow(image, cmap="gray", vmin=lo, vmax=hi, interpolation="nearest")
+    _bare(ax)
+    for r, rec in enumerate(records, start=1):
+        out = np.asarray(rec.output)
+        h, w, c = out.shape
+        label = fig.add_subplot(grid[r, 0])
+        label.axis("off")
+        label.text(0, 0.5, f"{rec.name}\n{rec.type_name}\n{shape_text(out.shape)}",
+                   fontsize=8.5, va="center", ha="left", transform=label.transAxes)
+        vmin, vmax = color_limits(out)
+        if h == 1 and w == 1:
+            ax = fig.add_subplot(grid[r, 1:])
+            ax.imshow(out.reshape(1, c), cmap=CMAP, vmin=vmin, vmax=vmax, aspect="auto",
+                      interpolation="nearest")
+            if c <= MAX_NUMBERS:
+                for j in range(c):
+                    ax.text(j, 0, f"{out[0, 0, j]:.2g}", ha="center", va="center", fontsize=7,
+                            color="black" if out[0, 0, j] > (vmin + vmax) / 2 else "white")
+            _bare(ax)
+            continue
+        for j in range(min(c, max_channels)):
+            ax = fig.add_subplot(grid[r, 1 + j])
+            ax.imshow(out[:, :, j], cmap=CMAP, vmin=vmin, vmax=vmax, interpolation="nearest")
+            _bare(ax)
+        if c > max_channels:
+            ax.text(1.04, 0.5, f"+{c - max_channels}", transform=ax.transAxes, fontsize=7,
+                    va="center", ha="left", rotation=90)
+    return fig

@@ -1,0 +1,202 @@
+"""TrainingMonitor: live loss/accuracy curves, a progress readout and a Stop button.
+
+Two ways to use it:
+
+    mon = TrainingMonitor(); display(mon)
+    net, info = cl.train_network(X, Y, layers, cl.TrainingOptions(..., plots=mon))
+
+``plots=mon`` makes the training loop call ``mon.update(info)`` after every iteration and
+``mon.close(info)`` at the end, and stop cleanly after the iteration in progress once the
+Stop button set ``mon.stop_requested`` (stopped_reason "interrupted", the partial network is
+returned). ``callbacks=[mon]`` does the same through the callback protocol (``mon(info)``
+returns True after Stop). Or let the monitor wire itself:
+
+    net, info = mon.train(X, Y, layers, options)          # blocks, like train_network
+    mon.start(X, Y, layers, options); ...; net, info = mon.result()   # in a background thread
+
+In a notebook the kernel handles a button click only when it is not busy running a cell, so
+while ``train_network`` (or ``mon.train``) runs in the cell the curves update but the Stop
+click waits until the cell ends. ``mon.start`` trains in a background thread: the cell
+returns at once, the kernel stays free, and Stop works while training runs (Jupyter's
+interrupt button stops the blocking form: the training loop treats Ctrl-C as a clean stop).
+
+Redrawing is throttled to ``min_interval`` seconds (0.3 s: at most ~3 pictures a second) and
+to four times the last picture's drawing time (so drawing takes at most ~20% of the run); the
+first iteration and the end of training are always drawn.
+"""
+from __future__ import annotations
+
+import dataclasses
+import html
+import threading
+import time
+
+import ipywidgets as widgets
+
+from ..viz.training_curves import TrainingCurves, status_line
+
+
+def _hms(seconds: float) -> str:
+    s = int(round(seconds))
+    return f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}"
+
+
+class TrainingMonitor(widgets.VBox):
+    """Live curves and progress of a ``train_network`` run, with a Stop button.
+
+    Attributes: ``progress`` (IntProgress over iterations), ``readout`` (HTML: iteration,
+    epoch, loss, accuracy, validation, time), ``stop_button``, ``image`` (the curves PNG),
+    ``curves`` (the ``TrainingCurves`` renderer), ``stop_requested`` (bool), ``info`` (the
+    TrainingInfo last seen), ``draws`` (pictures rendered so far).
+    """
+
+    def __init__(self, *, min_interval: float = 0.3):
+        self.min_interval = float(min_interval)
+        self.curves = TrainingCurves()
+        self.progress = widgets.IntProgress(value=0, min=0, max=1, description="training",
+                                            layout=widgets.Layout(width="420px"))
+        self.readout = widgets.HTML("waiting for train_network to start")
+        self.stop_button = widgets.Button(description="Stop", icon="stop", button_style="danger",
+                                          tooltip="stop after the current iteration",
+                                          disabled=True)
+        self.stop_button.on_click(lambda _button: self.stop())
+        self.image = widgets.Image(format="png", layout=widgets.Layout(width="600px"))
+        self.stop_requested = False
+        self.info = None
+        self.draws = 0
+        self._last_draw = -float("inf")
+        self._draw_seconds = 0.0
+        self._thread = None
+        self._result = None
+        self._error = None
+        super().__init__([widgets.HBox([self.progress, self.stop_button]), self.readout,
+                          self.image])
+
+    # ---- the monitor protocol of train_network ---------------------------------------------
+    def update(self, info) -> None:
+        """Called by train_network after every iteration (``TrainingOptions(plots=mon)``)."""
+        if info is not self.info:                 # a new run: fresh state
+            self.info = info
+            self.stop_requested = False
+            self.stop_button.disabled = False
+            self.stop_button.description = "Stop"
+            self.progress.max = max(info.total_iterations, 1)
+            self._last_draw = -float("inf")
+        # at most one picture per min_interval, and drawing at most ~20% of the time
+        if time.perf_counter() - self._last_draw >= max(self.min_interval,
+                                                        4 * self._draw_seconds):
+            self.draw(info)
+
+    def close(self, info=None) -> None:
+        """Called once when training ends: the final picture and why it stopped.
+
+        Without ``info`` this is ipywidgets' ``Widget.close`` (removes the widget).
+        """
+        if info is None:
+            super().close()
+            return
+        self.info = info
+        self.draw(info)
+        self.stop_button.disabled = True
+        self.stop_button.description = "Stop"
+
+    def __call__(self, info) -> bool:
+        """As a ``train_network`` callback: True (stop) once Stop was pressed."""
+        return self.stop_requested
+
+    def stop(self) -> None:
+        """What the Stop button does: ask training to stop after the current iteration."""
+        self.stop_requested = True
+        self.stop_button.description = "Stopping..."
+        self.stop_button.disabled = True
+
+    # ---- drawing ------------------------------------------------------------------------
+    def draw(self, info) -> None:
+        """Readout, progress bar and curves from ``info`` (not throttled)."""
+        start = self._last_draw = time.perf_counter()
+        self.progress.max = max(info.total_iterations, 1)
+        self.progress.value = info.iteration
+        self.readout.value = readout_html(info)
+        if info.iteration:
+            self.curves.update(info)
+            self.image.value = self.curves.png()
+            self.draws += 1
+        self._draw_seconds = time.perf_counter() - start
+
+    # ---- training through the monitor ---------------------------------------------------
+    def _wire(self, options, callbacks):
+        from ..solvers import TrainingOptions
+        options = TrainingOptions() if options is None else options
+        return dataclasses.replace(options, plots=self), list(callbacks or [])
+
+    def train(self, X, Y, layers_or_network, options=None, *, callbacks=None):
+        """``train_network`` with this monitor as plots and Stop callback; returns (net, info)."""
+        from ..training import train_network
+        options, callbacks = self._wire(options, callbacks)
+        return train_network(X, Y, layers_or_network, options, callbacks=callbacks)
+
+    def start(self, X, Y, layers_or_network, options=None, *, callbacks=None):
+        """Train in a background thread (Stop stays clickable in a notebook); returns at once.
+
+        ``result()`` waits for the end and returns (net, info); ``running`` says whether the
+        thread is still training. Do not touch the network while it trains.
+        """
+        if self.running:
+            raise RuntimeError("TrainingMonitor.start: a training run is already going; press "
+                               "Stop or wait for result()")
+        options, callbacks = self._wire(options, callbacks)
+        from ..training import train_network
+        self._result = self._error = None
+
+        def run():
+            try:
+                self._result = train_network(X, Y, layers_or_network, options,
+                                             callbacks=callbacks)
+            except BaseException as e:       # shown in the readout, re-raised by result()
+                self._error = e
+                self.readout.value = (f"<span style='color:#D55E00'>training failed: "
+                                      f"{html.escape(str(e))}</span>")
+
+        self._thread = threading.Thread(target=run, name="cnnlab-training", daemon=True)
+        self._thread.start()
+        return self._thread
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def result(self, timeout=None):
+        """(net, info) of the run started by ``start``, waiting for it to end."""
+        if self._thread is None:
+            raise RuntimeError("TrainingMonitor.result: no run was started with start()")
+        self._thread.join(timeout)
+        if self._thread.is_alive():
+            raise TimeoutError(f"TrainingMonitor.result: still training after {timeout} s")
+        if self._error is not None:
+            raise self._error
+        return self._result
+
+
+def readout_html(info) -> str:
+    """One or two lines: where training is, the latest numbers, time used and left."""
+    parts = [html.escape(status_line(info))]
+    if info.iteration:
+        k = info.iteration - 1
+        parts.append(f"loss {info.loss[k]:.4f}")
+        if info.task == "classification":
+            parts.append(f"accuracy {100 * info.accuracy[k]:.1f}%")
+            metric = info.validation_accuracy
+            val = metric[~(metric != metric)]        # drop NaN (not computed)
+            if len(val):
+                parts.append(f"validation accuracy {100 * val[-1]:.1f}%")
+        else:
+            parts.append(f"RMSE {info.rmse[k]:.4g}")
+        used = info.elapsed_seconds
+        done = info.iteration / max(info.total_iterations, 1)
+        parts.append(f"elapsed {_hms(used)}")
+        if not info.stopped_reason and 0 < done < 1:
+            parts.append(f"about {_hms(used * (1 - done) / done)} left")
+    text = " · ".join(parts)
+    if info.stopped_reason:
+        text += f"<br><i>{html.escape(info.message)}</i>"
+    return text

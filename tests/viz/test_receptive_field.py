@@ -1,0 +1,54 @@
+"""The receptive-field picture draws the trace's field and its chain of windows."""
+import numpy as np
+import pytest
+
+import cnnlab as cl
+from cnnlab.models import lenet5
+from cnnlab.viz.receptive_field import ReceptiveFieldView, chain_windows
+
+
+@pytest.fixture(scope="module")
+def trace():
+    net = cl.Network(lenet5(normalization="none"), seed=0)
+    return net.trace(np.random.default_rng(1).random((28, 28, 1)))
+
+
+def rect_bounds(rect):
+    x, y = rect.get_xy()
+    return (y + 0.5, x + 0.5, y + 0.5 + rect.get_height(), x + 0.5 + rect.get_width())
+
+
+def test_lenet_conv2_neuron_field_by_hand(trace):
+    # conv_2[9, 4]: 5x5 unpadded -> rows 9..13 of maxpool_1's output; 2x2 stride-2 pooling ->
+    # rows 18..27 of conv_1's output; conv_1 5x5 with padding 2 -> rows 16..29 of the input
+    # (28 and 29 are padding). Columns: 4..8 -> 8..17 -> 6..19.
+    field = trace.receptive_field("conv_2", 9, 4)
+    view = ReceptiveFieldView()
+    view.show(trace, field, value=float(trace["conv_2"].output[9, 4, 0]))
+    assert rect_bounds(view.box) == (16, 6, 28, 20)
+    assert rect_bounds(view.box_unclipped) == (16, 6, 30, 20) and view.box_unclipped.get_visible()
+    shade = view.shade.get_array()
+    np.testing.assert_array_equal(shade[..., 3] > 0, field.mask)
+    assert field.mask[16:28, 6:20].all() and field.mask.sum() == 12 * 14
+    chain = chain_windows(field, trace)
+    assert [name for name, _ in chain] == ["conv_2", "maxpool_1", "conv_1"]
+    assert chain[1][1] == (18, 8, 28, 18)
+    visible = [ax for ax in view.axes[1:] if ax.get_visible()]
+    assert len(visible) == 3
+    assert view.titles[2].get_text() == "maxpool_1 reads rows 18..27,\ncols 8..17 of its input"
+    # conv_1's window reaches 2 rows into its padding: the panel grows by 2 grey rows
+    assert view.chain_images[2].get_array().shape == (30, 28)
+    assert rect_bounds(view.chain_boxes[2]) == (16, 6, 30, 20)
+    assert "14×14 of the input" in view.title.get_text()
+
+
+def test_a_field_inside_the_image_has_no_dashed_box(trace):
+    field = trace.receptive_field("conv_1", 10, 10)
+    view = ReceptiveFieldView()
+    view.show(trace, field)
+    assert rect_bounds(view.box) == (8, 8, 13, 13)
+    assert not view.box_unclipped.get_visible()
+    assert sum(ax.get_visible() for ax in view.axes[1:]) == 1
+    first = view.png()
+    view.show(trace, trace.receptive_field("conv_1", 0, 0))
+    assert view.png() != first
