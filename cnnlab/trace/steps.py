@@ -19,8 +19,14 @@ import numpy as np
 
 
 def _fmt(v) -> str:
-    """A number as a person writes it: 3 not 3.0, 0.25, -1.5, 0.0123."""
+    """A number as a person writes it: 3 not 3.0, 0.25, -1.5, 0.0123, -inf (max-pool padding).
+
+    >>> [_fmt(3.0), _fmt(0.25), _fmt(float("-inf"))]
+    ['3', '0.25', '-inf']
+    """
     v = float(v)
+    if not np.isfinite(v):
+        return "nan" if np.isnan(v) else ("-inf" if v < 0 else "inf")
     if v == int(v) and abs(v) < 1e15:
         return str(int(v))
     return f"{v:.4g}"

@@ -13,12 +13,11 @@ def grid(a, *, mask=None, mark=None, width: int | None = None) -> str:
     whose cells are starred.
 
     >>> print(grid(np.array([[1, 2], [30, 4]])))
-     1  2
-    30  4
+     1   2
+    30   4
     """
     a = np.asarray(a)
-    cells = [[_fmt(v) if np.isfinite(v) else ("-inf" if v < 0 else "inf") for v in row]
-             for row in a]
+    cells = [[_fmt(v) for v in row] for row in a]
     for i, row in enumerate(cells):
         for j, text in enumerate(row):
             if mask is not None and mask[i, j]:

@@ -151,3 +151,10 @@ def test_long_sums_are_abbreviated_in_text():
     rec = one_layer(cl.Convolution2D(5, 1), (5, 5, 1), "fast").trace(np.ones((5, 5)))[1]
     text = rec.step(0, 0).text(max_terms=6)
     assert "... 19 more ..." in text and text.count("·") == 6
+
+
+def test_max_pool_windows_over_padding_print_minus_infinity():
+    net = one_layer(cl.MaxPooling2D(2, stride=2, padding=1), (2, 2, 1), "fast")
+    rec = net.trace(np.array([[1.0, 2.0], [3.0, 4.0]]))[1]
+    s = rec.step(0, 0)
+    assert str(s) == "output (0, 0) of channel 0: max(-inf, -inf, -inf, 1) = 1 at (1, 1)"
