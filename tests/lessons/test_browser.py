@@ -1,0 +1,106 @@
+"""Every lesson, run in a real JupyterLab in a real Chromium: widgets render, nothing fails.
+
+Only a browser shows "Error displaying widget", "model not found" or a widget stuck on
+"Loading widget..."; headless execution cannot. For each lesson: open it, wait until the
+kernel is really connected, Run All, wait until every code cell has run, then assert no
+error output, every widget view rendered with its images loaded, and save a screenshot
+(folder CNNLAB_SCREENSHOTS, or a temporary folder) for a person to look at.
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.lessons.conftest import LESSONS
+
+pytestmark = pytest.mark.browser
+NOTEBOOKS = sorted(LESSONS.glob("[0-9][0-9]_*.ipynb"))
+
+KERNEL_READY = """() => {
+  const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+  const s = w && w.sessionContext && w.sessionContext.session;
+  return !!(s && s.kernel && s.kernel.status === 'idle'
+            && s.kernel.connectionStatus === 'connected' && w.content
+            && w.content.widgets.length > 0);
+}"""
+ALL_RUN = """() => {
+  const w = window.jupyterapp.shell.currentWidget;
+  const code = w.content.widgets.filter(c => c.model.type === 'code');
+  const k = w.sessionContext.session.kernel;
+  return k.status === 'idle' && code.every(c => c.model.executionCount !== null);
+}"""
+ERRORS = """() => {
+  const w = window.jupyterapp.shell.currentWidget;
+  const out = [];
+  w.content.widgets.forEach((c, i) => {
+    if (c.model.type !== 'code') return;
+    for (const o of c.model.outputs.toJSON())
+      if (o.output_type === 'error') out.push(`cell ${i}: ${o.ename}: ${o.evalue}`);
+  });
+  return out;
+}"""
+BAD_TEXT = ("Error displaying widget", "model not found", "Loading widget...")
+
+
+def screenshot_folder(tmp_path_factory) -> Path:
+    folder = os.environ.get("CNNLAB_SCREENSHOTS")
+    path = Path(folder) if folder else tmp_path_factory.getbasetemp() / "screenshots"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_lesson_runs_in_jupyterlab_with_every_widget_rendered(notebook, jupyterlab,
+                                                              browser_context,
+                                                              tmp_path_factory):
+    url, token, _root = jupyterlab
+    uses_widgets = "cnnlab.widgets" in notebook.read_text()
+    page = browser_context.new_page()
+    page_errors = []
+    page.on("pageerror", lambda e: page_errors.append(str(e)))
+    try:
+        page.goto(f"{url}/lab/tree/{notebook.name}?reset&token={token}")
+        page.wait_for_function(KERNEL_READY, timeout=120_000)
+        page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+        page.wait_for_function(ALL_RUN, timeout=240_000, polling=500)
+        errors = page.evaluate(ERRORS)
+        assert errors == [], f"{notebook.name}: {errors}"
+        if uses_widgets:
+            page.wait_for_selector(".jupyter-widgets", timeout=60_000)
+            # views render asynchronously after the kernel goes idle
+            page.wait_for_function(
+                "() => !document.body.innerText.includes('Loading widget...')",
+                timeout=60_000)
+            page.wait_for_function(
+                "() => [...document.querySelectorAll('.jupyter-widgets img')]"
+                ".every(i => i.complete && i.naturalWidth > 0)", timeout=60_000)
+        text = page.inner_text("body")
+        for bad in BAD_TEXT:
+            assert bad not in text, f"{notebook.name}: '{bad}' on the page"
+        if uses_widgets:
+            views = page.locator(".jupyter-widgets.widget-box, .jupyter-widgets.widget-vbox")
+            assert views.count() > 0, f"{notebook.name}: no widget box rendered"
+            views.first.scroll_into_view_if_needed()
+        shots = screenshot_folder(tmp_path_factory)
+        page.screenshot(path=str(shots / f"{notebook.stem}.png"))
+        # and each widget on its own (the notebook panel scrolls: a page shot shows one)
+        outputs = page.locator(".jp-OutputArea-output > .jupyter-widgets")
+        for i in range(min(outputs.count(), 6)):
+            outputs.nth(i).scroll_into_view_if_needed()
+            outputs.nth(i).screenshot(path=str(shots / f"{notebook.stem}-widget{i + 1}.png"))
+        assert not [e for e in page_errors if "widget" in e.lower()], page_errors
+    finally:
+        page.close()
+
+
+def test_lessons_are_committed_without_outputs():
+    for path in NOTEBOOKS:
+        nb = json.loads(path.read_text())
+        for cell in nb["cells"]:
+            if cell["cell_type"] == "code":
+                assert cell.get("outputs") == [] and cell.get("execution_count") is None, \
+                    f"{path.name} has outputs: strip them before committing"
+        assert "widgets" not in nb.get("metadata", {}), f"{path.name} keeps widget state"
