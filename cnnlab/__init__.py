@@ -17,6 +17,7 @@ from .layers.pool import (AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPoo
                           MaxPooling2D)
 from .layers.transposed import TransposedConvolution2D
 from .network import Network
+from .trace import Trace, TraceBudgetError
 from .training import TrainingInfo, TrainingOptions, train_network
 
 __version__ = "0.1.0"
@@ -27,5 +28,5 @@ __all__ = [
     "CrossChannelNormalization", "ReLU", "LeakyReLU", "ClippedReLU", "Tanh", "Sigmoid",
     "MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D", "GlobalMaxPooling2D",
     "Dropout", "FullyConnected", "Softmax", "Classification", "Regression",
-    "Network", "TrainingOptions", "TrainingInfo", "train_network",
+    "Network", "TrainingOptions", "TrainingInfo", "train_network", "Trace", "TraceBudgetError",
 ]
