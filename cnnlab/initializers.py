@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .memory import check_parameter
+
 NAMES = ("glorot", "he", "narrow-normal", "zeros", "ones")
 
 
@@ -34,6 +36,7 @@ def initialize(init, shape, *, num_in: int, num_out: int, rng: np.random.Generat
                dtype, label: str = "layer", parameter: str = "weights") -> np.ndarray:
     """Draw an array of ``shape`` from the initializer ``init`` using ``rng``."""
     shape = tuple(int(s) for s in shape)
+    check_parameter(label, parameter, shape, np.dtype(dtype).itemsize)
     if callable(init):
         value = np.asarray(init(shape))
         if value.shape != shape:
@@ -59,6 +62,7 @@ def initialize(init, shape, *, num_in: int, num_out: int, rng: np.random.Generat
 
 def given(label: str, parameter: str, value, shape, dtype) -> np.ndarray:
     """An explicit weights/bias array, checked against the shape the layer needs."""
+    check_parameter(label, parameter, shape, np.dtype(dtype).itemsize)
     arr = np.asarray(value)
     if not np.issubdtype(arr.dtype, np.number) or np.iscomplexobj(arr):
         raise ValueError(f"{label}: {parameter} must be a real numeric array, got dtype {arr.dtype}")

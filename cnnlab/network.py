@@ -13,6 +13,7 @@ import copy
 
 import numpy as np
 
+from . import memory
 from .kernels import get_backend
 from .layers.base import Layer
 
@@ -54,8 +55,12 @@ class Network:
         self._backend = backend
         kernels = get_backend(backend)
         shape = self.input_size
-        for layer in self.layers:
+        for i, layer in enumerate(self.layers):
             shape = layer.build(shape, rng=self.rng, dtype=self.dtype, kernels=kernels)
+            memory.check_request(self.layers[:i + 1], self.dtype, 1, training=False,
+                                 what=f"Network: {layer.label} (output "
+                                      f"{'x'.join(map(str, shape))})",
+                                 hint="a smaller input, larger strides or fewer filters")
 
     # ---- construction helpers ------------------------------------------------------------
     def _name_layers(self):
@@ -210,6 +215,9 @@ class Network:
     def forward(self, x, *, training: bool = False) -> np.ndarray:
         """Run every layer (the loss layer, if any, passes its input through)."""
         y = self.check_input(x)
+        memory.check_request(self.layers, self.dtype, len(y), training=training,
+                             what="Network.forward",
+                             hint="a smaller batch (predict(x, batch_size=...) splits one)")
         for layer in self._body():
             y = layer.forward(y, training=training, rng=self.rng)
         return y

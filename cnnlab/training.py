@@ -48,7 +48,7 @@ import warnings
 
 import numpy as np
 
-from . import checkpoint
+from . import checkpoint, memory
 from .training_record import Progress, TrainingInfo, make_monitor
 from .solvers import TrainingOptions, make_solver
 
@@ -250,6 +250,12 @@ def train_network(X, Y, layers_or_network, options: TrainingOptions | None = Non
         val = (Xv, _targets(net, options.validation_data[1], len(Xv), "validation_data labels"))
     B = options.mini_batch_size
     batch = min(B, n)
+    # refuse a mini-batch that cannot fit before anything is allocated (momentum, Adam and
+    # RMSProp keep one or two arrays per parameter)
+    memory.check_request(net.layers, net.dtype, batch, training=True,
+                         what=f"train_network: mini_batch_size = {B}",
+                         solver_slots=2 if options.solver == "adam" else 1,
+                         hint="a smaller mini_batch_size")
     per_epoch = n // B if n >= B else 1
     total = per_epoch * options.max_epochs
     info = TrainingInfo(total_iterations=total, iterations_per_epoch=per_epoch,
