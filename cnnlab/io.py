@@ -141,8 +141,10 @@ def _write_container(path, manifest: dict, arrays: dict) -> Path:
 def _read_container(path, formats: tuple[str, ...]):
     """(manifest, arrays) from a container file, or a ValueError naming the file and fault."""
     path = Path(path)
-    data = path.read_bytes()
     where = f"cannot load {str(path)!r}"
+    if path.is_dir():
+        raise ValueError(f"{where}: it is a folder, not a cnnlab file")
+    data = path.read_bytes()
     if not data.startswith(b"PK\x03\x04"):
         raise ValueError(f"{where}: it is not a cnnlab file (not a ZIP archive)")
     if data[-(_DIGEST_LEN + len(TRAILER)):-_DIGEST_LEN] != TRAILER:
