@@ -246,9 +246,12 @@ def _wrap_formula(text: str, width: int) -> list[str]:
 
 def card_lines(entries, title: str = "", *, width: int = 100) -> list[tuple[str, str]]:
     """The card as (style, text) lines: what ``ArithmeticCard.draw`` places, one per row."""
-    lines = [("title", title)] if title else []
+    # bold text is wider than the monospace formulas: titles and headings wrap shorter
+    lines = [("title", t) for t in textwrap.wrap(title, int(width * 0.7))] if title else []
     for e in entries:
-        lines.append(("heading", f"{e.label}: {e.value_text}"))
+        lines += [("heading", t) for t in textwrap.wrap(f"{e.label}: {e.value_text}",
+                                                         int(width * 0.8),
+                                                         subsequent_indent="    ")]
         if e.error is not None:
             lines += [("error", t) for t in textwrap.wrap(e.error, width)]
             continue
@@ -278,19 +281,20 @@ class ArithmeticCard:
 
     def draw(self, entries, title: str = "") -> None:
         lines = card_lines(entries, title, width=self.chars)
-        height = 2 * _MARGIN + sum(_STYLES[s][1] for s, _ in lines) + _GAP * max(
-            0, sum(1 for s, _ in lines if s == "heading") - 1)
+        gaps = sum(1 for (s, _), (p, _) in zip(lines[1:], lines)
+                   if s == "heading" and p not in ("title", "heading"))
+        height = 2 * _MARGIN + sum(_STYLES[s][1] for s, _ in lines) + _GAP * gaps
         self.figure.set_size_inches(self.width_inches, max(height, 0.6))
         while len(self._artists) < len(lines):
             self._artists.append(self.figure.text(0, 0, "", transform=self.figure.dpi_scale_trans,
                                                   va="top", ha="left"))
         y = max(height, 0.6) - _MARGIN
-        first = True
+        previous = "title"
         for artist, (style, text) in zip(self._artists, lines):
             size, step, family, weight, colour, slant = _STYLES[style]
-            if style == "heading" and not first:
-                y -= _GAP
-            first = first and style == "title"
+            if style == "heading" and previous not in ("title", "heading"):
+                y -= _GAP            # space above each block (not above a wrapped heading)
+            previous = style
             artist.set_text(text)
             artist.set_position((_MARGIN, y))
             artist.set(fontsize=size, fontfamily=family, fontweight=weight, color=colour,
@@ -337,9 +341,18 @@ def describe_sizes(kind="conv", *, input_size=28, filter_size=3, stride=1, paddi
     if kind == "pool":
         parts.append(f"pool {hw(filter_size)}")
     else:
-        parts.append(f"{filters} filters {hw(filter_size)}")
+        parts.append(f"{filters} filter{'' if filters == 1 else 's'} {hw(filter_size)}")
     parts.append(f"stride {hw(stride)}")
-    parts.append(f"{'cropping' if kind == 'transposed' else 'padding'} {padding!s}")
+    pads = _axis_padding(padding)
+    if isinstance(pads, str):
+        shown = f"'{pads}'"
+    elif pads[0] == pads[1]:
+        shown = str(pads[0][0]) if pads[0][0] == pads[0][1] else f"{pads[0][0]} before, " \
+                                                                 f"{pads[0][1]} after"
+    else:
+        shown = (f"top/bottom {pads[0][0]}/{pads[0][1]} left/right "
+                 f"{pads[1][0]}/{pads[1][1]}")
+    parts.append(f"{'cropping' if kind == 'transposed' else 'padding'} {shown}")
     if kind == "conv":
         parts.append(f"dilation {hw(dilation)}")
         if groups != 1:

@@ -5,10 +5,12 @@ Reads a convolution ``LayerRecord`` (``.weights`` FH×FW×(C/G)×F, ``.effective
 ``params`` and properties). Rows are filters, columns the input channels each filter sees
 (with groups, filter f sees only its group's channels: the column titles say which).
 
-Colours: a diverging map (PuOr, colour-blind safe) centred on 0 with one symmetric range for
-the whole picture, so a weight's colour means the same in every panel. Small filters (at most
+Colours: the diverging map of every cnnlab weight picture (``canvas.WEIGHTS``, PuOr,
+colour-blind safe) centred on 0, with one symmetric range for the whole picture, so a
+weight's colour means the same in every panel. Small filters (at most
 5×5 taps, at most 24 panels) have their numbers written in. ``effective=True`` draws the
-dilated filter: the taps in place and the holes between them grey and hatched.
+dilated filter: the taps in place and the holes between them white and cross-hatched (as in
+the convolution step picture).
 """
 from __future__ import annotations
 
@@ -17,10 +19,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
+from .canvas import WEIGHTS as CMAP
 from .network_view import shape_text
-
-CMAP = "PuOr_r"
-HOLE = "#d9d9d9"
 
 
 def _filter_data(source):
@@ -74,7 +74,7 @@ def filters_figure(source, *, filters=None, max_filters: int = 8, max_channels: 
                             left=0.01, right=min(0.99, (1.3 + cols * panel_inches) / width),
                             bottom=0.01, top=1 - 0.62 / (0.75 + rows * panel_inches),
                             wspace=0.1, hspace=0.3)
-    what = (f"dilated {fh}×{fw} filter spans {eh}×{ew} (holes grey)" if effective and
+    what = (f"dilated {fh}×{fw} filter spans {eh}×{ew} (holes hatched)" if effective and
             (dh, dw) != (1, 1) else f"weights {shape_text(w.shape)} (FH×FW×C/G×F)")
     fig.suptitle(f"{name}: {what}\ncolour range ±{limit:.3g} (0 is white)", fontsize=9.5,
                  x=0.02, ha="left", y=0.995, va="top")
@@ -94,10 +94,9 @@ def filters_figure(source, *, filters=None, max_filters: int = 8, max_channels: 
                 data = taps
             ax.imshow(np.ma.masked_invalid(data), cmap=CMAP, vmin=-limit, vmax=limit,
                       interpolation="nearest")
-            ax.set_facecolor(HOLE)
-            if effective and (dh, dw) != (1, 1):
+            if effective and (dh, dw) != (1, 1):      # holes: white, cross-hatched
                 for (y, x) in zip(*np.nonzero(np.isnan(data))):
-                    ax.add_patch(Rectangle((x - 0.5, y - 0.5), 1, 1, fill=False, hatch="///",
+                    ax.add_patch(Rectangle((x - 0.5, y - 0.5), 1, 1, fill=False, hatch="xx",
                                            ec="#999999", lw=0))
             if numbers:
                 for (y, x) in zip(*np.nonzero(np.isfinite(data))):

@@ -10,8 +10,9 @@ connected output is 1×1×K) and ``trace.image``. Nothing is computed here but c
   artists to another layer, so an explorer switches layers without re-plotting. A 1×1×K
   output is drawn as one strip of K values (numbers written in when K ≤ 12).
 
-Colours: viridis (colour-blind safe), one colour range per layer so its channels compare; a
-constant map gets a range around its value (``color_limits``).
+Colours (shared with every cnnlab picture, ``cnnlab.viz.canvas``): viridis for activations,
+vermillion for the chosen neuron; one colour range per layer so its channels compare; a
+constant map gets a range around its value (``canvas.limits``).
 """
 from __future__ import annotations
 
@@ -23,26 +24,16 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 
-CMAP = "viridis"
-HIGHLIGHT = "#D55E00"       # vermillion outline: the chosen neuron / window
+from .canvas import ACTIVATIONS as CMAP
+from .canvas import HIGHLIGHT, Canvas, limits
+
 MAX_NUMBERS = 12            # write values into cells when a strip has at most this many
+_TITLE = 0.4                # inches above the panels for the figure title
 
 
 def shape_text(shape) -> str:
     """(28, 28, 6) -> '28×28×6'."""
     return "×".join(str(int(v)) for v in shape)
-
-
-def color_limits(values) -> tuple[float, float]:
-    """(vmin, vmax) of the finite values; a constant array gets value ± 0.5."""
-    values = np.asarray(values, dtype=float)
-    finite = values[np.isfinite(values)]
-    if finite.size == 0:
-        return -0.5, 0.5
-    lo, hi = float(finite.min()), float(finite.max())
-    if hi - lo < 1e-12:
-        return lo - 0.5, hi + 0.5
-    return lo, hi
 
 
 def png_bytes(figure) -> bytes:
@@ -64,7 +55,7 @@ def _image_of(values):
     if values.shape[-1] == 1:
         return values[..., 0], "the image"
     if values.shape[-1] == 3:
-        lo, hi = color_limits(values)
+        lo, hi = limits(values)
         return (values - lo) / (hi - lo), "the image (RGB, rescaled to 0..1)"
     return values.mean(axis=-1), f"the mean of its {values.shape[-1]} channels"
 
@@ -80,18 +71,14 @@ class LayerMapsView:
     """
 
     def __init__(self, *, max_maps: int = 16, columns: int = 8, panel_inches: float = 1.15,
-                 dpi: int = 80):
-        rows = -(-max_maps // columns)
-        self.max_maps, self.columns = max_maps, columns
-        self.figure = Figure(figsize=(columns * panel_inches, rows * panel_inches + 0.55),
-                             dpi=dpi)
-        FigureCanvasAgg(self.figure)
-        top = 1 - 0.45 / (rows * panel_inches + 0.55)
-        grid = self.figure.add_gridspec(rows, columns, left=0.01, right=0.99, bottom=0.01,
-                                        top=top, wspace=0.08, hspace=0.28)
-        self.axes = [self.figure.add_subplot(grid[k // columns, k % columns])
-                     for k in range(max_maps)]
-        self.strip_ax = self.figure.add_subplot(grid[:, :])
+                 dpi: int = 100):
+        self.max_maps, self.columns, self.panel_inches = max_maps, columns, panel_inches
+        # a shared Canvas: the maps are drawn once into a cached background, a neuron move
+        # redraws only the outline and crosshair over it (blitting)
+        self.canvas = Canvas(columns * panel_inches, panel_inches + _TITLE, dpi=dpi)
+        self.figure = self.canvas.figure
+        self.axes = [self.figure.add_axes((0, 0, 1, 1)) for _ in range(max_maps)]
+        self.strip_ax = self.figure.add_axes((0, 0, 1, 1))
         blank = np.zeros((2, 2))
         self.images = [ax.imshow(blank, cmap=CMAP, vmin=0, vmax=1, interpolation="nearest")
                        for ax in self.axes]
@@ -106,9 +93,11 @@ class LayerMapsView:
         # two thin lines through the chosen neuron: a one-pixel outline is easy to miss
         self.crosshair = [Line2D([], [], lw=0.8, color=HIGHLIGHT, alpha=0.7, visible=False)
                           for _ in range(2)]
-        self.title = self.figure.suptitle("", fontsize=10, y=0.995, va="top")
+        self.title = self.figure.suptitle("", fontsize=10, y=0.99, va="top")
+        self.canvas.animated(self.highlight, *self.crosshair)
         self.channels: list[int] = []
         self.record = None
+        self._static = None          # what the cached background shows
 
     def show(self, rec, *, start: int = 0, neuron=None) -> None:
         """Draw ``rec.output`` (H×W×C): channels start .. start + max_maps - 1.
@@ -118,22 +107,31 @@ class LayerMapsView:
         """
         out = np.asarray(rec.output)
         h, w, c = out.shape
-        self.record = rec
+        previous, self.record = (self._static, self.record), rec
         for artist in [self.highlight] + self.crosshair:
             if artist.axes is not None:
                 artist.remove()
             artist.set_visible(False)
-        vmin, vmax = color_limits(out)
+        vmin, vmax = limits(out)
         self.title.set_text(f"{rec.name} ({rec.type_name}): output {shape_text(out.shape)}"
                             f", colour range {vmin:.3g} .. {vmax:.3g}")
         if h == 1 and w == 1:
             self._strip(out[0, 0], vmin, vmax, neuron)
-            return
+        else:
+            self._maps(out, vmin, vmax, start, neuron)
+        # the background stays valid while the same record and page are shown
+        self._static = (tuple(self.channels), h * w == 1)
+        if previous != (self._static, rec):
+            self.canvas.invalidate()
+
+    def _maps(self, out, vmin, vmax, start, neuron):
+        h, w, c = out.shape
         self.strip_ax.set_visible(False)
         if neuron is not None and not start <= neuron[2] < start + self.max_maps:
             start = neuron[2] - neuron[2] % self.max_maps
         start = int(min(max(start, 0), max(c - 1, 0)))
         self.channels = list(range(start, min(c, start + self.max_maps)))
+        self._layout(-(-len(self.channels) // self.columns))
         for k, (ax, im, title) in enumerate(zip(self.axes, self.images, self.panel_titles)):
             if k >= len(self.channels):
                 ax.set_visible(False)
@@ -162,6 +160,7 @@ class LayerMapsView:
         for ax in self.axes:
             ax.set_visible(False)
         self.channels = list(range(k))
+        self._layout(1)
         self.strip_ax.set_visible(True)
         self.strip_image.set_data(values.reshape(1, k))
         self.strip_image.set_clim(vmin, vmax)
@@ -180,6 +179,17 @@ class LayerMapsView:
         if neuron is not None:
             self._mark(self.strip_ax, 0, neuron[2])
 
+    def _layout(self, rows: int):
+        """Figure height for ``rows`` rows of panels; panels placed in inches from the top."""
+        p, cols = self.panel_inches, self.columns
+        width, height = cols * p, rows * p + _TITLE
+        self.figure.set_size_inches(width, height)
+        for k, ax in enumerate(self.axes):
+            r, c = divmod(k, cols)
+            ax.set_position(((c * p + 0.05) / width, (height - _TITLE - (r + 1) * p + 0.03)
+                             / height, (p - 0.1) / width, (p - 0.24) / height))
+        self.strip_ax.set_position((0.01, 0.03 / height, 0.98, (p - 0.1) / height))
+
     def _mark(self, ax, row, col):
         """Outline cell (row, col) of ax (the artist moves between axes: reset its transform)."""
         self.highlight.set_xy((col - 0.5, row - 0.5))
@@ -190,7 +200,7 @@ class LayerMapsView:
         self.highlight.set_visible(True)
 
     def png(self) -> bytes:
-        return png_bytes(self.figure)
+        return self.canvas.png()
 
 
 # ---- every layer --------------------------------------------------------------------------
@@ -218,7 +228,7 @@ def network_view(trace, *, max_channels: int = 6, layers=None, panel_inches: flo
     label.text(0, 0.5, f"input\n{shape_text(np.shape(trace.image))}", fontsize=9,
                va="center", ha="left", transform=label.transAxes)
     ax = fig.add_subplot(grid[0, 1])
-    lo, hi = color_limits(image)
+    lo, hi = limits(image)
     ax.imshow(image, cmap="gray", vmin=lo, vmax=hi, interpolation="nearest")
     _bare(ax)
     for r, rec in enumerate(records, start=1):
@@ -228,7 +238,7 @@ def network_view(trace, *, max_channels: int = 6, layers=None, panel_inches: flo
         label.axis("off")
         label.text(0, 0.5, f"{rec.name}\n{rec.type_name}\n{shape_text(out.shape)}",
                    fontsize=8.5, va="center", ha="left", transform=label.transAxes)
-        vmin, vmax = color_limits(out)
+        vmin, vmax = limits(out)
         if h == 1 and w == 1:
             ax = fig.add_subplot(grid[r, 1:])
             ax.imshow(out.reshape(1, c), cmap=CMAP, vmin=vmin, vmax=vmax, aspect="auto",

@@ -16,11 +16,10 @@ chain's windows on each layer's input (the mean over its channels), neuron's lay
 from __future__ import annotations
 
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from .network_view import HIGHLIGHT, _image_of, color_limits, png_bytes, shape_text
+from .canvas import ACTIVATIONS, HIGHLIGHT, PADDING, Canvas, limits
+from .network_view import _image_of, shape_text
 
 SHADE = (0.835, 0.369, 0.0)     # vermillion (#D55E00) as RGB, the shaded field
 
@@ -64,11 +63,13 @@ class ReceptiveFieldView:
     field), ``box_unclipped`` (dashed), ``chain_images``/``chain_boxes``/``chain_titles``.
     """
 
-    def __init__(self, *, max_chain: int = 4, panel_inches: float = 2.1, dpi: int = 80):
+    def __init__(self, *, max_chain: int = 4, panel_inches: float = 2.1, dpi: int = 100):
         self.max_chain, self.panel_inches = max_chain, panel_inches
         n = 1 + max_chain
-        self.figure = Figure(figsize=(n * panel_inches, panel_inches + 1.05), dpi=dpi)
-        FigureCanvasAgg(self.figure)
+        # a shared Canvas: the maps are cached as a background; moving the neuron within one
+        # layer redraws only the shading, outlines and titles over it (blitting)
+        self.canvas = Canvas(n * panel_inches, panel_inches + 0.9, dpi=dpi)
+        self.figure = self.canvas.figure
         self.axes = [self.figure.add_subplot(1, n, k + 1) for k in range(n)]
         blank = np.zeros((2, 2))
         self.input_image = self.axes[0].imshow(blank, cmap="gray", vmin=0, vmax=1,
@@ -78,24 +79,29 @@ class ReceptiveFieldView:
         self.box_unclipped = Rectangle((0, 0), 1, 1, fill=False, lw=1.2, ls="--", ec=HIGHLIGHT)
         self.axes[0].add_patch(self.box)
         self.axes[0].add_patch(self.box_unclipped)
-        self.chain_images = [ax.imshow(blank, cmap="viridis", vmin=0, vmax=1,
+        self.chain_images = [ax.imshow(blank, cmap=ACTIVATIONS, vmin=0, vmax=1,
                                        interpolation="nearest") for ax in self.axes[1:]]
         self.chain_boxes = [Rectangle((0, 0), 1, 1, fill=False, lw=2, ec=HIGHLIGHT)
                             for _ in self.axes[1:]]
         for ax, rect in zip(self.axes[1:], self.chain_boxes):
             ax.add_patch(rect)
-        self.titles = [ax.set_title("", fontsize=8.5, pad=3) for ax in self.axes]
+        # plain Text artists (ax.set_title positions itself only in a full draw: no blitting)
+        self.titles = [ax.text(0.5, 1.02, "", transform=ax.transAxes, ha="center", va="bottom",
+                               fontsize=8.5, clip_on=False) for ax in self.axes]
         for ax in self.axes:
             ax.set_xticks([])
             ax.set_yticks([])
         self.title = self.figure.suptitle("", fontsize=10, x=0.02, ha="left", y=0.985,
                                           va="top")
+        self.canvas.animated(self.shade, self.box, self.box_unclipped, *self.chain_boxes,
+                             *self.titles, self.title)
+        self._static = None
 
     def show(self, trace, field, *, value=None) -> None:
         """Draw ``field`` (a ReceptiveField of ``trace``); ``value``: the neuron's output."""
         image, what = _image_of(trace.image)
         h, w = image.shape[:2]
-        lo, hi = color_limits(image)
+        lo, hi = limits(image)
         self.input_image.set_data(image)
         if image.ndim == 2:
             self.input_image.set_clim(lo, hi)
@@ -134,18 +140,25 @@ class ReceptiveFieldView:
             mh, mw = data.shape
             im = self.chain_images[k]
             im.set_data(np.ma.masked_invalid(data))
-            im.set_clim(*color_limits(data))
+            im.set_clim(*limits(data))
             im.set_extent((-0.5, mw - 0.5, mh - 0.5, -0.5))
             ax.set_xlim(-0.5, mw - 0.5)
             ax.set_ylim(mh - 0.5, -0.5)
-            ax.set_facecolor("#d9d9d9")
+            ax.set_facecolor(PADDING)
             _outline(self.chain_boxes[k], (bt, bl, bb, br))
             self.titles[k + 1].set_text(f"{name} reads rows {bounds[0]}..{bounds[2] - 1},\n"
                                         f"cols {bounds[1]}..{bounds[3] - 1} of its input")
+        # the cached background (images, axes, limits) stays valid while these do not change
+        static = (trace, tuple(name for name, _ in chain), self.axes[0].get_xlim(),
+                  self.axes[0].get_ylim(), tuple(im.get_array().shape for im in
+                                                 self.chain_images[:len(chain)]))
+        if static != self._static:
+            self._static = static
+            self.canvas.invalidate()
 
     def _layout(self, n: int):
         """Size the figure for n panels in a row (the unused panels are hidden)."""
-        width, height = n * self.panel_inches, self.panel_inches + 1.05
+        width, height = n * self.panel_inches, self.panel_inches + 0.9
         self.figure.set_size_inches(max(width, 4.2), height)
         fig_w = max(width, 4.2)
         for k, ax in enumerate(self.axes):
@@ -153,7 +166,7 @@ class ReceptiveFieldView:
                              (self.panel_inches - 0.2) / fig_w, (self.panel_inches - 0.1) / height))
 
     def png(self) -> bytes:
-        return png_bytes(self.figure)
+        return self.canvas.png()
 
 
 def _size_text(field) -> str:

@@ -11,9 +11,9 @@ arithmetic's own ``ValueError`` text), and the arithmetic card picture
 ``cnnlab.arithmetic``.
 
 Speed: the table and the explanation update on every control move (well under a millisecond
-of work); the card picture takes 0.2-0.4 s to render (matplotlib text), so inside a running
+of work); the card picture takes 0.2-0.4 s to render (matplotlib text), so inside a Jupyter
 kernel it is redrawn once the controls have been still for ``card_delay`` seconds (an asyncio
-timer on the kernel's loop); without an event loop (scripts, tests) it is redrawn at once.
+timer on the kernel's loop); elsewhere (scripts, tests) it is redrawn at once.
 
 Sizes are square here (height = width); the card functions take (h, w) pairs for other cases.
 
@@ -25,18 +25,26 @@ from __future__ import annotations
 
 import asyncio
 import html
+import sys
 
 import ipywidgets as widgets
 
 from ..viz.arithmetic_card import ArithmeticCard, arithmetic_entries, describe_sizes
 
 PADDING_MODES = ("number", "before,after", "same")
-_SLIDER = {"style": {"description_width": "110px"}, "layout": widgets.Layout(width="330px"),
-           "continuous_update": True}
+_STYLE = {"description_width": "110px"}
+
+
+def _picture_layout():
+    """At its own pixel size (a VBox would stretch it to the full width), never wider than
+    the page."""
+    return widgets.Layout(max_width="100%", align_self="flex-start")
 
 
 def _slider(description, value, low, high):
-    return widgets.IntSlider(value=value, min=low, max=high, description=description, **_SLIDER)
+    return widgets.IntSlider(value=value, min=low, max=high, description=description,
+                             style=_STYLE, layout=widgets.Layout(width="330px"),
+                             continuous_update=True)
 
 
 class ArithmeticCalculator(widgets.VBox):
@@ -62,13 +70,13 @@ class ArithmeticCalculator(widgets.VBox):
         kinds = [("convolution", "conv"), ("pooling", "pool"), ("transposed conv", "transposed")]
         c = self.controls = {
             "kind": widgets.ToggleButtons(options=kinds, value=kind, description="layer",
-                                          style={"button_width": "110px"}),
+                                          style={"button_width": "130px"}),
             "input_size": _slider("input size", input_size, 1, 64),
             "filter_size": _slider("filter size", filter_size, 1, 11),
             "stride": _slider("stride", stride, 1, 8),
             "padding_mode": widgets.Dropdown(options=PADDING_MODES, value=mode,
                                              description="padding",
-                                             style=_SLIDER["style"],
+                                             style=_STYLE,
                                              layout=widgets.Layout(width="330px")),
             "pad_before": _slider("padding", before, 0, 10),
             "pad_after": _slider("padding after", after, 0, 10),
@@ -79,7 +87,7 @@ class ArithmeticCalculator(widgets.VBox):
         }
         self.table = widgets.HTML(layout=widgets.Layout(width="640px"))
         self.explanation = widgets.HTML()
-        self.image = widgets.Image(format="png", layout=widgets.Layout(width="720px"))
+        self.image = widgets.Image(format="png", layout=_picture_layout())
         self.card = ArithmeticCard(width_inches=9.0, dpi=80)
         self.card_delay = 0.25
         self.show_card = bool(show_card)
@@ -141,12 +149,11 @@ class ArithmeticCalculator(widgets.VBox):
         self._schedule_card()
 
     def _schedule_card(self):
-        """Redraw the card now (no event loop) or after the controls rest (in a kernel)."""
+        """Redraw the card now (no kernel) or after the controls rest (in a kernel)."""
         if not self.show_card:
             return
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
+        loop = _kernel_loop()
+        if loop is None:
             self.draw_card()
             return
         if self._pending is not None:
@@ -162,6 +169,19 @@ class ArithmeticCalculator(widgets.VBox):
     def values(self) -> dict:
         """label -> displayed value text, as in the table (for tests and lessons)."""
         return {e.label: e.value_text for e in self.entries}
+
+
+def _kernel_loop():
+    """The running event loop of an IPython kernel, or None (scripts, tests, and other
+    programs that happen to run a loop — Playwright's sync API does — draw at once)."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    if shell is None or type(shell).__name__ != "ZMQInteractiveShell":
+        return None
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
 
 
 def _explain(errors) -> str:

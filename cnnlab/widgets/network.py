@@ -33,6 +33,12 @@ from ..viz.receptive_field import ReceptiveFieldView
 _STYLE = {"description_width": "70px"}
 
 
+def _picture_layout():
+    """At its own pixel size (a VBox would stretch it to the full width), never wider than
+    the page."""
+    return widgets.Layout(max_width="100%", align_self="flex-start")
+
+
 def default_example():
     """(network, images): untrained LeNet-5 and 8 generated digits scaled to 0..1."""
     from ..datasets import make_digits
@@ -83,12 +89,13 @@ class NetworkExplorer(widgets.VBox):
             "col": widgets.IntSlider(0, 0, 0, description="column", style=_STYLE),
             "channel": widgets.IntSlider(0, 0, 0, description="channel", style=_STYLE),
             "start": widgets.IntSlider(0, 0, 0, step=self.maps.max_maps,
-                                       description="maps from", style=_STYLE),
+                                       description="first map", style=_STYLE),
         }
         self.readout = widgets.HTML()
         self.note = widgets.HTML()
-        self.maps_image = widgets.Image(format="png", layout=widgets.Layout(width="740px"))
-        self.field_image = widgets.Image(format="png", layout=widgets.Layout(width="840px"))
+        # no fixed width: the pictures show at their own pixel size (never blown up)
+        self.maps_image = widgets.Image(format="png", layout=_picture_layout())
+        self.field_image = widgets.Image(format="png", layout=_picture_layout())
         self.open_button = widgets.Button(description="open in ConvolutionExplorer",
                                           icon="search", layout=widgets.Layout(width="260px"))
         self.open_button.on_click(lambda _b: self.open_convolution())
@@ -213,9 +220,13 @@ class NetworkExplorer(widgets.VBox):
                                f"{html.escape(str(e))}</i>")
             return
         row, col, ch = self.neuron
-        image = self.images[self.controls["image"].value]
-        explorer = ConvolutionExplorer(self.net[self.record.name], image)
-        explorer.go_to(row, col, filter=ch)
+        try:
+            # the record of this explorer's trace: the same image, the same numbers, no re-run
+            explorer = ConvolutionExplorer(self.record)
+            explorer.go_to(row, col, filter=ch)
+        except ValueError as e:
+            self.note.value = f"<i>{html.escape(str(e))}</i>"
+            return
         self.convolution = explorer
         self.convolution_area.children = [widgets.HTML(
             f"<b>ConvolutionExplorer: {html.escape(self.record.name)} at row {row}, column "

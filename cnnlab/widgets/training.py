@@ -36,6 +36,12 @@ import ipywidgets as widgets
 from ..viz.training_curves import TrainingCurves, status_line
 
 
+def _picture_layout():
+    """At its own pixel size (a VBox would stretch it to the full width), never wider than
+    the page."""
+    return widgets.Layout(max_width="100%", align_self="flex-start")
+
+
 def _hms(seconds: float) -> str:
     s = int(round(seconds))
     return f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}"
@@ -60,7 +66,7 @@ class TrainingMonitor(widgets.VBox):
                                           tooltip="stop after the current iteration",
                                           disabled=True)
         self.stop_button.on_click(lambda _button: self.stop())
-        self.image = widgets.Image(format="png", layout=widgets.Layout(width="600px"))
+        self.image = widgets.Image(format="png", layout=_picture_layout())
         self.stop_requested = False
         self.info = None
         self.draws = 0
@@ -136,7 +142,7 @@ class TrainingMonitor(widgets.VBox):
         return train_network(X, Y, layers_or_network, options, callbacks=callbacks)
 
     def start(self, X, Y, layers_or_network, options=None, *, callbacks=None):
-        """Train in a background thread (Stop stays clickable in a notebook); returns at once.
+        """Train in a background thread (Stop stays clickable in a notebook); returns None at once.
 
         ``result()`` waits for the end and returns (net, info); ``running`` says whether the
         thread is still training. Do not touch the network while it trains.
@@ -159,7 +165,6 @@ class TrainingMonitor(widgets.VBox):
 
         self._thread = threading.Thread(target=run, name="cnnlab-training", daemon=True)
         self._thread.start()
-        return self._thread
 
     @property
     def running(self) -> bool:

@@ -114,12 +114,20 @@ def test_wrapped_formula_lines_fit_and_keep_every_character():
     assert "".join(line.replace(" ", "") for line in lines) == text.replace(" ", "")
 
 
-def test_card_text_artists_fit_the_figure_and_do_not_overlap():
-    entries = arithmetic_entries("conv", input_size=32, filter_size=5, stride=2, padding=2,
-                                 channels=3, filters=8)
+@pytest.mark.parametrize("kind, sizes", [
+    ("conv", dict(input_size=32, filter_size=5, stride=2, padding=2, channels=3, filters=8)),
+    ("conv", dict(input_size=5, filter_size=7, stride=2, padding=1, channels=4, filters=6,
+                  groups=3)),                                     # error entries
+    ("transposed", dict(input_size=8, filter_size=4, stride=2, padding=1, channels=3,
+                        filters=16)),                             # a long heading
+    ("pool", dict(input_size=13, filter_size=3, stride=2, padding="same", channels=6)),
+])
+def test_card_text_artists_fit_the_figure_and_do_not_overlap(kind, sizes):
+    entries = arithmetic_entries(kind, **sizes)
     card = ArithmeticCard()
-    card.draw(entries, "a title")
-    assert card.texts() == card_lines(entries, "a title")
+    title = "a long title, " * 8
+    card.draw(entries, title)
+    assert card.texts() == card_lines(entries, title)
     renderer = card.figure.canvas.get_renderer()
     fig_box = card.figure.bbox
     boxes = [t.get_window_extent(renderer) for t in card.figure.texts if t.get_visible()]

@@ -115,3 +115,18 @@ def test_kinds_switch_the_controls_and_the_formulas():
     calc.controls["kind"].value = "conv"
     assert calc.explanation.value == ""
     assert not calc.controls["groups"].disabled
+
+
+def test_a_running_event_loop_outside_a_kernel_still_draws_at_once():
+    # Playwright's sync API (the browser tests) runs an asyncio loop in the main thread: the
+    # card must not wait for a timer that only a Jupyter kernel would fire
+    import asyncio
+
+    async def move():
+        calc = ArithmeticCalculator()
+        first = png(calc)
+        calc.controls["stride"].value = 3
+        return first, png(calc), calc._pending
+
+    first, second, pending = asyncio.run(move())
+    assert second != first and pending is None

@@ -101,9 +101,16 @@ def test_open_in_convolution_explorer(net, images):
     if importlib.util.find_spec("cnnlab.widgets.convolution") is None:
         assert "not available" in ex.note.value
         return
-    assert ex.convolution is not None
-    assert ex.convolution_area.children[1] is ex.convolution
+    conv = ex.convolution
+    assert conv is not None and ex.convolution_area.children[1] is conv
     assert "row 4, column 6, filter 2" in ex.convolution_area.children[0].value
+    assert conv.record is ex.trace["conv_1"]
+    assert conv.filter_picker.value == 2
+    assert conv.navigator.slider.value == 4 * 12 + 6          # scan order, 12 columns
+    # the step shown is the neuron's: its value is the one the readout shows
+    step = conv.record.step(4, 6, filter=2)
+    assert step.value == pytest.approx(shown_value(ex), rel=1e-5)
+    assert png(conv.image)[:4] == b"\x89PNG"
 
 
 def test_needs_an_image_with_a_network(net):
