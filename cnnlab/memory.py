@@ -8,9 +8,10 @@ checks, each made from shapes alone:
 * one image's activations (at build): Σ over layers of ∏ output shape · itemsize;
 * a forward/backward or training request on a batch of N:
 
-      bytes ≈ itemsize · (N · (A · (2 if training else 1) + I) + P · (2 + S))
+      bytes ≈ itemsize · (N · (A · (2 if training else 1) + I + Q) + P · (2 + S))
 
-  with A the activations per image, I the largest im2col matrix per image of the fast
+  with A the activations per image, Q the padded inputs that convolutions and pooling
+  make, I the largest im2col matrix per image of the fast
   convolution (FH·FW·C/G·OH·OW per group), P the parameters (and their gradients) and S the
   solver's state arrays per parameter (2 for Adam, 1 for SGDM and RMSProp).
 
@@ -68,6 +69,17 @@ def activation_bytes(layers, itemsize: int) -> int:
                           if layer.output_shape)
 
 
+def padded_bytes(layers, itemsize: int) -> int:
+    """The padded copies of inputs that convolution and pooling layers make, per image."""
+    total = 0
+    for layer in layers:
+        pads = getattr(layer, "_pads", None)
+        if pads is not None and any(pads) and layer.input_shape:   # no padding: no copy
+            (h, w, c), (t, b, l, r) = layer.input_shape, pads
+            total += (h + t + b) * (w + l + r) * c
+    return total * itemsize
+
+
 def columns_bytes(layers, itemsize: int) -> int:
     """The largest im2col matrix of one image among the convolutions (fast backend)."""
     largest = 0
@@ -84,7 +96,7 @@ def request_bytes(layers, dtype, *, training: bool, solver_slots: int = 0) -> tu
     """(bytes per image, fixed bytes) of running built ``layers``: N images need N·per + fixed."""
     itemsize = np.dtype(dtype).itemsize
     per_image = activation_bytes(layers, itemsize) * (2 if training else 1)
-    per_image += columns_bytes(layers, itemsize)
+    per_image += columns_bytes(layers, itemsize) + padded_bytes(layers, itemsize)
     fixed = sum(layer.num_parameters for layer in layers) * itemsize * (2 + solver_slots)
     return per_image, fixed
 

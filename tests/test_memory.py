@@ -51,13 +51,21 @@ def test_a_huge_activation_is_refused_at_build(budget):
         cl.Network([cl.ImageInput((2, 2, 1)), cl.TransposedConvolution2D(3, 16, stride=1998)])
 
 
+def test_padding_larger_than_the_budget_is_refused_at_build(budget):
+    budget(100 * MiB)
+    # "same" padding for a 2**31 window on a 1x1 input pads by about 2**30 on every side
+    with pytest.raises(ValueError, match=r"AveragePooling2D layer 'avgpool_1'.*per image"):
+        cl.Network([cl.ImageInput((1, 1, 1)), cl.AveragePooling2D(2**31, padding="same")])
+
+
 def test_a_batch_too_large_for_a_forward_pass_is_refused_with_what_fits(budget):
     net = cl.Network(lenet5(), seed=0)
     per, fixed = memory.request_bytes(net.layers, net.dtype, training=False)
     # by hand for one 28x28 image, every layer's output: 28·28·1 + 2·(28·28·6) + 14·14·6
     # + 2·(10·10·16) + 5·5·16 + 2·120 + 2·84 + 3·10 = 15,406 values, plus conv_1's im2col
-    # matrix 5·5·1·28·28 = 19,600 values, 4 bytes each
-    assert per == 4 * (15_406 + 19_600)
+    # matrix 5·5·1·28·28 = 19,600 values and conv_1's padded input 32·32·1 = 1,024 values (the
+    # other layers do not pad), 4 bytes each
+    assert per == 4 * (15_406 + 19_600 + 1_024)
     budget(fixed + 10 * per)
     net.forward(np.zeros((10, 28, 28, 1), np.float32))      # exactly fits
     with pytest.raises(ValueError, match=r"Network.forward: 11 images .* \(about 10 fit\)"):
