@@ -1,0 +1,125 @@
+# %% [markdown]
+# # Lesson 6 — Activations, batch normalization, cross-channel normalization
+#
+# **Goals.**
+# 1. Apply ReLU, leaky ReLU, clipped ReLU, tanh and sigmoid element by element.
+# 2. Compute batch normalization: subtract the mean, divide by √(variance + ε), scale and shift —
+#    with batch statistics when training and the running (trained) statistics when predicting.
+# 3. Compute cross-channel (local response) normalization across neighbouring channels.
+
+# %%
+import numpy as np
+import cnnlab as cl
+np.set_printoptions(linewidth=120, precision=4, suppress=True)
+
+
+def check(answer, expected, working=""):
+    """Compare your answer with the one cnnlab computed; prints a message, never raises."""
+    if answer is None:
+        print("Fill in your answer (replace None), then run this cell again.")
+    elif np.shape(answer) == np.shape(expected) and np.allclose(answer, expected):
+        print(f"Right! {working}")
+    else:
+        print(f"Not yet: you wrote {answer!r}. Look again and try once more.")
+
+
+def one(layer, shape):
+    return cl.Network([cl.ImageInput(shape, normalization="none"), layer], seed=0)
+
+# %% [markdown]
+# ## 1. Activations
+
+# %%
+z = np.linspace(-3, 3, 7)
+x = z.reshape(1, 1, 7, 1)
+for layer in [cl.ReLU(), cl.LeakyReLU(0.1), cl.ClippedReLU(2), cl.Tanh(), cl.Sigmoid()]:
+    y = one(layer, (1, 7, 1)).predict(x)
+    print(f"{layer.type_name:14s}", y.ravel())
+print(f"{'input':14s}", z)
+
+# %% [markdown]
+# **Exercise 1.** Leaky ReLU with scale 0.1 at input −2.5?
+
+# %%
+answer_1 = None
+
+# %%
+check(answer_1, one(cl.LeakyReLU(0.1), (1, 1, 1)).predict(np.full((1, 1, 1, 1), -2.5)).item(),
+      "Negative inputs are multiplied by the scale: 0.1 · (−2.5) = −0.25.")
+
+# %% [markdown]
+# ## 2. Batch normalization
+#
+# For each channel c, over the mini-batch and all positions:
+# 15356\hat x = \frac{x - \mu_c}{\sqrt{\sigma_c^2 + \epsilon}},\qquad y = \gamma_c\,\hat x + \beta_c15356
+# γ (scale) and β (offset) are learned. While training the layer also keeps running averages of
+# μ and σ², which it uses when predicting.
+
+# %%
+rng = np.random.default_rng(0)
+batch = rng.normal(5.0, 2.0, size=(16, 4, 4, 2))
+bn_net = one(cl.BatchNormalization(), (4, 4, 2))
+y_train = bn_net.forward(batch, training=True)
+print("batch mean per channel    :", batch.mean(axis=(0, 1, 2)))
+print("output mean per channel   :", y_train.mean(axis=(0, 1, 2)), "(≈ 0)")
+print("output std per channel    :", y_train.std(axis=(0, 1, 2)), "(≈ 1)")
+bn = bn_net.layers[1]
+print("learnables:", {k: v.shape for k, v in bn.params.items()})
+
+# %% [markdown]
+# One value by hand, for the first image of the batch (the trace keeps the statistics it used):
+
+# %%
+tr = bn_net.trace(batch[0], training=True)["batchnorm_1"]
+print("mode:", tr.mode, "mean", tr.mean, "variance", tr.variance, "epsilon", tr.epsilon)
+v = batch[0, 0, 0, 0]
+by_hand = (v - tr.mean[0]) / np.sqrt(tr.variance[0] + tr.epsilon) * tr.scale_param[0] + tr.offset[0]
+print(f"x = {v:.4f} → by hand {by_hand:.4f}, layer {tr.output[0, 0, 0]:.4f}")
+
+# %% [markdown]
+# **Exercise 2.** Batch normalization on a 16-channel input: how many learnable parameters?
+
+# %%
+answer_2 = None
+
+# %%
+r = cl.arithmetic.batchnorm_parameters(16)
+check(answer_2, r.value, r.substituted)
+
+# %% [markdown]
+# ## 3. Cross-channel normalization (local response normalization)
+#
+# Each value is divided by a term built from the squares of the values at the same position in
+# the n neighbouring channels:
+# 15356y = \frac{x}{\left(k + \frac{\alpha}{n}\sum_{\text{window}} x_j^2\right)^{\beta}}15356
+
+# %%
+xc = np.arange(1, 6, dtype=float).reshape(1, 1, 5)
+lrn_net = one(cl.CrossChannelNormalization(3, alpha=1.0, beta=0.75, k=2), (1, 1, 5))
+rec = lrn_net.trace(xc)[1]          # record 1: the normalization layer
+print("channels in each window:", rec.windows)
+print("sums of squares:", rec.window_sums.ravel())
+print("denominator base k + α·ss/n:", rec.scale_factor.ravel())
+print("output:", rec.output.ravel())
+print("by hand, channel 2:", 3 / (2 + 1.0 * (2**2 + 3**2 + 4**2) / 3) ** 0.75)
+
+# %% [markdown]
+# ## 4. In a network
+#
+# The reference documents' network has convolution → batch normalization → ReLU twice. Pick
+# the batchnorm and relu layers in the explorer and compare their maps with the convolution's.
+
+# %%
+from cnnlab.datasets import make_digits
+from cnnlab.models import reference_example
+from cnnlab.widgets.network import NetworkExplorer
+images, labels = make_digits(4, seed=0)
+ref = cl.Network(reference_example(), seed=0)
+ref.fit_normalization(images / 255)
+NetworkExplorer(ref, images / 255, layer="batchnorm_1")
+
+# %% [markdown]
+# **What you saw.** Activations act on each number alone; batch normalization standardizes each
+# channel with batch (training) or running (prediction) statistics and then scales and shifts
+# with two learned numbers per channel; cross-channel normalization divides by the energy of
+# neighbouring channels.

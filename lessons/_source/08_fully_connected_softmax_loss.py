@@ -1,0 +1,117 @@
+# %% [markdown]
+# # Lesson 8 — Fully connected, softmax and the loss; a whole forward pass step by step
+#
+# **Goals.**
+# 1. A fully connected layer: flatten H×W×C (row-major over H, W, C), multiply by the weight
+#    matrix, add the bias.
+# 2. Softmax turns K scores into probabilities; cross-entropy turns them into one loss number.
+# 3. Walk through every layer of a small network on one digit.
+
+# %%
+import numpy as np
+import cnnlab as cl
+from cnnlab.datasets import make_digits
+from cnnlab.models import reference_example
+np.set_printoptions(linewidth=120, precision=4, suppress=True)
+
+
+def check(answer, expected, working=""):
+    """Compare your answer with the one cnnlab computed; prints a message, never raises."""
+    if answer is None:
+        print("Fill in your answer (replace None), then run this cell again.")
+    elif np.shape(answer) == np.shape(expected) and np.allclose(answer, expected):
+        print(f"Right! {working}")
+    else:
+        print(f"Not yet: you wrote {answer!r}. Look again and try once more.")
+
+# %% [markdown]
+# ## 1. Fully connected
+
+# %%
+x = np.arange(12, dtype=float).reshape(2, 3, 2) / 10          # 2×3×2 input
+fc_net = cl.Network([cl.ImageInput((2, 3, 2), normalization="none"), cl.FullyConnected(3)], seed=0)
+rec = fc_net.trace(x)[1]
+print("flattened input (row-major over H, W, C):", rec.flattened_input)
+print("weights", rec.weights.shape, " bias", rec.bias.shape)
+by_hand = rec.weights @ rec.flattened_input + rec.bias
+print("W·x + b by hand:", by_hand, "  layer:", rec.output.ravel())
+
+# %% [markdown]
+# ## 2. Softmax and cross-entropy
+#
+# 15356p_i = \frac{e^{z_i}}{\sum_j e^{z_j}},\qquad \text{loss} = -\sum_i t_i \ln p_i = -\ln p_{\text{true class}}15356
+# Softmax is computed after subtracting the largest score (same ratios, no overflow).
+
+# %%
+z = np.array([2.0, 1.0, 0.1])
+sm_net = cl.Network([cl.ImageInput((1, 1, 3), normalization="none"), cl.Softmax(),
+                     cl.Classification()], seed=0)
+tr = sm_net.trace(z.reshape(1, 1, 3), labels=[0])
+s = tr[1]
+print("shift:", s.shift, " exponentials:", s.exponentials, " sum:", round(s.exp_sum, 4))
+print("probabilities:", s.probabilities)
+print("loss for true class 0:", tr.loss, "  −ln p0 =", -np.log(s.probabilities[0]))
+
+# %% [markdown]
+# **Exercise 1.** Same scores, but the true class is 2. What is the loss (3 decimals)?
+
+# %%
+answer_1 = None
+
+# %%
+loss2 = sm_net.trace(z.reshape(1, 1, 3), labels=[2]).loss
+check(None if answer_1 is None else round(answer_1, 3), round(float(loss2), 3),
+      f"−ln p2 = −ln {s.probabilities[2]:.4f} = {float(loss2):.4f}: a confident wrong answer costs a lot.")
+
+# %% [markdown]
+# ## 3. A whole forward pass, layer by layer
+#
+# The reference documents' network (untrained) on one digit. The trace keeps every layer's
+# output; print each layer's output size and a few numbers.
+
+# %%
+images, labels = make_digits(8, seed=0)
+net = cl.Network(reference_example(), seed=0)
+net.fit_normalization(images / 255)
+trace = net.trace(images[0] / 255, labels=[labels[0]])
+for rec in trace:
+    out = np.asarray(rec.output)
+    print(f"{rec.index:2d} {rec.name:12s} {rec.type_name:24s} {str(rec.output_shape):14s} "
+          f"min {out.min():8.3f}  max {out.max():8.3f}")
+print(f"true class {labels[0]}, predicted {trace.label} (probability "
+      f"{trace.prediction[trace.label]:.3f}), loss {trace.loss:.4f}  (untrained: a guess)")
+
+# %% [markdown]
+# One window of the first convolution, and one neuron of the fully connected layer:
+
+# %%
+print(trace["conv_1"].step(14, 14, filter=2).text(6))
+fc = trace["fc_1"]
+print(f"fc_1 neuron 0: {fc.weights.shape[1]:,} products + bias = {fc.output.ravel()[0]:.4f}")
+
+# %% [markdown]
+# ## 4. Explore it
+#
+# The network explorer shows each layer's feature maps; pick a layer and a neuron to see its
+# value and receptive field.
+
+# %%
+from cnnlab.widgets.network import NetworkExplorer
+explorer = NetworkExplorer(net, images[:4] / 255)
+explorer
+
+# %% [markdown]
+# **Exercise 2.** The fc_1 layer above takes a 14×14×32 input and has 10 outputs. How many
+# parameters does it have?
+
+# %%
+answer_2 = None
+
+# %%
+r = cl.arithmetic.fc_parameters((14, 14, 32), 10)
+check(answer_2, r.value, r.substituted)
+
+# %% [markdown]
+# **What you saw.** A fully connected layer is one matrix product on the flattened input;
+# softmax makes probabilities; the cross-entropy loss is −ln of the probability of the true
+# class; the trace shows every intermediate of a whole forward pass.

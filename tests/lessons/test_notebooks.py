@@ -1,0 +1,210 @@
+"""Every lesson notebook, executed headless top to bottom in a fresh kernel (nbclient).
+
+Each lesson runs once with some exercise answers filled in (hand-computed here, independently
+of cnnlab) and the others left as the learner finds them (``None``), so both the "Right!" and
+the "fill in your answer" paths of the check cells run. Asserted: no error output, the key
+numbers each lesson teaches appear in its printed output, every widget displayed has its
+state saved in the notebook (``store_widget_state=True``), and the run fits the lessons'
+one-minute budget. A separate test checks that the committed notebooks are exactly what
+``lessons/_source/build.py`` makes of their sources, with no outputs.
+"""
+from __future__ import annotations
+
+import importlib.util
+import math
+import re
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parents[2]
+LESSONS = ROOT / "lessons"
+NOTEBOOKS = sorted(LESSONS.glob("[0-9][0-9]_*.ipynb"))
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+
+# p2 of softmax([2, 1, 0.1]) by hand: e^0.1 / (e^2 + e^1 + e^0.1)
+_P2 = math.exp(0.1) / (math.exp(2) + math.exp(1) + math.exp(0.1))
+
+# Per lesson: answers typed into the exercise cells (others stay None), and strings that must
+# appear in the printed output (the numbers the lesson is about). Answers are worked out by
+# hand from the reference documents' examples and the formulas, not by calling cnnlab.
+LESSON_FACTS = {
+    "01": {"answers": {"answer_2": "19", "answer_3": "26"},            # answer_1 left None
+           "wrong": {},
+           "expect": ["[[12. 12. 17.]", "[10. 17. 19.]", "[ 9.  6. 14.]]",
+                      "0·3 + 1·3 + 2·2 + 2·0 + 2·0 + 0·1 + 0·3 + 1·1 + 2·2 + bias 0 = 12",
+                      "output size: (26, 26)", "true convolution"]},
+    "02": {"answers": {"answer_1": "9", "answer_2": "(7, 7)"},
+           "wrong": {"answer_3": "4"},                                 # 7, 3, stride 2 -> 3
+           "expect": ["value: 16  exact: 16.5", "[[9 8 7 8 9 8 7]",      # exclude-edge mirror
+                      "[[5 4 4 5 6 6 5]", "[[1 1 1 2 3 3 3]",
+                      "padding = 'same': pads (top, bottom, left, right) = (0, 1, 0, 1)",
+                      "floor(15.5) + 1 = 16"]},
+    "03": {"answers": {"answer_1": "9", "answer_2": "7"},
+           "wrong": {},
+           "expect": ["effective filter shape: (9, 9)", "(3 - 1)·4 + 1",
+                      "rows 7..14 and columns 7..14", "size=8, jump=2, start=-3"]},
+    "04": {"answers": {"answer_1": "608", "answer_2": "203840", "answer_3": "392200",
+                       "answer_4": "320"},
+           "wrong": {},
+           "expect": ["(5·5·3 + 1)·8 = 76·8 = 608", "16·16·8 = 2,048", "203,840",
+                      "392,200", "1,961", "weights (200, 1960)",
+                      "groups=16: weights (3, 3, 1, 16),   160 parameters"]},
+    "05": {"answers": {"answer_1": "7.25", "answer_2": "6"},
+           "wrong": {},
+           "expect": ["max(1, 3, 4, 6) = 6", "max(-inf, -inf, -inf, 1) = 1",
+                      "(0 + 0 + 0 + 1) / 4 = 0.25", "floor(4 / 2) + 1 = 2 + 1 = 3"]},
+    "06": {"answers": {"answer_1": "-0.25", "answer_2": "32"},
+           "wrong": {},
+           # 3 / (2 + (4 + 9 + 16)/3)^0.75 = 0.47524 by hand
+           "expect": ["by hand, channel 2: 0.4752", "0.4752", "(≈ 0)",
+                      "channels in each window: [(0, 1), (0, 2), (1, 3), (2, 4), (3, 4)]"]},
+    "07": {"answers": {"answer_1": "1.25", "answer_2": "1000"},
+           "wrong": {},
+           "expect": ["multiplied by 1/(1 - p) = 2", "equal to the input: True",
+                      "prediction mode: dropout is the identity"]},
+    "08": {"answers": {"answer_1": f"{-math.log(_P2):.3f}", "answer_2": "62730"},
+           "wrong": {},
+           "expect": [f"−ln p0 = {-math.log(math.exp(2) / (math.exp(2) + math.exp(1) + math.exp(0.1))):.4f}",
+                      "probabilities: [0.659  0.2424 0.0986]", "fc_1 neuron 0: 6,272 products"]},
+    "09": {"answers": {"answer_1": "61706"},        # 156 + 2,416 + 48,120 + 10,164 + 850
+           "wrong": {},                            # answer_2 depends on training: left None
+           "expect": ["stopped: max-epochs", "held-out accuracy:", "confusion matrix"]},
+    "10": {"answers": {"answer_1": "14"},            # (7 - 1)·2 + 4 - 1 - 1
+           "wrong": {},                            # answer_2 depends on the seed: left None
+           "expect": ["same as the layer: True", "matches: True",
+                      "sum of window contributions equals dL/dx: True",
+                      "sum of window contributions equals dL/dw: True",
+                      "9·1 + 8·0 + 7·2 + 6·0 + 5·0 + 4·0 + 3·3 + 2·0 + 1·4 + bias 0 = 36"]},
+}
+BUDGET_SECONDS = 60          # each lesson must run top to bottom in under a minute
+
+
+def load_builder():
+    spec = importlib.util.spec_from_file_location("lesson_build", LESSONS / "_source" / "build.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def fill_answers(nb, answers: dict) -> int:
+    """Replace ``answer_k = None`` lines by the given answers; return how many exercises."""
+    count = 0
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        for name, value in answers.items():
+            cell.source, n = re.subn(rf"^{name} = None\b", f"{name} = {value}", cell.source,
+                                     flags=re.M)
+            assert n <= 1
+        count += len(re.findall(r"^answer_\d+ = ", cell.source, flags=re.M))
+    return count
+
+
+def printed(nb) -> str:
+    """All stream and text/plain output of the executed notebook, in order."""
+    parts = []
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            if out.output_type == "stream":
+                parts.append(out.text)
+            elif "data" in out:
+                parts.append(out.data.get("text/plain", ""))
+    return "\n".join(parts)
+
+
+@pytest.fixture(scope="module")
+def executed(tmp_path_factory):
+    """Lesson number -> (executed notebook, exercises, seconds); each lesson run once."""
+    cache = {}
+
+    def run(path: Path):
+        key = path.name[:2]
+        if key not in cache:
+            facts = LESSON_FACTS[key]
+            nb = nbformat.read(path, as_version=4)
+            exercises = fill_answers(nb, {**facts["answers"], **facts["wrong"]})
+            work = tmp_path_factory.mktemp(f"lesson{key}")
+            start = time.perf_counter()
+            NotebookClient(nb, kernel_name="python3", store_widget_state=True, timeout=240,
+                           resources={"metadata": {"path": str(work)}}).execute()
+            cache[key] = (nb, exercises, time.perf_counter() - start)
+        return cache[key]
+
+    return run
+
+
+def test_there_are_at_least_nine_numbered_lessons_with_facts():
+    assert len(NOTEBOOKS) >= 9
+    assert sorted(p.name[:2] for p in NOTEBOOKS) == sorted(LESSON_FACTS)
+
+
+def test_committed_notebooks_are_built_from_their_sources_without_outputs():
+    builder = load_builder()
+    sources = builder.sources()
+    assert [builder.target_of(s).name for s in sources] == [p.name for p in NOTEBOOKS]
+    for src in sources:
+        target = builder.target_of(src)
+        assert target.read_text(encoding="utf-8") == builder.text_of(builder.notebook_of(src)), \
+            f"{target.name} differs from {src.name}: run python lessons/_source/build.py"
+        nb = nbformat.read(target, as_version=4)
+        nbformat.validate(nb)
+        for cell in nb.cells:
+            if cell.cell_type == "code":
+                assert cell.outputs == [] and cell.execution_count is None
+        assert "widgets" not in nb.metadata
+
+
+def test_cell_splitter_reads_markdown_and_code():
+    builder = load_builder()
+    cells = builder.cells_of("# %% [markdown]\n# # Title\n# text\n\n# %%\nx = 1\n# a comment\n"
+                             "# %%\n\n# %% [markdown]\n#\n")
+    assert cells == [("markdown", "# Title\ntext"), ("code", "x = 1\n# a comment")]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_lesson_runs_top_to_bottom(path, executed):
+    nb, exercises, seconds = executed(path)
+    facts = LESSON_FACTS[path.name[:2]]
+    errors = [out for cell in nb.cells for out in cell.get("outputs", [])
+              if out.output_type == "error"]
+    assert errors == []
+    text = printed(nb)
+    missing = [s for s in facts["expect"] if s not in text]
+    assert missing == [], f"{path.name}: expected output not found: {missing}"
+    # every exercise has a check cell that answered: right, wrong, or "fill in"
+    right, wrong = len(facts["answers"]), len(facts["wrong"])
+    assert text.count("Right! ") == right
+    assert text.count("Not yet: you wrote") == wrong
+    assert text.count("Fill in your answer") == exercises - right - wrong
+    assert exercises >= 2
+    assert seconds < BUDGET_SECONDS, f"{path.name} took {seconds:.1f} s"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_lesson_widgets_have_saved_state(path, executed):
+    nb, _exercises, _seconds = executed(path)
+    views = [out.data[WIDGET_VIEW]["model_id"] for cell in nb.cells
+             for out in cell.get("outputs", []) if WIDGET_VIEW in out.get("data", {})]
+    source = path.read_text(encoding="utf-8")
+    uses_widgets = "cnnlab.widgets" in source or "ipywidgets" in source
+    assert bool(views) == uses_widgets
+    if not views:
+        return
+    state = nb.metadata["widgets"][WIDGET_STATE]["state"]
+    for model_id in views:
+        assert model_id in state, f"{path.name}: widget {model_id} displayed but not saved"
+        assert state[model_id]["model_name"].endswith("Model")
+    images = [m for m in state.values() if m["model_name"] == "ImageModel"]
+    assert images, f"{path.name}: no picture in its widgets"
+
+
+def test_lesson9_trains_to_a_useful_accuracy(executed):
+    path = next(p for p in NOTEBOOKS if p.name.startswith("09"))
+    nb, _exercises, seconds = executed(path)
+    match = re.search(r"held-out accuracy: ([\d.]+)%", printed(nb))
+    assert match and float(match.group(1)) >= 90.0, match
