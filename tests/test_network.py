@@ -142,3 +142,14 @@ def test_predict_classify_dtype_and_astype():
     assert np.array_equal(net.classify(x), p.argmax(axis=1))
     p64 = net.astype("float64").predict(x)
     assert p64.dtype == np.float64 and np.allclose(p64, p, atol=1e-5)
+
+
+def test_a_layer_knows_its_network_and_copies_adopt_their_own():
+    import copy
+    net = cl.Network([cl.ImageInput((5, 5, 1)), cl.Convolution2D(3, 2), cl.ReLU()], seed=0)
+    assert net["conv_1"].network is net
+    twin = copy.deepcopy(net)
+    assert twin["conv_1"].network is twin and net["conv_1"].network is net
+    assert net.astype("float64")["relu_1"].network is not net
+    assert copy.deepcopy(net["conv_1"]).network is None
+    assert cl.ReLU().network is None

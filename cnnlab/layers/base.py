@@ -98,6 +98,12 @@ class Layer:
         layer with parameters, in training). Layers that can skip work override this."""
         self.backward(dy)
 
+    @property
+    def network(self):
+        """The Network this layer belongs to (it sets itself here when it builds), or None."""
+        ref = self.__dict__.get("_network")
+        return ref() if ref is not None else None
+
     def _need_cache(self):
         if self._cache is None:
             raise RuntimeError(f"{self.label}: backward called before forward")
@@ -143,6 +149,7 @@ class Layer:
         # the kernel backend is a module (not copyable); a Network sets it again
         state = dict(self.__dict__)
         state["kernels"] = None
+        state["_network"] = None        # a copy belongs to no network until one adopts it
         if "_workspace" in state:   # a convolution's scratch matrices: never worth copying
             state["_workspace"] = {}
         return state
