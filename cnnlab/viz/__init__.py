@@ -1,5 +1,24 @@
 """Pictures of what the engine computed: matplotlib renderers and GIF export.
 
 Renderers read a :class:`cnnlab.trace.Trace` (or an arithmetic Result, or a TrainingInfo)
-and draw it; they never compute network values themselves.
+and draw it; they never compute network values themselves. Each step picture is one
+persistent figure whose artists are updated in place (fast enough to scrub with a slider).
+
+    ConvStepFigure(trace["conv_1"]).show_step((row, col)).png()
+    animate_convolution(input_size=5, filter_size=3, padding=1, stride=2, output="conv.gif")
 """
+from .animate import animate_convolution, animate_pooling, animate_transposed
+from .arithmetic_card import ArithmeticCard, arithmetic_card
+from .conv_step import ConvStepFigure
+from .dropout_view import DropoutView
+from .filters import filters_figure
+from .network_view import LayerMapsView, network_view
+from .pool_step import PoolStepFigure
+from .receptive_field import ReceptiveFieldView
+from .training_curves import TrainingCurves, training_curves
+from .transposed_step import TransposedStepFigure
+
+__all__ = ["ConvStepFigure", "PoolStepFigure", "TransposedStepFigure", "DropoutView",
+           "ArithmeticCard", "arithmetic_card", "LayerMapsView", "network_view",
+           "filters_figure", "ReceptiveFieldView", "TrainingCurves", "training_curves",
+           "animate_convolution", "animate_pooling", "animate_transposed"]

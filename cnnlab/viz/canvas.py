@@ -31,7 +31,7 @@ from matplotlib.patches import Rectangle
 
 HIGHLIGHT = "#D55E00"      # vermillion: the current window / output cell
 SECOND = "#0072B2"         # blue: the previous window, the max-pool winner
-PADDING = "#BBBBBB"        # grey fill of padding cells
+PADDING = "#C8C8C8"        # grey fill of padding cells
 INSERTED = "#E6E6E6"       # lighter grey: zeros inserted by a transposed convolution
 ACTIVATIONS = "viridis"
 WEIGHTS = "PuOr"
@@ -83,14 +83,22 @@ class GridImage:
         if vmin is None or vmax is None:
             vmin, vmax = limits(values, symmetric)
         self.ax, self.norm = ax, Normalize(vmin, vmax)
+        if isinstance(cmap, str):
+            from matplotlib import colormaps
+            cmap = colormaps[cmap]
+        cmap = cmap.with_extremes(bad="white")        # NaN / inf cells: blank
         self.image = ax.imshow(np.ma.masked_invalid(values), cmap=cmap, norm=self.norm,
                                interpolation="nearest", aspect="equal")
-        self.image.cmap.set_bad("white")
         h, w = values.shape
         if numbers is None:
             numbers = h <= MAX_NUMBERS and w <= MAX_NUMBERS
         self.texts = None
         if numbers:
+            # shrink the numbers (not below 5 pt) until the longest fits its cell
+            fig_w = ax.figure.get_figwidth()
+            cell_pt = ax.get_position().width * fig_w * 72 / w
+            longest = max([len(fmt(v)) for v in values.ravel()[:400]] + [1])
+            fontsize = max(5.0, min(fontsize, 0.92 * cell_pt / (0.62 * longest)))
             self.texts = np.empty((h, w), object)
             for i in range(h):
                 for j in range(w):
@@ -118,7 +126,8 @@ class GridImage:
                     continue
                 t = self.texts[i, j]
                 t.set_text(fmt(v))
-                t.set_color(self._text_color(shade[i, j]))
+                # ±∞ / NaN cells are drawn blank (white): dark text
+                t.set_color(self._text_color(shade[i, j]) if np.isfinite(v) else "#333333")
         self.values = values.copy()
 
     def _text_color(self, s):
@@ -135,6 +144,7 @@ class Canvas:
         self.figure = Figure(figsize=(width, height), dpi=dpi)
         FigureCanvasAgg(self.figure)
         self.figure.patch.set_facecolor("white")
+        self.dynamic, self.background = [], None
 
     def axes(self, rect, *, frame: bool = False):
         """A bare axes at ``rect`` = (left, bottom, width, height) in figure fractions."""
@@ -166,11 +176,15 @@ class Canvas:
 
     @staticmethod
     def title(ax, text, **options):
+        """A title above the axes' top-left corner; a plain Text artist, so it can be redrawn
+        on its own (``ax.set_title`` places itself only during a full draw)."""
         options.setdefault("fontsize", 9)
-        return ax.set_title(text, **options)
+        options.pop("loc", None)
+        return ax.text(0, 1.0, text, transform=ax.transAxes, ha="left", va="bottom",
+                       clip_on=False, **options)
 
     @staticmethod
-    def shade(ax, mask, color=PADDING, hatch="///", alpha=0.6, max_hatched=400):
+    def shade(ax, mask, color=PADDING, hatch="///", alpha=0.8, max_hatched=400):
         """Cover the True cells of ``mask`` (padding, holes): one translucent grey image, plus
         hatching when the grid has at most ``max_hatched`` cells. Static: returns the image."""
         mask = np.asarray(mask, bool)
@@ -184,16 +198,60 @@ class Canvas:
                                        edgecolor="#888888", linewidth=0, zorder=2))
         return overlay
 
-    def png(self) -> bytes:
-        """The figure as PNG bytes."""
+    # ---- fast redraws: a cached background plus the artists that change ----------------------
+    def animated(self, *artists):
+        """Declare artists that change from step to step (GridImage objects allowed): the rest
+        of the figure is drawn once into a cached background, and each ``png()`` redraws only
+        these over it (blitting), so static numbers cost nothing per step."""
+        for a in artists:
+            if isinstance(a, GridImage):
+                self.dynamic.append(a.image)
+                # the frame is drawn over the image in a full draw: keep it so
+                self.dynamic.extend(s for s in a.ax.spines.values() if s.get_visible())
+                if a.texts is not None:
+                    self.dynamic.extend(a.texts.ravel())
+            else:
+                self.dynamic.append(a)
+        self.background = None
+
+    def invalidate(self):
+        """Forget the cached background (after changing a static artist)."""
+        self.background = None
+
+    def render(self) -> np.ndarray:
+        """Draw the figure (background + changing artists); the H×W×4 uint8 buffer."""
+        canvas = self.figure.canvas
+        if not self.dynamic:
+            canvas.draw()
+        else:
+            if self.background is None:
+                visible = [a.get_visible() for a in self.dynamic]
+                for a in self.dynamic:
+                    a.set_visible(False)
+                canvas.draw()
+                self.background = canvas.copy_from_bbox(self.figure.bbox)
+                for a, v in zip(self.dynamic, visible):
+                    a.set_visible(v)
+            canvas.restore_region(self.background)
+            # in z-order, as a full draw would (stable: equal z keeps the declared order)
+            for a in sorted(self.dynamic, key=lambda a: a.get_zorder()):
+                if a.get_visible():
+                    self.figure.draw_artist(a)
+        return np.asarray(canvas.buffer_rgba())
+
+    def png(self, compress_level: int = 1) -> bytes:
+        """The figure as PNG bytes (zlib level 1: fast, and these flat pictures stay small)."""
+        from PIL import Image
         buffer = io.BytesIO()
-        self.figure.savefig(buffer, format="png", dpi=self.figure.dpi)
+        rgba = self.render()
+        h, w = rgba.shape[:2]
+        picture = Image.frombuffer("RGBA", (w, h), rgba, "raw", "RGBA", 0, 1).convert("RGB")
+        picture.save(buffer, format="png", compress_level=compress_level)
         return buffer.getvalue()
 
     def rgba(self) -> np.ndarray:
-        """The figure as an H×W×4 uint8 array (for animation frames)."""
-        self.figure.canvas.draw()
-        return np.asarray(self.figure.canvas.buffer_rgba()).copy()
+        """The figure as an H×W×4 uint8 array (a copy; for animation frames)."""
+        return self.render().copy()
 
 
 def push(image_widget, data: bytes) -> None:

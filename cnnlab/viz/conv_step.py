@@ -30,7 +30,7 @@ import textwrap
 import numpy as np
 from matplotlib.lines import Line2D
 
-from .canvas import (ACTIVATIONS, HIGHLIGHT, INSERTED, MAX_NUMBERS, WEIGHTS, Canvas, fmt,
+from .canvas import (HIGHLIGHT, INSERTED, MAX_NUMBERS, WEIGHTS, Canvas, fmt,
                      limits)
 
 
@@ -55,10 +55,12 @@ class ConvStepFigure:
     """
 
     input_label = "input"
+    filter_label = "filter"
+    title_lines = 2            # lines in the input panel's title
     inserted = None            # cells to tint as inserted zeros (transposed convolution)
 
     def __init__(self, record, filter: int = 0, *, max_channels: int = 3, max_terms: int = 12,
-                 cell: float | None = None, dpi: int = 100):
+                 cell: float | None = None, dpi: int = 100, text: bool = True):
         if getattr(record, "kind", None) not in ("conv", "transposed-conv"):
             raise ValueError(f"ConvStepFigure: record {getattr(record, 'name', record)!r} is "
                              f"a {getattr(record, 'type_name', type(record).__name__)}, not a "
@@ -68,6 +70,7 @@ class ConvStepFigure:
             raise ValueError(f"ConvStepFigure: filter = {filter!r} is out of range 0..{nf - 1} "
                              f"({record.name} has {nf} filters)")
         self.record, self.filter, self.max_terms = record, int(filter), max_terms
+        self.text = text
         self.channels = record.channels_of(self.filter)
         self.shown = self.channels[:max_channels]
         self._build(cell, dpi)
@@ -84,14 +87,19 @@ class ConvStepFigure:
         oh, ow = rec.output_shape[:2]
         big = max(hp, wp, oh, ow)
         s = cell or float(np.clip(3.0 / big, 0.09, 0.42))       # inches per input cell
-        sf = max(s, 0.32) if max(eh, ew) <= MAX_NUMBERS else s    # filter / product cells
-        gap, left_m, top_m, title_h = 0.35, 0.2, 0.15, 0.45
+        # filter / product cells: wide enough for their longest number
+        sample = [fmt(v) for v in wts[:, :, :, self.filter].ravel()[:200]]
+        sample += [fmt(v) for v in rec.step(oh // 2, ow // 2, self.filter).products.ravel()[:200]]
+        longest = max(len(t) for t in sample)
+        sf = max(s, 0.32, 0.075 * longest + 0.06) if max(eh, ew) <= MAX_NUMBERS else s
+        gap, left_m, top_m = 0.35, 0.2, 0.15
+        title_h = 0.12 + 0.165 * self.title_lines
         rows = len(self.shown)
         row_h = max(hp * s, eh * sf, 1.0) + title_h
         out_w, out_h = ow * s, oh * s
         widths = [wp * s, ew * sf, fw * sf, out_w]
         width = max(left_m * 2 + sum(widths) + gap * 3 + 0.3, 6.5)
-        eq_h = 1.0
+        eq_h = (0.55 + 0.17 * (2 if len(self.channels) > 1 else 0)) if self.text else 0.1
         height = top_m + rows * row_h + eq_h
         self.canvas = c = Canvas(width, height, dpi)
         self.width_in = width
@@ -109,6 +117,7 @@ class ConvStepFigure:
         x0 = left_m
         self.input_axes, self.input_grids, self.window, self.read_marks = [], [], [], []
         self.filter_grids, self.product_axes, self.product_grids = [], [], []
+        self.product_titles = []
         holes = np.ones((eh, ew), bool)
         holes[::rec.dilation[0], ::rec.dilation[1]] = False
         numbers_in = hp <= MAX_NUMBERS and wp <= MAX_NUMBERS
@@ -121,6 +130,12 @@ class ConvStepFigure:
             if self.inserted is not None:
                 c.shade(ax, self.inserted, color=INSERTED, hatch="..")
             c.shade(ax, rec.padding_mask)
+            if g.texts is not None:
+                fixed = rec.padding_mask if self.inserted is None else (rec.padding_mask
+                                                                        | self.inserted)
+                for t in g.texts[fixed]:
+                    t.set_color("#333333")
+                    t.set_style("italic")
             c.title(ax, self._input_title(ch), loc="left")
             self.input_axes.append(ax)
             self.input_grids.append(g)
@@ -137,13 +152,15 @@ class ConvStepFigure:
             self.filter_grids.append(c.grid(ax, wk, cmap=WEIGHTS, vmin=vw[0], vmax=vw[1]))
             if holes.any():
                 c.shade(ax, holes, color="white", hatch="xx", alpha=1.0)
-            c.title(ax, f"filter {self.filter}, ch {ch}" + (
+            c.title(ax, f"{self.filter_label} {self.filter}, ch {ch}" + (
                 f"\ndilation {rec.dilation[0]}×{rec.dilation[1]}: holes" if holes.any()
                 else ""), loc="left")
             x += ew * sf + gap
             ax = c.axes(rect(x, y, fw * sf, fh * sf), frame=True)
             self.product_axes.append(ax)
-            self.product_grids.append(c.grid(ax, np.zeros((fh, fw)), cmap=WEIGHTS,
+            self.product_titles.append(c.title(ax, f"products, ch {ch}"))
+            sample = rec.step(oh // 2, ow // 2, self.filter).products[:, :, cidx]
+            self.product_grids.append(c.grid(ax, sample, cmap=WEIGHTS,
                                              vmin=self._vprod[0], vmax=self._vprod[1]))
             x += fw * sf + gap
         self.output_x = x
@@ -157,7 +174,17 @@ class ConvStepFigure:
         self.output_title = c.title(ax, "", loc="left")
         self.equation = c.figure.text(left_m / width, (eq_h - 0.12) / height, "", va="top",
                                       ha="left", fontsize=9, family="monospace")
-        self._wrap = max(40, int((width - 2 * left_m) / 0.075))
+        self._wrap = max(40, int((width - 2 * left_m) / 0.085))
+        if self.text:
+            c.animated(*self.window, *self.read_marks, *self.product_grids,
+                       *self.product_titles, self.output_grid,
+                       self.output_outline, self.output_title, self.equation)
+        else:
+            # numbers that change go to the caller's HTML (see ``caption``): text layout is
+            # the slowest thing matplotlib does per step
+            self.output_title.set_text(f"output, filter {self.filter}")
+            c.animated(*self.window, *self.read_marks, *self.product_grids, self.output_grid,
+                       self.output_outline)
 
     def _input_title(self, ch):
         rec = self.record
@@ -197,14 +224,17 @@ class ConvStepFigure:
                 self.read_marks[k].set_data(cc.ravel(), rr.ravel())
             cidx = step.channels.index(ch)
             self.product_grids[k].update(step.products[:, :, cidx])
-            self.product_axes[k].set_title(
-                f"products, ch {ch}\nsum = {fmt(step.channel_sums[cidx])}", loc="left",
-                fontsize=9)
+            if not self.text:
+                continue
+            self.product_titles[k].set_text(
+                f"products, ch {ch}\nsum = {fmt(step.channel_sums[cidx])}")
         out = rec.output[:, :, self.filter].astype(float).copy()
         flat = out.reshape(-1)
         flat[i + 1:] = np.nan                  # not computed yet in scan order
         self.output_grid.update(out)
         Canvas.place(self.output_outline, row, col, row + 1, col + 1)
+        if not self.text:
+            return self
         self.output_title.set_text(f"output, filter {self.filter}\n({row}, {col}) = "
                                    f"{fmt(step.output)}")
         self.equation.set_text(self.equation_text(step))
@@ -230,6 +260,14 @@ class ConvStepFigure:
         if len(lines) > 5:
             lines = lines[:4] + ["..."] + lines[-1:]
         return head + " " + "\n".join(lines)
+
+    def caption(self, step=None) -> str:
+        """The step's numbers as plain text (what ``text=False`` leaves out of the picture)."""
+        step = step or self.step
+        pairs = [f"ch {c}: {fmt(v)}" for c, v in zip(step.channels, step.channel_sums)]
+        sums = ", ".join(pairs if len(pairs) <= 8 else pairs[:6] + ["...", pairs[-1]])
+        return (f"output ({step.row}, {step.col}) of filter {step.filter} = "
+                f"{fmt(step.output)}; channel sums {sums}\n" + self.equation_text(step))
 
     def png(self) -> bytes:
         return self.canvas.png()
