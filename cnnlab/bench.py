@@ -20,6 +20,7 @@ that finds that cache.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import statistics
 import subprocess
@@ -32,7 +33,7 @@ import numpy as np
 NETWORKS = {"lenet5": 64, "reference": 128}
 
 
-def _cnnlab_net(which, threads):
+def _cnnlab_net(which):
     from . import models
     from .network import Network
     layers = models.lenet5() if which == "lenet5" else models.reference_example()
@@ -42,7 +43,7 @@ def _cnnlab_net(which, threads):
 def _cnnlab_runner(which, batch, rng):
     from .solvers import SGDM
     from .training import _metric, _snapshot, _step
-    net = _cnnlab_net(which, None)
+    net = _cnnlab_net(which)
     x = rng.random((batch, 28, 28, 1), dtype=np.float32)
     t = rng.integers(0, 10, batch)
     net.fit_normalization(x)
@@ -101,7 +102,7 @@ def _rate(fn, steps, batch):
     return steps * batch / (time.perf_counter() - start)
 
 
-def measure(which, *, rounds, steps, threads, use_torch):
+def measure(which, *, rounds, steps, use_torch):
     """Median images/s per engine and mode: {(engine, mode): value}."""
     from .kernels.fast.threads import kernel_threads
     batch = NETWORKS[which]
@@ -114,16 +115,10 @@ def measure(which, *, rounds, steps, threads, use_torch):
         train(), infer()
     for _ in range(rounds):
         for engine, (train, infer) in runners.items():
-            ctx = kernel_threads() if engine == "cnnlab" else _nullctx()
-            with ctx:
+            with kernel_threads() if engine == "cnnlab" else contextlib.nullcontext():
                 samples[engine, "train"].append(_rate(train, steps, batch))
                 samples[engine, "infer"].append(_rate(infer, steps, batch))
     return {k: statistics.median(v) for k, v in samples.items()}
-
-
-class _nullctx:
-    def __enter__(self): return self
-    def __exit__(self, *a): return False
 
 
 _STARTUP = """
@@ -183,8 +178,7 @@ def main(argv=None) -> int:
     print(f"{'network':<11}{'batch':>6}{'mode':>7}{'cnnlab':>10}"
           + (f"{'pytorch':>10}{'ratio':>8}" if use_torch else ""))
     for which in a.networks:
-        r = measure(which, rounds=a.rounds, steps=a.steps, threads=a.threads,
-                    use_torch=use_torch)
+        r = measure(which, rounds=a.rounds, steps=a.steps, use_torch=use_torch)
         for mode in ("train", "infer"):
             line = f"{which:<11}{NETWORKS[which]:>6}{mode:>7}{r['cnnlab', mode]:>10,.0f}"
             if use_torch:

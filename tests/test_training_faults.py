@@ -8,7 +8,6 @@ Interrupting a save midway (SIGKILL inside the write) leaves the previous file i
 """
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
