@@ -47,7 +47,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def jupyterlab(tmp_path_factory):
     """(base url, token, root folder): a JupyterLab server serving a copy of the lessons."""
     require_browser()
@@ -96,8 +96,10 @@ def jupyterlab(tmp_path_factory):
         log.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser_context(tmp_path_factory, jupyterlab):
+    # module scope: Playwright's sync API runs an asyncio loop on this thread while it is
+    # open; closing it after the browser tests keeps that loop away from every other test
     from playwright.sync_api import sync_playwright
     profile = tmp_path_factory.mktemp("chromium-profile")
     with sync_playwright() as p:
