@@ -52,12 +52,45 @@ def stills():
     dropout_png(HERE / "dropout.png")
 
 
+def explorer_stills():
+    """The ArithmeticCalculator's card, and NetworkExplorer / TrainingMonitor pictures of a
+    LeNet-5 trained briefly on generated digits."""
+    import numpy as np
+
+    import cnnlab as cl
+    from cnnlab.datasets import digits_split
+    from cnnlab.models import lenet5
+    from cnnlab.viz.arithmetic_card import arithmetic_card
+    from cnnlab.viz.network_view import network_view
+    from cnnlab.viz.receptive_field import ReceptiveFieldView
+    from cnnlab.viz.training_curves import TrainingCurves
+    arithmetic_card(input_size=32, filter_size=5, stride=2, padding=2, channels=3,
+                    filters=8).savefig(HERE / "arithmetic_card.png")
+    x, y, xv, yv = digits_split(2000, 500, seed=0)
+    net, info = cl.train_network(
+        x / 255, y, lenet5(), cl.TrainingOptions(
+            "adam", initial_learn_rate=0.002, max_epochs=2, mini_batch_size=50, seed=0,
+            validation_data=(xv / 255, yv), validation_frequency=10, verbose=False,
+            progress_bar=False))
+    curves = TrainingCurves()
+    curves.update(info)
+    (HERE / "training_curves.png").write_bytes(curves.png())
+    trace = net.trace(xv[np.argmax(yv == 3)] / 255)
+    network_view(trace, max_channels=6).savefig(HERE / "network_view.png")
+    view = ReceptiveFieldView()
+    view.show(trace, trace.receptive_field("conv_2", 4, 5),
+              value=float(trace["conv_2"].output[4, 5, 0]))
+    (HERE / "receptive_field.png").write_bytes(view.png())
+
+
 def main():
     for name, function, options in GIFS:
         path = function(output=HERE / name, **options)
         print(f"{path.name}: {path.stat().st_size / 1024:.0f} KB")
     stills()
-    for name in ("conv_step.png", "pool_step.png", "dropout.png"):
+    explorer_stills()
+    for name in ("conv_step.png", "pool_step.png", "dropout.png", "arithmetic_card.png",
+                 "training_curves.png", "network_view.png", "receptive_field.png"):
         print(f"{name}: {(HERE / name).stat().st_size / 1024:.0f} KB")
 
 
