@@ -27,6 +27,20 @@ def test_conv_32_filter_5_stride_2_padding_2_is_16():
     assert "padding, so no input is lost" in note
 
 
+def test_unfloored_size_and_quotient_are_named_apart():
+    # lesson 02: 32, filter 5, stride 2, padding 2 -> (32 + 4 - 5) / 2 = 15.5 is the quotient,
+    # 15.5 + 1 = 16.5 the unfloored size, floor(15.5) + 1 = 16 the size (worked by hand)
+    r = ar.conv_output_size(32, 5, stride=2, padding=2)
+    assert (r.value, r.unfloored, r.quotient) == (16, 16.5, 15.5)
+    assert r.exact == r.unfloored                 # the old name, kept as an alias
+    p = ar.pool_output_size(13, 3, stride=2)      # (13 - 3) / 2 = 5, + 1 = 6
+    assert (p.value, p.unfloored, p.quotient) == (6, 6.0, 5.0)
+    same = ar.same_padding(7, 3, stride=2)        # ceil(7 / 2) = 4
+    assert (same.unfloored, same.quotient) == (3.5, 3.5)
+    assert ar.effective_filter_size(3, 2).quotient is None
+    assert ar.transposed_conv_output_size(4, 3, stride=2).unfloored is None
+
+
 def test_conv_filter_6x4_stride_4_padding_1_0_is_7x7():
     h = ar.conv_output_size(28, 6, stride=4, padding=1)
     w = ar.conv_output_size(28, 4, stride=4, padding=0)
@@ -172,7 +186,8 @@ def test_conv_output_size_brute_force(i, k, s, pb, pa, d):
         return
     r = ar.conv_output_size(i, k, stride=s, padding=(pb, pa), dilation=d)
     assert r.value == expected
-    assert math.isclose(r.exact, (i + pb + pa - span) / s + 1)
+    assert math.isclose(r.quotient, (i + pb + pa - span) / s)
+    assert r.unfloored == r.exact == r.quotient + 1
     unvisited = i + pb + pa - ((expected - 1) * s + span)
     if unvisited:
         assert f"the last {unvisited} row" in " ".join(r.notes)

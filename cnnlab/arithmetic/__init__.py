@@ -2,7 +2,8 @@
 
 Layers compute their output shapes here; widgets and lessons show ``formula`` and
 ``substituted``; students check textbook calculations. Each function returns a ``Result``
-(value, exact, formula, substituted, notes) and raises ``ValueError`` naming the parameter,
+(value, unfloored, formula, substituted, notes, quotient; ``exact`` is an alias of
+``unfloored``) and raises ``ValueError`` naming the parameter,
 its value and the failing arithmetic.
 
 Sizes work along ONE axis (call twice for height and width); parameter and connection counts
@@ -10,8 +11,8 @@ take the filter size as an int or an (h, w) pair.
 
 >>> from cnnlab.arithmetic import conv_output_size, conv_parameters
 >>> r = conv_output_size(32, 5, stride=2, padding=2)
->>> r.value, r.exact
-(16, 16.5)
+>>> r.value, r.unfloored, r.quotient    # floor(15.5) + 1 = 16; unfloored 15.5 + 1
+(16, 16.5, 15.5)
 >>> print(r.substituted)  # doctest: +NORMALIZE_WHITESPACE
 floor((32 - ((5 - 1)·1 + 1) + 2 + 2) / 2) + 1 = floor((32 - 5 + 2 + 2) / 2) + 1
 = floor(31 / 2) + 1 = floor(15.5) + 1 = 16

@@ -18,11 +18,18 @@ class Result:
     ----------
     value : int, or a tuple (``same_padding`` gives (before, after); ``receptive_field``
         gives one entry per layer; ``receptive_field_of`` gives (first, last)).
-    exact : the quotient before it was floored or ceiled (16.5 for an output size of 16), or
-        None when no division is involved.
+    unfloored : the value before it was floored or ceiled: the output size the formula gives
+        without the floor (16.5 for conv_output_size(32, 5, stride=2, padding=2), whose value
+        is 16), I / S for ``same_padding``; None when no rounding is involved.
     formula : the symbolic formula, e.g. ``"(K - 1)·D + 1"``.
     substituted : the formula with the numbers put in, step by step, ending in the value.
     notes : remarks in plain words (what is discarded, what overlaps, what is not counted).
+    quotient : the division inside the formula, before flooring, where there is one:
+        (I + P_total - K_eff) / S for a window size (15.5 in the example above, so that
+        value = floor(quotient) + 1 and unfloored = quotient + 1); I / S for ``same_padding``;
+        None otherwise.
+    exact : an alias of ``unfloored``, kept so that older code keeps working (it is NOT the
+        quotient).
 
     ``int(result)`` works when the value is an int.
 
@@ -33,13 +40,21 @@ class Result:
     (K - 1)·D + 1
     (3 - 1)·2 + 1 = 2·2 + 1 = 5
     note: a note
+    >>> Result(16, 16.5, "O", "16", quotient=15.5).exact
+    16.5
     """
 
     value: object
-    exact: float | None
+    unfloored: float | None
     formula: str
     substituted: str
     notes: tuple[str, ...] = ()
+    quotient: float | None = None
+
+    @property
+    def exact(self) -> float | None:
+        """The same as ``unfloored`` (the output size before flooring), under its old name."""
+        return self.unfloored
 
     def __post_init__(self):
         if not isinstance(self.notes, tuple):

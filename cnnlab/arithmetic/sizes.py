@@ -121,7 +121,8 @@ def _windows(func: str, i, k, stride, padding, dilation, *, pool: bool) -> Resul
                      f"{'is' if s - e == 1 else 'are'} never read")
     if b >= e or last >= b + i:
         notes.append("at least one window lies entirely in the padding and sees no input")
-    return Result(o, num / s + 1, POOL_FORMULA if pool else CONV_FORMULA, " = ".join(steps), notes)
+    return Result(o, num / s + 1, POOL_FORMULA if pool else CONV_FORMULA, " = ".join(steps), notes,
+                  quotient=num / s)
 
 
 def conv_output_size(i, k, *, stride=1, padding=0, dilation=1) -> Result:
@@ -130,9 +131,11 @@ def conv_output_size(i, k, *, stride=1, padding=0, dilation=1) -> Result:
     floor((I - ((K - 1)·D + 1) + P_before + P_after) / S) + 1. ``padding`` is an int (both
     sides), a (before, after) pair, or "same" (output ceil(I / S), see ``same_padding``).
 
+    ``unfloored`` is the size before the floor, ``quotient`` the division inside it:
+
     >>> r = conv_output_size(32, 5, stride=2, padding=2)
-    >>> r.value, r.exact
-    (16, 16.5)
+    >>> r.value, r.unfloored, r.quotient
+    (16, 16.5, 15.5)
     >>> conv_output_size(28, 6, stride=4, padding=1).value   # height: filter 6, padding 1
     7
     """
@@ -157,7 +160,8 @@ def same_padding(i, k, *, stride=1, dilation=1) -> Result:
     """The (before, after) padding that makes a convolution's output ceil(I / S) (MATLAB rule).
 
     Total padding max((O - 1)·S + ((K - 1)·D + 1) - I, 0); before = floor(total / 2), the
-    odd remainder goes after (bottom/right). ``exact`` is I / S, before the ceiling.
+    odd remainder goes after (bottom/right). ``unfloored`` and ``quotient`` are I / S,
+    before the ceiling.
 
     >>> same_padding(5, 4).value
     (1, 2)
@@ -188,7 +192,7 @@ def same_padding(i, k, *, stride=1, dilation=1) -> Result:
                      f"{b} before and {a} after")
     elif total:
         notes.append(f"the total {total} is even: {b} on each side")
-    return Result((b, a), i / s, SAME_FORMULA, text, notes)
+    return Result((b, a), i / s, SAME_FORMULA, text, notes, quotient=i / s)
 
 
 def transposed_conv_output_size(i, k, *, stride=1, cropping=0) -> Result:

@@ -7,9 +7,10 @@ layers: a network that is not being traced runs exactly the code it always runs.
 Modes:
 * prediction (default): one image, batch norm on its running statistics, dropout the identity;
 * ``training=True``: the whole batch runs (batch norm needs its statistics), image ``image``
-  is recorded; dropout draws its masks from the network's Generator (so the trace advances
-  it exactly as a training step would); batch norm's running statistics are put back
-  afterwards, so tracing never changes what later training or prediction computes;
+  is recorded; dropout draws its masks from the network's Generator, the masks the next
+  training step would draw. Afterwards the Generator's state and batch norm's running
+  statistics are put back, so tracing never changes what later training or prediction
+  computes (same seed, same weights, traced or not);
 * ``backward=True`` with ``labels``: the loss gradient is propagated back and every layer
   records output_gradient, input_gradient and param_gradients (for the batch that ran: one
   image in prediction mode).
@@ -146,6 +147,8 @@ def trace_network(net, x, *, image: int = 0, training: bool = False, backward: b
 
     saved = {i: {n: np.array(v, copy=True) for n, v in layer.state.items()}
              for i, layer in enumerate(layers) if training and layer.state}
+    # dropout draws from net.rng: keep its state so later training draws what it would have
+    rng_state = net.rng.bit_generator.state
     records = []
     ctx = {"training": training}
     try:
@@ -176,6 +179,7 @@ def trace_network(net, x, *, image: int = 0, training: bool = False, backward: b
     finally:
         for i, state in saved.items():
             layers[i].state.update(state)
+        net.rng.bit_generator.state = rng_state
     return Trace(net, x[image].copy(), records, training=training, budget_bytes=budget,
                  estimated_bytes=estimate, labels=labels, loss=loss)
 

@@ -49,7 +49,7 @@ class Entry:
             return "cannot be computed"
         if self.shown is not None:
             return self.shown
-        v, exact = self.result.value, self.result.exact
+        v, exact = self.result.value, self.result.unfloored
         text = f"{v:,}" if isinstance(v, int) else str(v)
         if isinstance(v, int) and exact is not None and exact != v:
             text += f"   (before flooring {ar._core.n(exact)})"

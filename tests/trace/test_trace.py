@@ -90,6 +90,34 @@ def test_training_trace_uses_batch_statistics_and_leaves_running_statistics_alon
     assert not np.allclose(rec.mean, before["trained_mean"])
 
 
+def small_dropout_net():
+    layers = [cl.ImageInput((6, 6, 1), normalization="none"), cl.Convolution2D(3, 4),
+              cl.BatchNormalization(), cl.ReLU(), cl.Dropout(0.5), cl.FullyConnected(3),
+              cl.Softmax(), cl.Classification()]
+    return cl.Network(layers, seed=11, dtype="float64", backend="reference")
+
+
+def test_training_trace_changes_nothing_later_training_computes():
+    # issue 11 item 5: a training trace drew its dropout masks from net.rng and left it
+    # advanced, so training afterwards drew other masks and ended with other weights
+    rng = np.random.default_rng(0)
+    x, y = rng.random((12, 6, 6, 1)), rng.integers(0, 3, 12)
+    options = cl.TrainingOptions("sgdm", max_epochs=2, mini_batch_size=4, shuffle="never",
+                                 verbose=False, seed=0)
+    plain, traced = small_dropout_net(), small_dropout_net()
+    before = traced.rng.bit_generator.state
+    tr = traced.trace(x, image=1, training=True, backward=True, labels=y)
+    assert tr["dropout_1"].mask is not None          # the masks were really drawn
+    assert traced.rng.bit_generator.state == before
+    cl.train_network(x, y, plain, options)
+    cl.train_network(x, y, traced, options)
+    for a, b in zip(plain.layers, traced.layers):
+        for name in a.params:
+            np.testing.assert_array_equal(a.params[name], b.params[name])
+        for name in a.state:
+            np.testing.assert_array_equal(a.state[name], b.state[name])
+
+
 def test_traces_are_deterministic(ref_net):
     a, b = ref_net.trace(digits()[0]), ref_net.trace(digits()[0])
     for ra, rb in zip(a, b):
