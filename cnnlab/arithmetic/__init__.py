@@ -19,6 +19,7 @@ floor((32 - ((5 - 1)·1 + 1) + 2 + 2) / 2) + 1 = floor((32 - 5 + 2 + 2) / 2) + 1
 >>> conv_parameters(5, 3, 8).value
 608
 """
+from . import padding
 from ._core import Result
 from .counts import (batchnorm_parameters, conv_connections, conv_multiply_adds, conv_parameters,
                      fc_connections, fc_multiply_adds, fc_parameters, neurons,

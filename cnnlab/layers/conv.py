@@ -20,7 +20,7 @@ import numpy as np
 from .. import arithmetic as ar
 from .. import initializers
 from ..kernels import padding as padding_ops
-from .base import Layer, four_sided, is_int, nonnegative_factor, pair
+from .base import Layer, is_int, nonnegative_factor, pair
 
 
 # ---- validators shared with the transposed convolution --------------------------------------
@@ -103,12 +103,8 @@ class Convolution2D(Layer):
         self._num_filters = positive_int(label, "num_filters", num_filters)
         self._stride = pair(label, "stride", stride)
         self._dilation = pair(label, "dilation", dilation)
-        if isinstance(padding, str):
-            if padding != "same":
-                raise self.error("padding", padding, "the only named padding is 'same'")
-            self._padding_option = "same"
-        else:
-            self._padding_option = four_sided(label, "padding", padding)
+        # "same" or (top, bottom, left, right): the one reading of every padding form
+        self._padding_option = ar.padding.parse_sides(padding, who=label, name="padding")
         self._padding_value = padding_ops.check_padding_value(label, padding_value)
         self._groups = positive_int(label, "groups", groups)
         self._num_channels_option = channels_option(label, num_channels)
@@ -207,8 +203,7 @@ class Convolution2D(Layer):
         eh, ew = self.effective_filter_size
         if self._padding_option == "same":
             # per axis the total padding that makes the output ceil(input / stride)
-            pads = (*ar.same_padding(h, fh, stride=sh, dilation=dh).value,
-                    *ar.same_padding(w, fw, stride=sw, dilation=dw).value)
+            pads = ar.padding.same_sides((h, w), (fh, fw), (sh, sw), (dh, dw))
         else:
             pads = self._padding_option
         t, b, l, r = (int(p) for p in pads)

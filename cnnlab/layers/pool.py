@@ -5,7 +5,7 @@ import numpy as np
 
 from .. import arithmetic as ar
 from ..kernels import padding as padding_ops
-from .base import Layer, four_sided, pair
+from .base import Layer, pair
 
 
 class _Pooling2D(Layer):
@@ -16,8 +16,8 @@ class _Pooling2D(Layer):
         super().__init__(name=name)
         self._pool = pair(self.label, "pool_size", pool_size)
         self._stride = pair(self.label, "stride", stride)
-        self._padding_option = "same" if padding == "same" else four_sided(
-            self.label, "padding", padding)
+        # "same" or (top, bottom, left, right): the one reading of every padding form
+        self._padding_option = ar.padding.parse_sides(padding, who=self.label, name="padding")
         self._pads = None
 
     pool_size = property(lambda self: self._pool)
@@ -32,8 +32,7 @@ class _Pooling2D(Layer):
         h, w, c = input_shape
         (ph, pw), (sh, sw) = self._pool, self._stride
         if self._padding_option == "same":
-            pads = (*ar.same_padding(h, ph, stride=sh).value,
-                    *ar.same_padding(w, pw, stride=sw).value)
+            pads = ar.padding.same_sides((h, w), (ph, pw), (sh, sw))
         else:
             pads = self._padding_option
         t, b, l, r = pads

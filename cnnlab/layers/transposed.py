@@ -31,7 +31,7 @@ import numpy as np
 
 from .. import arithmetic as ar
 from .. import initializers
-from .base import Layer, four_sided, is_int, nonnegative_factor, pair
+from .base import Layer, is_int, nonnegative_factor, pair
 from .conv import (brackets, channels_option, initial_array, initializer_name,
                    positive_int, shape_error)
 
@@ -62,18 +62,10 @@ class TransposedConvolution2D(Layer):
         self._filter_size = pair(label, "filter_size", filter_size)
         self._num_filters = positive_int(label, "num_filters", num_filters)
         self._stride = pair(label, "stride", stride)
-        if isinstance(cropping, str):
-            if cropping != "same":
-                raise self.error("cropping", cropping, "the only named cropping is 'same'")
-            for axis, k, s in zip(("height", "width"), self._filter_size, self._stride):
-                if k < s:
-                    raise self.error("cropping", cropping,
-                                     f"'same' crops filter size - stride = {k} - {s} = {k - s}"
-                                     f" along the {axis}, which is negative: it needs a filter "
-                                     "at least as large as the stride")
-            self._cropping_option = "same"
-        else:
-            self._cropping_option = four_sided(label, "cropping", cropping)
+        # "same" or (top, bottom, left, right), read as padding is (arithmetic.padding)
+        self._cropping_option = ar.padding.parse_sides(cropping, who=label, name="cropping")
+        if self._cropping_option == "same":      # refuse a filter smaller than the stride now
+            ar.padding.same_cropping_sides(self._filter_size, self._stride, who=label)
         self._num_channels_option = channels_option(label, num_channels)
         self._initial_weights = initial_array(label, "weights", weights)
         self._initial_bias = initial_array(label, "bias", bias)
@@ -132,8 +124,7 @@ class TransposedConvolution2D(Layer):
                              f"the input {h}x{w}x{c} has {c} channels")
         if self._cropping_option == "same":
             # crop FH - sh per axis (so the output is H·sh), extra row/column bottom/right
-            th, tw = fh - sh, fw - sw
-            t, b, l, r = th // 2, th - th // 2, tw // 2, tw - tw // 2
+            t, b, l, r = ar.padding.same_cropping_sides((fh, fw), (sh, sw), who=self.label)
         else:
             t, b, l, r = self._cropping_option
         full_h, full_w = (h - 1) * sh + fh, (w - 1) * sw + fw

@@ -67,17 +67,12 @@ def _pair(value):
     return value, value
 
 
-def _axis_padding(padding):
-    """'same', or ((top, bottom), (left, right)) from p, (before, after), (t, b, l, r) or
-    ((t, b), (l, r)). A flat pair means (before, after) on both axes."""
-    if isinstance(padding, str) or not ar._core.is_sequence(padding):
-        return padding if isinstance(padding, str) else ((padding, padding), (padding, padding))
-    items = list(padding)
-    if len(items) == 4:
-        return (items[0], items[1]), (items[2], items[3])
-    if len(items) == 2 and all(ar._core.is_sequence(v) for v in items):
-        return tuple(items[0]), tuple(items[1])
-    return tuple(items), tuple(items)
+def _axis_padding(padding, kind="conv"):
+    """'same', or ((top, bottom), (left, right)), read by ``cnnlab.arithmetic.padding`` as the
+    layers read it: (a, b) is a rows top and bottom and b columns left and right."""
+    sides = ar.padding.parse_sides(padding, who="arithmetic_entries",
+                                   name="cropping" if kind == "transposed" else "padding")
+    return sides if sides == "same" else ar.padding.axes(sides)
 
 
 def _try(entries, label, func, *args, **kw):
@@ -105,8 +100,10 @@ def arithmetic_entries(kind="conv", *, input_size=28, filter_size=3, stride=1, p
                        dilation=1, channels=1, filters=1, groups=1) -> list[Entry]:
     """The card's entries for a layer of ``kind`` "conv" | "pool" | "transposed".
 
-    Sizes are an int (both axes) or an (h, w) pair. ``padding``: p, a (before, after) pair
-    (both axes), (top, bottom, left, right), or "same"; for "transposed" it is the cropping.
+    Sizes are an int (both axes) or an (h, w) pair. ``padding`` takes every form a layer
+    takes (``cnnlab.arithmetic.padding``): p, (a, b) = a rows top and bottom and b columns left
+    and right, (top, bottom, left, right), ((top, bottom), (left, right)) or "same"; for
+    "transposed" it is the cropping. A padding no layer accepts raises ValueError.
     "pool" ignores dilation, filters and groups (output channels = input channels);
     "transposed" ignores dilation and groups.
 
@@ -118,7 +115,7 @@ def arithmetic_entries(kind="conv", *, input_size=28, filter_size=3, stride=1, p
         raise ValueError(f"arithmetic_entries: kind = {kind!r} must be one of {', '.join(KINDS)}")
     (ih, iw), (kh, kw), (sh, sw) = _pair(input_size), _pair(filter_size), _pair(stride)
     (dh, dw) = _pair(dilation) if kind == "conv" else (1, 1)
-    pads = _axis_padding(padding)
+    pads = _axis_padding(padding, kind)
     pad_h, pad_w = (pads, pads) if isinstance(pads, str) else pads
     entries: list[Entry] = []
     out_channels = channels if kind == "pool" else filters
@@ -162,8 +159,8 @@ def arithmetic_entries(kind="conv", *, input_size=28, filter_size=3, stride=1, p
         entries.append(Entry("receptive field", shown="not tracked through a transposed "
                              "convolution (each output mixes a varying number of inputs)"))
         return entries
-    before_h = 0 if isinstance(pad_h, str) else _pair(pad_h)[0]
-    before_w = 0 if isinstance(pad_w, str) else _pair(pad_w)[0]
+    before_h = 0 if isinstance(pad_h, str) else pad_h[0]
+    before_w = 0 if isinstance(pad_w, str) else pad_w[0]
     if pads == "same":
         before_h = ar.same_padding(ih, kh, stride=sh, dilation=dh).value[0]
         before_w = ar.same_padding(iw, kw, stride=sw, dilation=dw).value[0]
@@ -194,20 +191,21 @@ def layer_entries(layer) -> list[Entry]:
         raise ValueError(f"layer_entries: {layer.label} ({layer.type_name}) has no window "
                          "arithmetic; the card shows convolution, pooling and transposed "
                          "convolution layers")
+    # config() holds the option as given ("same" stays "same"); the built sides otherwise
     if kind == "conv":
-        option = layer._padding_option
+        option = layer.config()["padding"]
         return arithmetic_entries("conv", input_size=(h, w), filter_size=layer.filter_size,
                                   stride=layer.stride, dilation=layer.dilation,
                                   padding="same" if option == "same" else layer.padding,
                                   channels=c, filters=layer.num_filters, groups=layer.groups)
     if kind == "pool":
-        option = layer._padding_option
+        option = layer.config()["padding"]
         return arithmetic_entries("pool", input_size=(h, w), filter_size=layer.pool_size,
                                   stride=layer.stride, channels=c,
                                   padding="same" if option == "same" else layer.padding)
-    option = layer._cropping_option
-    return arithmetic_entries("transposed", input_size=(h, w), filter_size=layer._filter_size,
-                              stride=layer._stride, channels=c, filters=layer._num_filters,
+    option = layer.config()["cropping"]
+    return arithmetic_entries("transposed", input_size=(h, w), filter_size=layer.filter_size,
+                              stride=layer.stride, channels=c, filters=layer.num_filters,
                               padding="same" if option == "same" else layer.cropping)
 
 
@@ -343,15 +341,8 @@ def describe_sizes(kind="conv", *, input_size=28, filter_size=3, stride=1, paddi
     else:
         parts.append(f"{filters} filter{'' if filters == 1 else 's'} {hw(filter_size)}")
     parts.append(f"stride {hw(stride)}")
-    pads = _axis_padding(padding)
-    if isinstance(pads, str):
-        shown = f"'{pads}'"
-    elif pads[0] == pads[1]:
-        shown = str(pads[0][0]) if pads[0][0] == pads[0][1] else f"{pads[0][0]} before, " \
-                                                                 f"{pads[0][1]} after"
-    else:
-        shown = (f"top/bottom {pads[0][0]}/{pads[0][1]} left/right "
-                 f"{pads[1][0]}/{pads[1][1]}")
+    shown = ar.padding.describe_sides(ar.padding.parse_sides(
+        padding, who="describe_sizes", name="cropping" if kind == "transposed" else "padding"))
     parts.append(f"{'cropping' if kind == 'transposed' else 'padding'} {shown}")
     if kind == "conv":
         parts.append(f"dilation {hw(dilation)}")
