@@ -6,7 +6,7 @@
     cnnlab step --input 5x5 --filter 3 --padding 1     one convolution, window by window
     cnnlab animate conv --input 5x5 --filter 3 --padding 1 --stride 2 -o conv.gif
     cnnlab lab                         JupyterLab on the lessons
-    cnnlab arithmetic conv --input 32 --filter 5 --stride 2 --padding 2
+    cnnlab arithmetic conv --input 28x28 --filter 6x4 --stride 4 --padding "1 0"
     cnnlab summary "input 28x28x1; conv 3 16 padding=1; relu; maxpool 2 stride=2; fc 10"
 """
 from __future__ import annotations
@@ -17,45 +17,84 @@ import sys
 from . import spec
 
 
-def _sizes(text):
-    v = spec.value(text)
-    return v
+def _hw_text(text):
+    """--input/--filter/--stride/--dilation: '28' (height = width), '28x28', '6x4', '6,4'."""
+    import re
+    parts = [p for p in re.split(r"[x×, ]+", text.strip()) if p]
+    if len(parts) not in (1, 2) or not all(re.fullmatch(r"\d+", p) for p in parts):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a size: write one integer (height ="
+                                         " width) or height x width, e.g. 28x28 or 6x4")
+    values = tuple(int(p) for p in parts)
+    return values * 2 if len(values) == 1 else values
+
+
+def _padding_text(text):
+    """--padding: 'same', 'p', 'a b' (a rows top and bottom, b columns left and right, as
+    MATLAB's [a b]) or 't b l r'; commas or brackets may separate the numbers."""
+    import re
+    if text.strip() == "same":
+        return "same"
+    parts = [p for p in re.split(r"[\s,\[\]]+", text) if p]
+    if not parts or not all(re.fullmatch(r"\d+", p) for p in parts):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a padding: write p, \"a b\" (a rows top and bottom, b columns "
+            "left and right), \"t b l r\" or same")
+    values = tuple(int(p) for p in parts)
+    return values[0] if len(values) == 1 else values
+
+
+COUNT_LABELS = ("parameters", "neurons", "connections", "multiply-adds")
+
+
+def _print_result(label, value_text, result):
+    print(f"{label}: {value_text}")
+    print(f"  {result.formula}")
+    print(f"  {result.substituted}")
+    for note in result.notes:
+        print(f"  note: {note}")
 
 
 def cmd_arithmetic(args) -> int:
+    """Every size and count of one layer, height and width (one line when they agree)."""
     from . import arithmetic as ar
-    pad = args.padding
-    if isinstance(pad, tuple) and len(pad) != 2:
-        raise ValueError("--padding takes p, before,after or 'same' (one axis at a time)")
-    if args.what == "conv":
-        results = {"output size": ar.conv_output_size(args.input, args.filter, stride=args.stride,
-                                                      padding=pad, dilation=args.dilation),
-                   "effective filter size": ar.effective_filter_size(args.filter, args.dilation)}
-        if args.channels and args.filters:
-            results["parameters"] = ar.conv_parameters(args.filter, args.channels, args.filters,
-                                                       groups=args.groups)
-            out = results["output size"].value
-            results["neurons"] = ar.neurons(out, out, args.filters)
-            results["connections"] = ar.conv_connections(out, out, args.filter, args.channels,
-                                                         args.filters, groups=args.groups)
-    elif args.what == "pool":
-        results = {"output size": ar.pool_output_size(args.input, args.filter,
-                                                      stride=args.stride, padding=pad)}
-    elif args.what == "transposed":
-        results = {"output size": ar.transposed_conv_output_size(
-            args.input, args.filter, stride=args.stride, cropping=pad)}
-    elif args.what == "same":
-        results = {"same padding": ar.same_padding(args.input, args.filter, stride=args.stride,
-                                                   dilation=args.dilation)}
-    else:  # dilation
-        results = {"effective filter size": ar.effective_filter_size(args.filter,
-                                                                     args.dilation)}
-    for title, r in results.items():
-        print(f"{title}: {r.value}")
-        print(f"  {r.formula}")
-        print(f"  {r.substituted}")
-        for note in r.notes:
-            print(f"  note: {note}")
+    from .viz.arithmetic_card import arithmetic_entries
+    (ih, iw), (kh, kw), (sh, sw), (dh, dw) = args.input, args.filter, args.stride, \
+        args.dilation
+    if args.what in ("same", "dilation"):
+        if args.what == "same":
+            label = "'same' padding (before, after)"
+            per_axis = [ar.same_padding(i, k, stride=s, dilation=d)
+                        for i, k, s, d in ((ih, kh, sh, dh), (iw, kw, sw, dw))]
+        else:
+            label = "effective filter size"
+            per_axis = [ar.effective_filter_size(k, d) for k, d in ((kh, dh), (kw, dw))]
+        if per_axis[0] == per_axis[1]:
+            _print_result(label, per_axis[0].value, per_axis[0])
+        else:
+            for axis, r in zip(("height", "width"), per_axis):
+                _print_result(f"{label}, {axis}", r.value, r)
+        return 0
+    # conv, pool, transposed: the entries the arithmetic card and the calculator show
+    counts = args.channels is not None and (args.filters is not None or args.what == "pool")
+    entries = arithmetic_entries(args.what, input_size=(ih, iw), filter_size=(kh, kw),
+                                 stride=(sh, sw), dilation=(dh, dw), padding=args.padding,
+                                 channels=args.channels or 1, filters=args.filters or 1,
+                                 groups=args.groups)
+    errors = [f"{e.label}: {e.error}" for e in entries if e.error is not None
+              and (counts or not e.label.startswith(COUNT_LABELS))]
+    if errors:
+        raise ValueError("; ".join(errors))
+    for e in entries:
+        if not counts and e.label.startswith(COUNT_LABELS):
+            continue
+        label = e.label.replace(" (height = width)", "")
+        if e.result is None:
+            print(f"{label}: {e.value_text}")
+        else:
+            _print_result(label, e.value_text, e.result)
+    if not counts:
+        print("(give --channels and --filters for parameters, neurons, connections and "
+              "multiply-adds)")
     return 0
 
 
@@ -144,13 +183,19 @@ def build_parser() -> argparse.ArgumentParser:
                    help="where to save the trained network ('' to skip)")
     t.set_defaults(func=cmd_train)
 
-    a = sub.add_parser("arithmetic", help="output size, padding, parameters with the formula")
+    a = sub.add_parser("arithmetic", help="output size, padding, parameters with the formula",
+                       description="Sizes are height x width (28x28, 6x4) or one number for "
+                       "both; --padding is p, \"a b\" (a rows top and bottom, b columns left "
+                       "and right, MATLAB's [a b]), \"t b l r\" or same. Example: cnnlab "
+                       "arithmetic conv --input 28x28 --filter 6x4 --stride 4 --padding \"1 0\"")
     a.add_argument("what", choices=("conv", "pool", "transposed", "same", "dilation"))
-    a.add_argument("--input", type=int, default=1, help="input height or width")
-    a.add_argument("--filter", type=int, required=True, help="filter (or pool) size")
-    a.add_argument("--stride", type=int, default=1)
-    a.add_argument("--padding", type=_sizes, default=0, help="p, before,after, or same")
-    a.add_argument("--dilation", type=int, default=1)
+    a.add_argument("--input", type=_hw_text, default=(1, 1), help="input size, e.g. 28x28")
+    a.add_argument("--filter", type=_hw_text, required=True,
+                   help="filter (or pool) size, e.g. 5 or 6x4")
+    a.add_argument("--stride", type=_hw_text, default=(1, 1), help="e.g. 2 or 4x2")
+    a.add_argument("--padding", type=_padding_text, default=0,
+                   help='p, "a b", "t b l r" or same (the cropping for transposed)')
+    a.add_argument("--dilation", type=_hw_text, default=(1, 1), help="e.g. 2 or 2x1")
     a.add_argument("--channels", type=int, help="input channels (for parameter counts)")
     a.add_argument("--filters", type=int, help="number of filters (for parameter counts)")
     a.add_argument("--groups", type=int, default=1)

@@ -46,6 +46,8 @@ def _count(who: str, name: str, shown, item, where: str) -> int:
     """One side's number: a non-negative integer (NumPy integers and 0-d arrays accepted)."""
     if isinstance(item, np.ndarray) and item.ndim == 0:
         item = item[()]
+    if isinstance(item, np.generic):         # quoted as 1.5, not np.float64(1.5)
+        item = item.item()
     if isinstance(item, bool) or not isinstance(item, numbers.Integral):
         hint = ""
         if isinstance(item, numbers.Real) and not isinstance(item, bool) \
