@@ -95,12 +95,11 @@ class ImageInput(Layer):
             return lo, (s["max"] - lo) if "max" in s else 1
         return 0, 1
 
-    def forward(self, x, *, training=False, rng=None):
-        self._require_built()
+    def _forward(self, x, *, training=False, rng=None):
         shift, scale = self._shift_scale(x.dtype)
         return ((x - shift) / scale).astype(x.dtype, copy=False)
 
-    def backward(self, dy):
+    def _backward(self, dy):
         _, scale = self._shift_scale(dy.dtype)
         return (dy / scale).astype(dy.dtype, copy=False)
 

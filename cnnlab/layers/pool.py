@@ -85,8 +85,7 @@ class MaxPooling2D(_Pooling2D):
     _pad_value = -np.inf     # padding can never be the maximum
     _word = "max pooling"
 
-    def forward(self, x, *, training=False, rng=None):
-        self._require_built()
+    def _forward(self, x, *, training=False, rng=None):
         xp = self.pad_input(x)
         y, argmax = self.kernels.maxpool2d_forward(xp, self._pool, self._stride)
         self._cache = (xp.shape, argmax)
@@ -97,7 +96,7 @@ class MaxPooling2D(_Pooling2D):
         """Flat index (row·padded width + col) of each window's winner, last forward."""
         return None if self._cache is None else self._cache[1]
 
-    def backward(self, dy):
+    def _backward(self, dy):
         shape, argmax = self._need_cache()
         return self._unpad(self.kernels.maxpool2d_backward(dy, argmax, shape))
 
@@ -107,13 +106,12 @@ class AveragePooling2D(_Pooling2D):
     kind, type_name = "avgpool", "Average Pooling"
     _word = "average pooling"
 
-    def forward(self, x, *, training=False, rng=None):
-        self._require_built()
+    def _forward(self, x, *, training=False, rng=None):
         xp = self.pad_input(x)
         self._cache = xp.shape
         return self.kernels.avgpool2d_forward(xp, self._pool, self._stride)
 
-    def backward(self, dy):
+    def _backward(self, dy):
         shape = self._need_cache()
         return self._unpad(self.kernels.avgpool2d_backward(dy, shape, self._pool,
                                                            self._stride))
@@ -126,12 +124,11 @@ class GlobalAveragePooling2D(Layer):
     def _build(self, input_shape, rng):
         return (1, 1, input_shape[2])
 
-    def forward(self, x, *, training=False, rng=None):
-        self._require_built()
+    def _forward(self, x, *, training=False, rng=None):
         self._cache = x.shape
         return x.mean(axis=(1, 2), keepdims=True)
 
-    def backward(self, dy):
+    def _backward(self, dy):
         n, h, w, c = self._need_cache()
         return np.broadcast_to(dy / dy.dtype.type(h * w), (n, h, w, c)).copy()
 
@@ -149,15 +146,14 @@ class GlobalMaxPooling2D(Layer):
     def _build(self, input_shape, rng):
         return (1, 1, input_shape[2])
 
-    def forward(self, x, *, training=False, rng=None):
-        self._require_built()
+    def _forward(self, x, *, training=False, rng=None):
         n, h, w, c = x.shape
         flat = x.reshape(n, h * w, c)
         k = np.argmax(flat, axis=1)
         self._cache = (x.shape, k)
         return np.take_along_axis(flat, k[:, None, :], axis=1).reshape(n, 1, 1, c)
 
-    def backward(self, dy):
+    def _backward(self, dy):
         (n, h, w, c), k = self._need_cache()
         dx = np.zeros((n, h * w, c), dtype=dy.dtype)
         np.put_along_axis(dx, k[:, None, :], dy.reshape(n, 1, c), axis=1)
