@@ -149,7 +149,7 @@ class TransposedConvolution2D(Layer):
                                                                 cropping=(t, b)),
                 "output_width": ar.transposed_conv_output_size(w, fw, stride=sw,
                                                                cropping=(l, r)),
-                "parameters": ar.conv_parameters((fh, fw), c, f),
+                "parameters": ar.transposed_conv_parameters((fh, fw), c, f),
             }
         except ValueError as e:
             raise self.error("cropping", self._cropping_option, str(e)) from None
