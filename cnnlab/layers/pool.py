@@ -79,11 +79,39 @@ class _Pooling2D(Layer):
         return ((ph, sh, t), (pw, sw, l))
 
 
+#: how cnnlab.arithmetic.pool_output_size notes a window that sees no input
+_EMPTY_WINDOW_NOTE = "entirely in the padding"
+
+
 class MaxPooling2D(_Pooling2D):
-    """The maximum of each pool_size window, the window moving by stride."""
+    """The maximum of each pool_size window, the window moving by stride.
+
+    Padding is -inf, so it is never the maximum of a window that also sees input. A window
+    made only of padding would output -inf (and the loss NaN): such a configuration is refused
+    when the network is built, with the arithmetic's note. PyTorch refuses more padding than
+    half the window; cnnlab allows every padding that leaves each window some input.
+    """
     kind, type_name = "maxpool", "Max Pooling"
     _pad_value = -np.inf     # padding can never be the maximum
     _word = "max pooling"
+
+    def _build(self, input_shape, rng):
+        shape = super()._build(input_shape, rng)
+        h, w, _ = input_shape
+        t, b, l, r = self._pads
+        for axis, size, before, after in (("height", h, t, b), ("width", w, l, r)):
+            result = self._arith[f"output_{axis}"]
+            note = next((text for text in result.notes if _EMPTY_WINDOW_NOTE in text), None)
+            if note is not None:
+                self._pads = None
+                raise self.error(
+                    "padding", self._padding_option,
+                    f"along the {axis}, padding {before} before and {after} after the {size} "
+                    f"input {'rows' if axis == 'height' else 'columns'} gives {result.substituted} windows, and {note}: its "
+                    f"maximum would be -inf (max pooling pads with -inf) and the loss NaN. "
+                    f"Use less padding (PyTorch allows at most half the pool size), or "
+                    f"average pooling, which counts padding as zeros")
+        return shape
 
     def _forward(self, x, *, training=False, rng=None):
         xp = self.pad_input(x)
