@@ -107,8 +107,9 @@ class MaxPooling2D(_Pooling2D):
                 raise self.error(
                     "padding", self._padding_option,
                     f"along the {axis}, padding {before} before and {after} after the {size} "
-                    f"input {'rows' if axis == 'height' else 'columns'} gives {result.substituted} windows, and {note}: its "
-                    f"maximum would be -inf (max pooling pads with -inf) and the loss NaN. "
+                    f"input {'rows' if axis == 'height' else 'columns'} gives "
+                    f"{result.substituted} windows, and {note}: its maximum would be -inf "
+                    f"(max pooling pads with -inf) and the loss NaN. "
                     f"Use less padding (PyTorch allows at most half the pool size), or "
                     f"average pooling, which counts padding as zeros")
         return shape
