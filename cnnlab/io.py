@@ -382,6 +382,11 @@ def restore_network(net, manifest: dict, arrays: dict, *, source: str, prefix: s
                 if kind == "params" and arr.dtype != old.dtype:
                     raise ValueError(f"{where}: array {full!r} is {arr.dtype}, the network "
                                      f"is {old.dtype}")
+                if kind == "state":     # e.g. an image input's statistics: shape and values
+                    try:
+                        arr = layer.check_state(key, arr)
+                    except ValueError as e:
+                        raise ValueError(f"{where}: array {full!r}: {e}") from None
                 plan.append((layer, kind, key, arr))
     claimed = {f"{prefix}{layer.name}/{key}" for layer, _, key, _ in plan}
     unclaimed = sorted(k for k in arrays if k.startswith(prefix) and k not in claimed

@@ -59,6 +59,8 @@ def transposed_conv_parameters(filter_size, num_channels, num_filters) -> Result
 
     >>> transposed_conv_parameters(4, 3, 16).value
     784
+    >>> transposed_conv_parameters((2, 3), 4, 5).substituted
+    '2·3·5·4 + 5 = 120 + 5 = 125'
     """
     func = "transposed_conv_parameters"
     h, w = filter_hw(func, filter_size)
@@ -66,7 +68,11 @@ def transposed_conv_parameters(filter_size, num_channels, num_filters) -> Result
     f = positive_int(func, "num_filters", num_filters)
     weights = h * w * f * c
     notes = [f"the weights form a {h}×{w}×{f}×{c} array (K_h×K_w×F×C: filters before "
-             "channels, the reverse of a convolution), plus one bias per filter"]
+             "channels, the reverse of a convolution), plus one bias per filter",
+             f"those are the weights of the convolution from F = {f} to C = {c} channels whose "
+             f"input gradient this layer computes, but the biases belong to the F = {f} output "
+             f"channels here: not that convolution's (K_h·K_w·F + 1)·C = "
+             f"{n((h * w * f + 1) * c)}"]
     return Result(weights + f, None, "K_h·K_w·F·C + F",
                   f"{h}·{w}·{f}·{c} + {f} = {n(weights)} + {f} = {n(weights + f)}", notes)
 

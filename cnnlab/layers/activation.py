@@ -5,13 +5,12 @@ from .base import Layer, is_number
 
 
 class _Elementwise(Layer):
-    def forward(self, x, *, training=False, rng=None):
-        self._require_built()
+    def _forward(self, x, *, training=False, rng=None):
         y = self._f(x)
         self._cache = (x, y)
         return y
 
-    def backward(self, dy):
+    def _backward(self, dy):
         x, y = self._need_cache()
         return self._df(x, y, dy)
 

@@ -13,6 +13,10 @@ Life cycle::
     y = layer.forward(x, training=True, rng=rng)  # caches what backward needs (one call only)
     dx = layer.backward(dy)                       # fills layer.grads, keys as layer.params
 
+``forward`` and ``backward`` belong to this base class: they check the array's shape against
+the built sizes (one error form for every layer: layer, expected shape, shape given), then
+call the layer's ``_forward`` / ``_backward``, which are what a layer implements.
+
 Nothing accumulates across calls: each forward replaces the previous cache.
 """
 from __future__ import annotations
@@ -48,6 +52,7 @@ class Layer:
         self.kernels = None
         self.dtype = np.dtype(np.float32)
         self._cache = None
+        self._batch = None        # N of the last forward call (backward checks dy)
 
     # ---- identity and errors -------------------------------------------------------------
     @property
@@ -87,16 +92,63 @@ class Layer:
                                "(which infers its input size) before calling it")
 
     # ---- computing -----------------------------------------------------------------------
+    # The public calls check their array against the built sizes, with one message form for
+    # every layer, before the layer's own ``_forward`` / ``_backward`` runs a kernel (Numba
+    # kernels do not check bounds). Layers implement only the underscored methods.
     def forward(self, x: np.ndarray, *, training: bool = False, rng=None) -> np.ndarray:
-        raise NotImplementedError
+        """The output for a batch ``x`` of N×H×W×C (the built input size), N >= 1."""
+        self.check_input(x)
+        self._batch = x.shape[0]
+        return self._forward(x, training=training, rng=rng)
 
     def backward(self, dy: np.ndarray) -> np.ndarray:
-        raise NotImplementedError
+        """dL/d(input) from dL/d(output) of the last forward call; fills ``.grads``."""
+        self.check_gradient(dy)
+        return self._backward(dy)
 
     def backward_parameters(self, dy: np.ndarray) -> None:
         """Fill ``.grads`` only, for a layer whose input gradient nobody needs (the first
-        layer with parameters, in training). Layers that can skip work override this."""
-        self.backward(dy)
+        layer with parameters, in training)."""
+        self.check_gradient(dy)
+        self._backward_parameters(dy)
+
+    def _forward(self, x, *, training=False, rng=None):
+        raise NotImplementedError
+
+    def _backward(self, dy):
+        raise NotImplementedError
+
+    def _backward_parameters(self, dy):
+        """Layers that can skip the input gradient override this."""
+        self._backward(dy)
+
+    def check_input(self, x) -> None:
+        """A ValueError naming the layer, what it expects and what it got, unless ``x`` is an
+        N×H×W×C numpy array of the built input size with N >= 1."""
+        self._require_built()
+        h, w, c = self.input_shape
+        expected = f"expected N x {h} x {w} x {c} (N >= 1 images of {h}x{w}x{c}, channels last)"
+        if not isinstance(x, np.ndarray):
+            raise ValueError(f"{self.label}: input is a {type(x).__name__}, not a numpy array; "
+                             f"{expected}")
+        if x.ndim != 4 or x.shape[1:] != self.input_shape or x.shape[0] == 0:
+            empty = " (an empty batch)" if x.ndim == 4 and x.shape[0] == 0 else ""
+            raise ValueError(f"{self.label}: input has shape {x.shape}{empty}; {expected}")
+
+    def check_gradient(self, dy) -> None:
+        """As check_input, for dL/d(output): the output size of the last forward batch.
+        Before any forward call the layer itself reports that backward came first."""
+        n = self.__dict__.get("_batch")
+        if n is None:
+            return
+        want = (n,) + tuple(self.output_shape)
+        expected = (f"expected {' x '.join(map(str, want))} (the output of the last forward "
+                    f"call, {n} image{'s' if n != 1 else ''})")
+        if not isinstance(dy, np.ndarray):
+            raise ValueError(f"{self.label}: gradient is a {type(dy).__name__}, not a numpy "
+                             f"array; {expected}")
+        if dy.shape != want:
+            raise ValueError(f"{self.label}: gradient has shape {dy.shape}; {expected}")
 
     @property
     def network(self):
@@ -108,6 +160,11 @@ class Layer:
         if self._cache is None:
             raise RuntimeError(f"{self.label}: backward called before forward")
         return self._cache
+
+    def check_state(self, key: str, value) -> np.ndarray:
+        """A saved state array (``cnnlab.io``) checked before it is restored; layers whose
+        state is not fixed at build (the image input's statistics) override this."""
+        return np.asarray(value)
 
     # ---- description ---------------------------------------------------------------------
     def describe(self) -> str:

@@ -260,14 +260,7 @@ class Convolution2D(Layer):
                                        parameter="bias")
 
     # ---- computing -----------------------------------------------------------------------
-    def _check_input(self, x):
-        if x.ndim != 4 or tuple(x.shape[1:]) != self.input_shape:
-            raise ValueError(f"{self.label}: input has shape {x.shape}, expected "
-                             f"N x {'x'.join(map(str, self.input_shape))}")
-
-    def forward(self, x, *, training=False, rng=None):
-        self._require_built()
-        self._check_input(x)
+    def _forward(self, x, *, training=False, rng=None):
         # no padding: the input itself is the padded input (no copy)
         xp = padding_ops.pad(x, self._pads, self._padding_value) if any(self._pads) else x
         self._workspace = {}      # the fast kernels keep their column matrices here
@@ -277,7 +270,7 @@ class Convolution2D(Layer):
         self._cache = xp          # backward needs the padded input (for dw) and its size
         return y
 
-    def backward_parameters(self, dy):
+    def _backward_parameters(self, dy):
         xp = self._need_cache()
         w = self.params["weights"]
         _, dw, db = self.kernels.conv2d_backward(xp, w, dy, self._stride, self._dilation,
@@ -286,7 +279,7 @@ class Convolution2D(Layer):
         self.grads = {"weights": dw.astype(w.dtype, copy=False),
                       "bias": db.astype(self.params["bias"].dtype, copy=False)}
 
-    def backward(self, dy):
+    def _backward(self, dy):
         xp = self._need_cache()
         w = self.params["weights"]
         dxp, dw, db = self.kernels.conv2d_backward(xp, w, dy, self._stride, self._dilation,

@@ -64,14 +64,13 @@ class FullyConnected(Layer):
                     label=self.label, parameter=key)
         return (1, 1, k)
 
-    def forward(self, x, *, training=False, rng=None):
-        self._require_built()
+    def _forward(self, x, *, training=False, rng=None):
         flat = x.reshape(len(x), -1)
         self._cache = flat
         y = flat @ self.params["weights"].T + self.params["bias"]
         return y.reshape(len(x), 1, 1, self.output_size)
 
-    def backward(self, dy):
+    def _backward(self, dy):
         flat = self._need_cache()
         dy = dy.reshape(len(dy), self.output_size)
         self.grads = {"weights": dy.T @ flat, "bias": dy.sum(axis=0)}

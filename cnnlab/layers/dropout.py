@@ -24,8 +24,7 @@ class Dropout(Layer):
         """The factor 1/(1-p) applied to the elements that survive."""
         return 1.0 / (1.0 - self.probability)
 
-    def forward(self, x, *, training=False, rng=None):
-        self._require_built()
+    def _forward(self, x, *, training=False, rng=None):
         if not training or self.probability == 0:
             self._cache = None
             self.last_mask = None
@@ -40,7 +39,7 @@ class Dropout(Layer):
         self._cache = mask
         return np.where(mask, 0, x * x.dtype.type(self.scale)).astype(x.dtype, copy=False)
 
-    def backward(self, dy):
+    def _backward(self, dy):
         if self._cache is None:
             return dy
         return np.where(self._cache, 0, dy * dy.dtype.type(self.scale)).astype(dy.dtype,

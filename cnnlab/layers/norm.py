@@ -11,15 +11,6 @@ from .. import initializers
 from .base import Layer, is_int, is_number, nonnegative_factor
 
 
-def _check_input(layer: Layer, x: np.ndarray):
-    """A clear error for a batch that is not N×H×W×C of the built size."""
-    layer._require_built()
-    if not isinstance(x, np.ndarray) or x.ndim != 4 or x.shape[1:] != layer.input_shape:
-        shape = getattr(x, "shape", None)
-        raise layer.error("input", f"array of shape {shape}",
-                          f"expected N x {' x '.join(map(str, layer.input_shape))}")
-
-
 def _initializer_name(init):
     return "custom" if callable(init) else init
 
@@ -103,8 +94,7 @@ class BatchNormalization(Layer):
                       "trained_variance": np.ones(c, self.dtype)}
         return input_shape
 
-    def forward(self, x, *, training=False, rng=None):
-        _check_input(self, x)
+    def _forward(self, x, *, training=False, rng=None):
         if training:
             n, h, w = x.shape[:3]
             m = n * h * w
@@ -127,7 +117,7 @@ class BatchNormalization(Layer):
         self._cache = (xhat, var, training)
         return y
 
-    def backward(self, dy):
+    def _backward(self, dy):
         # training: the batch statistics depend on x, and the kernel differentiates through them
         xhat, var, training = self._need_cache()
         dx, dscale, doffset = self.kernels.batchnorm_backward(
@@ -194,15 +184,14 @@ class CrossChannelNormalization(Layer):
         self.alpha, self.beta, self.k = float(alpha), float(beta), float(k)
         self.last_scale = None
 
-    def forward(self, x, *, training=False, rng=None):
-        _check_input(self, x)
+    def _forward(self, x, *, training=False, rng=None):
         y, scale = self.kernels.lrn_forward(x, self.window_channel_size, self.alpha, self.beta,
                                             self.k)
         self._cache = (x, y, scale)
         self.last_scale = scale
         return y
 
-    def backward(self, dy):
+    def _backward(self, dy):
         x, y, scale = self._need_cache()
         return self.kernels.lrn_backward(x, y, scale, dy, self.window_channel_size, self.alpha,
                                          self.beta)

@@ -20,14 +20,13 @@ class Softmax(Layer):
     """
     kind, type_name = "softmax", "Softmax"
 
-    def forward(self, x, *, training=False, rng=None):
-        self._require_built()
+    def _forward(self, x, *, training=False, rng=None):
         e = np.exp(x - x.max(axis=-1, keepdims=True))
         y = e / e.sum(axis=-1, keepdims=True)
         self._cache = y
         return y
 
-    def backward(self, dy):
+    def _backward(self, dy):
         # d y_r / d a_j = y_r·([r == j] - y_j), so dx_j = Σ_r dy_r·y_r·([r == j] - y_j)
         #                                               = y_j·(dy_j - Σ_r dy_r·y_r)
         y = self._need_cache()
@@ -83,10 +82,10 @@ class Classification(Layer):
                              f"{len(self.classes)} classes given for a network with {k} outputs")
         return input_shape
 
-    def forward(self, x, *, training=False, rng=None):
+    def _forward(self, x, *, training=False, rng=None):
         return x
 
-    def backward(self, dy):
+    def _backward(self, dy):
         return dy
 
     # ---- targets -------------------------------------------------------------------------
@@ -212,10 +211,10 @@ class Regression(Layer):
     kind, type_name = "regressionoutput", "Regression Output"
     is_loss = True
 
-    def forward(self, x, *, training=False, rng=None):
+    def _forward(self, x, *, training=False, rng=None):
         return x
 
-    def backward(self, dy):
+    def _backward(self, dy):
         return dy
 
     def targets(self, y, t) -> np.ndarray:

@@ -78,14 +78,42 @@ class _Pooling2D(Layer):
         return ((ph, sh, t), (pw, sw, l))
 
 
+#: how cnnlab.arithmetic.pool_output_size notes a window that sees no input
+_EMPTY_WINDOW_NOTE = "entirely in the padding"
+
+
 class MaxPooling2D(_Pooling2D):
-    """The maximum of each pool_size window, the window moving by stride."""
+    """The maximum of each pool_size window, the window moving by stride.
+
+    Padding is -inf, so it is never the maximum of a window that also sees input. A window
+    made only of padding would output -inf (and the loss NaN): such a configuration is refused
+    when the network is built, with the arithmetic's note. PyTorch refuses more padding than
+    half the window; cnnlab allows every padding that leaves each window some input.
+    """
     kind, type_name = "maxpool", "Max Pooling"
     _pad_value = -np.inf     # padding can never be the maximum
     _word = "max pooling"
 
-    def forward(self, x, *, training=False, rng=None):
-        self._require_built()
+    def _build(self, input_shape, rng):
+        shape = super()._build(input_shape, rng)
+        h, w, _ = input_shape
+        t, b, l, r = self._pads
+        for axis, size, before, after in (("height", h, t, b), ("width", w, l, r)):
+            result = self._arith[f"output_{axis}"]
+            note = next((text for text in result.notes if _EMPTY_WINDOW_NOTE in text), None)
+            if note is not None:
+                self._pads = None
+                raise self.error(
+                    "padding", self._padding_option,
+                    f"along the {axis}, padding {before} before and {after} after the {size} "
+                    f"input {'rows' if axis == 'height' else 'columns'} gives "
+                    f"{result.substituted} windows, and {note}: its maximum would be -inf "
+                    f"(max pooling pads with -inf) and the loss NaN. "
+                    f"Use less padding (PyTorch allows at most half the pool size), or "
+                    f"average pooling, which counts padding as zeros")
+        return shape
+
+    def _forward(self, x, *, training=False, rng=None):
         xp = self.pad_input(x)
         y, argmax = self.kernels.maxpool2d_forward(xp, self._pool, self._stride)
         self._cache = (xp.shape, argmax)
@@ -96,7 +124,7 @@ class MaxPooling2D(_Pooling2D):
         """Flat index (row·padded width + col) of each window's winner, last forward."""
         return None if self._cache is None else self._cache[1]
 
-    def backward(self, dy):
+    def _backward(self, dy):
         shape, argmax = self._need_cache()
         return self._unpad(self.kernels.maxpool2d_backward(dy, argmax, shape))
 
@@ -106,13 +134,12 @@ class AveragePooling2D(_Pooling2D):
     kind, type_name = "avgpool", "Average Pooling"
     _word = "average pooling"
 
-    def forward(self, x, *, training=False, rng=None):
-        self._require_built()
+    def _forward(self, x, *, training=False, rng=None):
         xp = self.pad_input(x)
         self._cache = xp.shape
         return self.kernels.avgpool2d_forward(xp, self._pool, self._stride)
 
-    def backward(self, dy):
+    def _backward(self, dy):
         shape = self._need_cache()
         return self._unpad(self.kernels.avgpool2d_backward(dy, shape, self._pool,
                                                            self._stride))
@@ -125,12 +152,11 @@ class GlobalAveragePooling2D(Layer):
     def _build(self, input_shape, rng):
         return (1, 1, input_shape[2])
 
-    def forward(self, x, *, training=False, rng=None):
-        self._require_built()
+    def _forward(self, x, *, training=False, rng=None):
         self._cache = x.shape
         return x.mean(axis=(1, 2), keepdims=True)
 
-    def backward(self, dy):
+    def _backward(self, dy):
         n, h, w, c = self._need_cache()
         return np.broadcast_to(dy / dy.dtype.type(h * w), (n, h, w, c)).copy()
 
@@ -148,15 +174,14 @@ class GlobalMaxPooling2D(Layer):
     def _build(self, input_shape, rng):
         return (1, 1, input_shape[2])
 
-    def forward(self, x, *, training=False, rng=None):
-        self._require_built()
+    def _forward(self, x, *, training=False, rng=None):
         n, h, w, c = x.shape
         flat = x.reshape(n, h * w, c)
         k = np.argmax(flat, axis=1)
         self._cache = (x.shape, k)
         return np.take_along_axis(flat, k[:, None, :], axis=1).reshape(n, 1, 1, c)
 
-    def backward(self, dy):
+    def _backward(self, dy):
         (n, h, w, c), k = self._need_cache()
         dx = np.zeros((n, h * w, c), dtype=dy.dtype)
         np.put_along_axis(dx, k[:, None, :], dy.reshape(n, 1, c), axis=1)

@@ -140,7 +140,7 @@ class TransposedConvolution2D(Layer):
                                                                 cropping=(t, b)),
                 "output_width": ar.transposed_conv_output_size(w, fw, stride=sw,
                                                                cropping=(l, r)),
-                "parameters": ar.conv_parameters((fh, fw), c, f),
+                "parameters": ar.transposed_conv_parameters((fh, fw), c, f),
             }
         except ValueError as e:
             raise self.error("cropping", self._cropping_option, str(e)) from None
@@ -172,18 +172,14 @@ class TransposedConvolution2D(Layer):
         return (self._arith["output_height"].value, self._arith["output_width"].value, f)
 
     # ---- computing -----------------------------------------------------------------------
-    def forward(self, x, *, training=False, rng=None):
-        self._require_built()
-        if x.ndim != 4 or tuple(x.shape[1:]) != self.input_shape:
-            raise ValueError(f"{self.label}: input has shape {x.shape}, expected "
-                             f"N x {'x'.join(map(str, self.input_shape))}")
+    def _forward(self, x, *, training=False, rng=None):
         y_full = self.kernels.conv2d_transpose_forward(x, self.params["weights"],
                                                        self.params["bias"], self._stride)
         t, b, l, r = self._crops
         self._cache = x           # backward needs the input (for dw)
         return y_full[:, t:y_full.shape[1] - b, l:y_full.shape[2] - r, :]
 
-    def backward(self, dy):
+    def _backward(self, dy):
         x = self._need_cache()
         t, _, l, _ = self._crops
         oh, ow, f = self.output_shape
