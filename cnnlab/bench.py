@@ -10,8 +10,16 @@ Two networks from the fast-path issue:
 A training step is what ``train_network`` does per iteration (forward in training mode, the
 fused softmax + cross-entropy gradient, backward, SGD with momentum 0.9 and L2 1e-4); for
 PyTorch the same layers, ``CrossEntropyLoss`` and ``torch.optim.SGD``. Inference is a forward
-pass in prediction mode. Both engines get the same thread count. The machine is shared and
-noisy, so the engines alternate in rounds and the table reports medians and their ratio.
+pass in prediction mode. Both engines get the same thread count.
+
+How it measures (the machine may be shared and noisy, so only long, paired runs mean
+anything): each round runs a *block* of ``--steps`` consecutive steps per engine (a single
+step right after the other engine pays for that engine's still-spinning threads), the order of
+the engines alternates from round to round, and ``--rounds`` rounds are run. The table gives
+the median images/s of each engine, the ratio of those medians, and the median with the
+range of the per-round paired ratios (cnnlab / PyTorch within the same round, which cancels
+slow drifts of the machine's load). The 1-minute load average is printed before and after
+each row.
 
 Cold compile: the first fast step in a fresh process with an empty Numba cache (a
 subprocess with its own NUMBA_CACHE_DIR); warm start: the first step of a second process
@@ -20,7 +28,6 @@ that finds that cache.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import statistics
 import subprocess
@@ -31,36 +38,48 @@ import time
 import numpy as np
 
 NETWORKS = {"lenet5": 64, "reference": 128}
+#: the issue's measuring rules: blocks of at least 10 steps, at least 15 rounds
+DEFAULT_ROUNDS, DEFAULT_STEPS = 15, 10
 
 
-def _cnnlab_net(which):
+def load_average() -> float | None:
+    """The 1-minute load average, or None where the system does not report it."""
+    try:
+        return os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return None
+
+
+def _load_text() -> str:
+    load = load_average()
+    return "n/a" if load is None else f"{load:.2f}"
+
+
+def _cnnlab_runner(which, batch, dtype, rng):
     from . import models
     from .network import Network
-    layers = models.lenet5() if which == "lenet5" else models.reference_example()
-    return Network(layers, seed=0, backend="fast")
-
-
-def _cnnlab_runner(which, batch, rng):
     from .solvers import SGDM
     from .training import _metric, _snapshot, _step
-    net = _cnnlab_net(which)
-    x = rng.random((batch, 28, 28, 1), dtype=np.float32)
+    layers = models.lenet5() if which == "lenet5" else models.reference_example()
+    net = Network(layers, seed=0, backend="fast", dtype=dtype)
+    x = rng.random((batch, 28, 28, 1)).astype(dtype)
     t = rng.integers(0, 10, batch)
     net.fit_normalization(x)
     out, solver = net.layers[-1], SGDM(momentum=0.9, l2_regularization=1e-4)
 
     def train():
-        _snapshot(net)                       # train_network keeps the last good weights
-        loss, y = _step(net, out, "classification", x, t)
-        _metric("classification", y, t)
-        solver.step(net, 0.01)
+        with net.computing():                # as train_network holds it for its whole loop
+            _snapshot(net)                   # train_network keeps the last good weights
+            loss, y = _step(net, out, "classification", x, t)
+            _metric("classification", y, t)
+            solver.step(net, 0.01)
 
     def infer():
-        net.forward(x)
+        net.predict(x, batch_size=batch)
     return train, infer
 
 
-def _torch_runner(which, batch, rng):
+def _torch_runner(which, batch, dtype, rng):
     import torch
     from torch import nn
     torch.manual_seed(0)
@@ -74,7 +93,9 @@ def _torch_runner(which, batch, rng):
             nn.Conv2d(1, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU(), nn.MaxPool2d(2, 2),
             nn.Conv2d(16, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(), nn.Flatten(),
             nn.Linear(32 * 14 * 14, 10))
-    x = torch.from_numpy(rng.random((batch, 1, 28, 28), dtype=np.float32))
+    tdtype = torch.float64 if dtype == "float64" else torch.float32
+    model = model.to(tdtype)
+    x = torch.from_numpy(rng.random((batch, 1, 28, 28)).astype(dtype))
     t = torch.from_numpy(rng.integers(0, 10, batch))
     loss_fn = nn.CrossEntropyLoss()
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=1e-4)
@@ -102,23 +123,41 @@ def _rate(fn, steps, batch):
     return steps * batch / (time.perf_counter() - start)
 
 
-def measure(which, *, rounds, steps, use_torch):
-    """Median images/s per engine and mode: {(engine, mode): value}."""
-    from .kernels.fast.threads import kernel_threads
+def measure(which, *, rounds, steps, use_torch, dtype="float32"):
+    """Per mode ("train", "infer"): {"cnnlab": [images/s per round], "pytorch": [...]}.
+
+    Round r runs one block of ``steps`` steps per engine, in an order that alternates with
+    r; the lists are aligned by round, so element r of each is a pair.
+    """
     batch = NETWORKS[which]
     rng = np.random.default_rng(0)
-    runners = {"cnnlab": _cnnlab_runner(which, batch, rng)}
+    runners = {"cnnlab": _cnnlab_runner(which, batch, dtype, rng)}
     if use_torch:
-        runners["pytorch"] = _torch_runner(which, batch, rng)
-    samples = {(e, m): [] for e in runners for m in ("train", "infer")}
-    for (train, infer) in runners.values():     # warm up (compiles, allocator, caches)
-        train(), infer()
-    for _ in range(rounds):
-        for engine, (train, infer) in runners.items():
-            with kernel_threads() if engine == "cnnlab" else contextlib.nullcontext():
-                samples[engine, "train"].append(_rate(train, steps, batch))
-                samples[engine, "infer"].append(_rate(infer, steps, batch))
-    return {k: statistics.median(v) for k, v in samples.items()}
+        runners["pytorch"] = _torch_runner(which, batch, dtype, rng)
+    for train, infer in runners.values():     # warm up (compiles, allocator, caches)
+        for _ in range(2):
+            train(), infer()
+    engines = list(runners)
+    result = {}
+    for m, mode in enumerate(("train", "infer")):
+        samples = {e: [] for e in engines}
+        for r in range(rounds):
+            order = engines if r % 2 == 0 else engines[::-1]
+            for engine in order:
+                samples[engine].append(_rate(runners[engine][m], steps, batch))
+        result[mode] = samples
+    return result
+
+
+def summarize(samples) -> dict:
+    """Medians per engine and, with PyTorch, the ratio of medians and the paired ratios."""
+    out = {e: statistics.median(v) for e, v in samples.items()}
+    if "pytorch" in samples:
+        pairs = [a / b for a, b in zip(samples["cnnlab"], samples["pytorch"])]
+        out["ratio"] = out["cnnlab"] / out["pytorch"]
+        out["paired"] = statistics.median(pairs)
+        out["paired_range"] = (min(pairs), max(pairs))
+    return out
 
 
 _STARTUP = """
@@ -129,12 +168,14 @@ from cnnlab.models import lenet5
 net = cl.Network(lenet5(), seed=0, backend="fast")
 x = np.random.default_rng(0).random((64, 28, 28, 1), dtype=np.float32)
 net.loss_and_gradients(x, np.arange(64) % 10)
+net.predict(x)
 print(time.perf_counter() - t0)
 """
 
 
 def startup_times():
-    """(cold, warm) seconds to the end of the first LeNet-5 training step in a new process."""
+    """(cold, warm) seconds to the end of the first LeNet-5 training step and prediction in
+    a new process: with an empty Numba cache, then with the cache the first one wrote."""
     with tempfile.TemporaryDirectory() as cache:
         env = dict(os.environ, NUMBA_CACHE_DIR=cache)
         times = []
@@ -145,48 +186,74 @@ def startup_times():
     return times[0], times[1]
 
 
-def main(argv=None) -> int:
+def _parser():
     p = argparse.ArgumentParser(prog="cnnlab bench", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--networks", nargs="+", choices=sorted(NETWORKS),
                    default=["lenet5", "reference"])
-    p.add_argument("--rounds", type=int, default=5, help="alternating rounds (median)")
-    p.add_argument("--steps", type=int, default=20, help="steps per round and mode")
-    p.add_argument("--threads", type=int, default=os.cpu_count() or 1,
-                   help="threads for both engines (Numba and torch.set_num_threads)")
-    p.add_argument("--quick", action="store_true", help="2 rounds of 2 steps, no startup")
+    p.add_argument("--rounds", type=int, default=DEFAULT_ROUNDS,
+                   help=f"rounds, engines alternating (default {DEFAULT_ROUNDS})")
+    p.add_argument("--steps", type=int, default=DEFAULT_STEPS,
+                   help=f"steps per block: one engine, one mode (default {DEFAULT_STEPS})")
+    p.add_argument("--threads", type=int, nargs="+", default=[1, 2],
+                   help="thread counts to run, the same for both engines (Numba and "
+                        "torch.set_num_threads); default: 1 2")
+    p.add_argument("--dtypes", nargs="+", choices=("float32", "float64"), default=["float32"],
+                   help="float types to run (default float32)")
+    p.add_argument("--quick", action="store_true",
+                   help="2 rounds of 2 steps, one thread count, no startup (a smoke test, "
+                        "not a measurement)")
     p.add_argument("--no-torch", action="store_true", help="cnnlab only")
     p.add_argument("--no-startup", action="store_true", help="skip the cold/warm start runs")
-    a = p.parse_args(argv)
-    if a.rounds < 1 or a.steps < 1 or a.threads < 1:
+    return p
+
+
+def main(argv=None) -> int:
+    a = _parser().parse_args(argv)
+    if a.rounds < 1 or a.steps < 1 or min(a.threads) < 1:
         raise ValueError("--rounds, --steps and --threads must be at least 1")
     if a.quick:
-        a.rounds, a.steps, a.no_startup = 2, 2, True
+        a.rounds, a.steps, a.no_startup, a.threads = 2, 2, True, a.threads[-1:]
     import numba
-    numba.set_num_threads(min(a.threads, numba.config.NUMBA_NUM_THREADS))
     use_torch = not a.no_torch
     if use_torch:
         try:
             import torch
-            torch.set_num_threads(a.threads)
         except ImportError:
             print("PyTorch is not installed: showing cnnlab alone "
                   "(pip install torch==2.13.0 for the comparison)")
             use_torch = False
-    print(f"{a.rounds} rounds x {a.steps} steps, {a.threads} threads, float32; "
-          "medians in images/s")
-    print(f"{'network':<11}{'batch':>6}{'mode':>7}{'cnnlab':>10}"
-          + (f"{'pytorch':>10}{'ratio':>8}" if use_torch else ""))
-    for which in a.networks:
-        r = measure(which, rounds=a.rounds, steps=a.steps, use_torch=use_torch)
-        for mode in ("train", "infer"):
-            line = f"{which:<11}{NETWORKS[which]:>6}{mode:>7}{r['cnnlab', mode]:>10,.0f}"
-            if use_torch:
-                line += (f"{r['pytorch', mode]:>10,.0f}"
-                         f"{r['cnnlab', mode] / r['pytorch', mode]:>7.2f}x")
-            print(line, flush=True)
+    if a.rounds < DEFAULT_ROUNDS or a.steps < DEFAULT_STEPS:
+        print(f"note: fewer than {DEFAULT_ROUNDS} rounds of {DEFAULT_STEPS} steps: too short "
+              "to be believed on a shared machine")
+    print(f"{a.rounds} rounds x blocks of {a.steps} steps per engine, order alternating; "
+          f"images/s medians; {os.cpu_count()} CPUs; load at start {_load_text()}")
+    head = f"{'network':<11}{'batch':>6}{'thr':>4}{'dtype':>9}{'mode':>7}{'cnnlab':>10}"
+    if use_torch:
+        head += f"{'pytorch':>10}{'ratio':>8}{'paired (range)':>22}"
+    print(head + f"{'load':>12}")
+    for threads in a.threads:
+        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+        if use_torch:
+            torch.set_num_threads(threads)
+        for dtype in a.dtypes:
+            for which in a.networks:
+                before = _load_text()
+                r = measure(which, rounds=a.rounds, steps=a.steps, use_torch=use_torch,
+                            dtype=dtype)
+                after = _load_text()
+                for mode in ("train", "infer"):
+                    s = summarize(r[mode])
+                    line = (f"{which:<11}{NETWORKS[which]:>6}{threads:>4}{dtype:>9}{mode:>7}"
+                            f"{s['cnnlab']:>10,.0f}")
+                    if use_torch:
+                        lo, hi = s["paired_range"]
+                        line += (f"{s['pytorch']:>10,.0f}{s['ratio']:>7.2f}x"
+                                 f"{s['paired']:>9.2f}x ({lo:.2f}-{hi:.2f})")
+                    print(line + f"{before + '-' + after:>12}", flush=True)
     if not a.no_startup:
         cold, warm = startup_times()
-        print(f"first LeNet-5 training step in a new process: cold compile {cold:.1f} s, "
-              f"warm start from the Numba cache {warm:.2f} s")
+        print(f"first LeNet-5 training step + prediction in a new process: cold compile "
+              f"{cold:.1f} s, warm start from the Numba cache {warm:.2f} s "
+              f"(load {_load_text()})")
     return 0

@@ -8,12 +8,18 @@ checks, each made from shapes alone:
 * one image's activations (at build): Σ over layers of ∏ output shape · itemsize;
 * a forward/backward or training request on a batch of N:
 
-      bytes ≈ itemsize · (N · (A · (2 if training else 1) + I + Q) + P · (2 + S))
+      prediction  bytes ≈ itemsize · (N · (A + I_max + Q) + P · (2 + S))
+      training    bytes ≈ itemsize · (N · (2·A + I_all + Q + K) + P · (2 + S))
 
   with A the activations per image, Q the padded inputs that convolutions and pooling
-  make, I the largest im2col matrix per image of the fast
-  convolution (FH·FW·C/G·OH·OW per group), P the parameters (and their gradients) and S the
-  solver's state arrays per parameter (2 for Adam, 1 for SGDM and RMSProp).
+  make, I the im2col matrices per image of the fast convolution (FH·FW·C/G·OH·OW per group),
+  P the parameters (and their gradients) and S the solver's state arrays per parameter
+  (2 for Adam, 1 for SGDM and RMSProp). A prediction pass releases each layer's caches as
+  soon as the next layer runs, so only the largest im2col (I_max) exists at a time; a
+  training pass keeps every layer's caches until backward: every convolution's columns
+  (I_all), and K, the extra arrays layers keep (max pooling's int64 winners, batch
+  normalization's x̂, cross-channel normalization's scale, dropout's mask). The second A is the gradients
+  of the backward pass. ``Network.held_bytes()`` measures what is really held.
 
 The budget is half the machine's physical memory (capped at 16 GiB), or the environment
 variable CNNLAB_MEMORY_BUDGET (bytes); ``memory_budget_bytes()`` says which.
@@ -80,23 +86,41 @@ def padded_bytes(layers, itemsize: int) -> int:
     return total * itemsize
 
 
-def columns_bytes(layers, itemsize: int) -> int:
-    """The largest im2col matrix of one image among the convolutions (fast backend)."""
-    largest = 0
+def columns_bytes(layers, itemsize: int, *, every: bool = False) -> int:
+    """The im2col matrices of one image (fast backend): the largest one among the
+    convolutions, or with ``every`` their sum (what a training pass keeps)."""
+    sizes = [0]
     for layer in layers:
         if layer.kind == "conv" and layer.output_shape:
             fh, fw = layer.filter_size
             oh, ow, _ = layer.output_shape
-            cg = layer.input_shape[2] // layer.groups
-            largest = max(largest, fh * fw * cg * oh * ow)
-    return largest * itemsize
+            sizes.append(fh * fw * layer.input_shape[2] * oh * ow)   # all groups
+    return (sum(sizes) if every else max(sizes)) * itemsize
+
+
+def kept_extra_bytes(layers, itemsize: int) -> int:
+    """Per image, the arrays beyond the activations that training caches keep."""
+    total = 0
+    for layer in layers:
+        if not layer.output_shape:
+            continue
+        out = math.prod(layer.output_shape)
+        if layer.kind in ("maxpool", "gmpool"):
+            total += out * np.dtype(np.int64).itemsize          # the winners' indices
+        elif layer.kind in ("batchnorm", "crossnorm"):
+            total += out * itemsize                             # x̂ or the LRN scale
+        elif layer.kind == "dropout":
+            total += out                                        # the boolean mask
+    return total
 
 
 def request_bytes(layers, dtype, *, training: bool, solver_slots: int = 0) -> tuple[int, int]:
     """(bytes per image, fixed bytes) of running built ``layers``: N images need N·per + fixed."""
     itemsize = np.dtype(dtype).itemsize
     per_image = activation_bytes(layers, itemsize) * (2 if training else 1)
-    per_image += columns_bytes(layers, itemsize) + padded_bytes(layers, itemsize)
+    per_image += columns_bytes(layers, itemsize, every=training) + padded_bytes(layers, itemsize)
+    if training:
+        per_image += kept_extra_bytes(layers, itemsize)
     fixed = sum(layer.num_parameters for layer in layers) * itemsize * (2 + solver_slots)
     return per_image, fixed
 

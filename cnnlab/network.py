@@ -9,6 +9,7 @@ dropout mask, so the same seed gives the same weights, masks and traces.
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import weakref
 
@@ -220,15 +221,50 @@ class Network:
     def _body(self):
         return self.layers[:-1] if self.layers[-1].is_loss else self.layers
 
-    def forward(self, x, *, training: bool = False) -> np.ndarray:
-        """Run every layer (the loss layer, if any, passes its input through)."""
-        y = self.check_input(x)
-        memory.check_request(self.layers, self.dtype, len(y), training=training,
+    def computing(self):
+        """The context every computation of this network runs in: with the fast backend,
+        BLAS is capped to one thread (``kernels.fast.threads.kernel_threads``) so its
+        threads do not spin against Numba's; re-entrant, so nesting costs nothing."""
+        if self._backend == "reference":
+            return contextlib.nullcontext()
+        from .kernels.fast.threads import kernel_threads
+        return kernel_threads()
+
+    def forward(self, x, *, training: bool = False, keep_caches: bool | None = None
+                ) -> np.ndarray:
+        """Run every layer (the loss layer, if any, passes its input through).
+
+        ``keep_caches``: whether the layers keep what their backward pass needs (inputs,
+        column matrices, masks). Default: only when ``training``; a prediction-mode pass
+        releases each layer's caches as soon as the next layer has its input, so a
+        forward or predict leaves nothing behind (see :meth:`held_bytes`). Pass
+        ``keep_caches=True`` to back-propagate through prediction mode.
+        """
+        return self._forward(self.check_input(x), training,
+                             training if keep_caches is None else bool(keep_caches))
+
+    def _forward(self, y, training, keep):
+        """forward on an input already checked by :meth:`check_input`."""
+        memory.check_request(self.layers, self.dtype, len(y), training=keep,
                              what="Network.forward",
                              hint="a smaller batch (predict(x, batch_size=...) splits one)")
-        for layer in self._body():
-            y = layer.forward(y, training=training, rng=self.rng)
+        with self.computing():
+            for layer in self._body():
+                y = layer.forward(y, training=training, rng=self.rng)
+                if not keep:
+                    layer.release()
         return y
+
+    def release(self) -> None:
+        """Drop every layer's caches (what a backward pass would need)."""
+        for layer in self.layers:
+            layer.release()
+
+    def held_bytes(self) -> int:
+        """Bytes that the layers' caches and workspaces keep alive now (parameters, their
+        gradients and solver state not included); each buffer counted once."""
+        from .layers.base import unique_nbytes
+        return unique_nbytes([a for layer in self.layers for a in layer.held_arrays()])
 
     def backward(self, dy, *, input_gradient: bool = True):
         """Back-propagate dL/d(output) through every layer; fills each layer's ``.grads``.
@@ -243,7 +279,8 @@ class Network:
         if dy.ndim != 4 or dy.shape[1:] != expected:
             raise ValueError(f"backward: gradient has shape {dy.shape}; expected N x "
                              f"{' x '.join(map(str, expected))}")
-        return self._backward_through(body, dy, input_gradient)
+        with self.computing():
+            return self._backward_through(body, dy, input_gradient)
 
     @staticmethod
     def _backward_through(layers, dy, input_gradient=True):
@@ -270,7 +307,7 @@ class Network:
     def loss(self, x, labels, *, training: bool = False) -> float:
         """The output layer's loss on a batch (no gradients)."""
         out = self._require_loss_layer()
-        y = self.forward(x, training=training)
+        y = self.forward(x, training=training, keep_caches=False)
         return float(out.loss(y, self._check_labels(labels, y)))
 
     def loss_and_gradients(self, x, labels):
@@ -283,16 +320,17 @@ class Network:
         """
         from .layers.output import Classification
         out = self._require_loss_layer()
-        y = self.forward(x, training=True)
-        labels = self._check_labels(labels, y)
-        loss = float(out.loss(y, labels))
-        body = self._body()
-        if isinstance(out, Classification):
-            dy = out.softmax_loss_gradient(y, labels)
-            body = body[:-1]   # skip the softmax: dy is already d loss / d softmax input
-        else:
-            dy = out.loss_gradient(y, labels)
-        self._backward_through(body, dy, input_gradient=False)
+        with self.computing():
+            y = self.forward(x, training=True)
+            labels = self._check_labels(labels, y)
+            loss = float(out.loss(y, labels))
+            body = self._body()
+            if isinstance(out, Classification):
+                dy = out.softmax_loss_gradient(y, labels)
+                body = body[:-1]   # skip the softmax: dy is already d loss / d softmax input
+            else:
+                dy = out.loss_gradient(y, labels)
+            self._backward_through(body, dy, input_gradient=False)
         return loss, {layer.name: layer.grads for layer in self.layers if layer.params}
 
     def _require_loss_layer(self):
@@ -314,7 +352,9 @@ class Network:
         x = self.check_input(x)
         if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
             raise ValueError(f"predict: batch_size = {batch_size!r} must be a positive integer")
-        outs = [self.forward(x[i:i + batch_size]) for i in range(0, len(x), batch_size)]
+        with self.computing():          # x is checked once, not once per chunk
+            outs = [self._forward(x[i:i + batch_size], False, False)
+                    for i in range(0, len(x), batch_size)]
         y = np.concatenate(outs)
         return y.reshape(len(y), -1) if y.shape[1:3] == (1, 1) else y
 

@@ -42,7 +42,6 @@ The rules that make a run safe to stop and resume:
 """
 from __future__ import annotations
 
-import contextlib
 import time
 import warnings
 
@@ -192,19 +191,16 @@ def _restore(net, snap):
             layer.params[k][...] = v
         layer.state.clear()
         layer.state.update({k: v.copy() for k, v in state.items()})
-        layer._cache = None
+        layer.release()
 
 
 def _threads(net):
     """The context the training loop runs in: the fast kernels' thread control.
 
     Numba's threads and BLAS's threads would fight over the cores; the fast backend's
-    ``kernel_threads`` caps BLAS to one thread while the loop runs.
+    ``kernel_threads`` caps BLAS to one thread while the loop runs (``Network.computing``).
     """
-    if net.backend != "fast":
-        return contextlib.nullcontext()
-    from .kernels.fast.threads import kernel_threads
-    return kernel_threads()
+    return net.computing()
 
 
 # ---- the loop --------------------------------------------------------------------------------
@@ -343,6 +339,7 @@ def train_network(X, Y, layers_or_network, options: TrainingOptions | None = Non
     finally:
         info.elapsed_seconds = time.perf_counter() - start
         progress.close()
+        net.release()       # the last step's caches: no backward follows the training run
     info.stopped_reason, info.message = reason, message
     if val is not None and not message.startswith("interrupted (KeyboardInterrupt)"):
         if reason != "nan-loss" and info.iteration and not np.isnan(info.validation_loss[-1]):

@@ -5,24 +5,61 @@ import pytest
 
 from cnnlab import bench
 
+ROW = (r"^{net}\s+{batch}\s+(\d)\s+(float32|float64)\s+(train|infer)\s+([\d,]+)\s+([\d,]+)"
+       r"\s+([\d.]+)x\s+([\d.]+)x \(([\d.]+)-([\d.]+)\)\s+([\d.]+)-([\d.]+)$")
 
-def test_quick_benchmark_prints_every_row_with_positive_rates_and_a_ratio(capsys):
+
+def test_quick_benchmark_prints_every_row_with_rates_ratios_and_load(capsys):
     pytest.importorskip("torch")
-    assert bench.main(["--quick", "--networks", "lenet5"]) == 0
+    assert bench.main(["--quick", "--networks", "lenet5", "--dtypes", "float32",
+                       "float64"]) == 0
     out = capsys.readouterr().out
-    rows = re.findall(r"^lenet5\s+64\s+(train|infer)\s+([\d,]+)\s+([\d,]+)\s+([\d.]+)x$", out,
-                      re.M)
-    assert [r[0] for r in rows] == ["train", "infer"]
-    for _, ours, theirs, ratio in rows:
+    assert "too short" in out and "load at start" in out
+    rows = re.findall(ROW.format(net="lenet5", batch=64), out, re.M)
+    assert [(r[1], r[2]) for r in rows] == [("float32", "train"), ("float32", "infer"),
+                                            ("float64", "train"), ("float64", "infer")]
+    for _, _, _, ours, theirs, ratio, paired, lo, hi, *_ in rows:
         ours, theirs = float(ours.replace(",", "")), float(theirs.replace(",", ""))
         assert ours > 0 and theirs > 0
         assert float(ratio) == pytest.approx(ours / theirs, abs=0.01)
+        assert float(lo) <= float(paired) <= float(hi)
+
+
+def test_measure_pairs_rounds_and_alternates_the_order(monkeypatch):
+    calls = []
+
+    def fake_runner(engine):
+        def make(which, batch, dtype, rng):
+            return (lambda: calls.append((engine, "train")),
+                    lambda: calls.append((engine, "infer")))
+        return make
+    monkeypatch.setattr(bench, "_cnnlab_runner", fake_runner("cnnlab"))
+    monkeypatch.setattr(bench, "_torch_runner", fake_runner("pytorch"))
+    r = bench.measure("lenet5", rounds=3, steps=4, use_torch=True)
+    assert all(len(r[m][e]) == 3 for m in r for e in r[m])
+    timed = calls[8:]                   # after 2 warm-up steps per engine and mode
+    blocks = [timed[i][0] for i in range(0, len(timed), 4)]
+    assert all(timed[i:i + 4] == [timed[i]] * 4 for i in range(0, len(timed), 4))
+    # train: cnnlab first, then pytorch first, then cnnlab first; infer the same
+    assert blocks == ["cnnlab", "pytorch", "pytorch", "cnnlab", "cnnlab", "pytorch"] * 2
+
+
+def test_summary_gives_the_median_of_paired_ratios():
+    s = bench.summarize({"cnnlab": [100.0, 300.0, 200.0], "pytorch": [100.0, 100.0, 400.0]})
+    assert s["cnnlab"] == 200 and s["pytorch"] == 100 and s["ratio"] == 2
+    assert s["paired"] == 1.0 and s["paired_range"] == (0.5, 3.0)     # ratios 1, 3, 0.5
+
+
+def test_defaults_follow_the_measuring_rules():
+    a = bench._parser().parse_args([])
+    assert a.rounds >= 15 and a.steps >= 10 and a.threads == [1, 2] and a.dtypes == ["float32"]
 
 
 def test_without_torch_shows_cnnlab_alone(capsys):
     assert bench.main(["--quick", "--no-torch", "--networks", "reference"]) == 0
     out = capsys.readouterr().out
-    assert re.search(r"^reference\s+128\s+train\s+[\d,]+$", out, re.M)
+    assert re.search(r"^reference\s+128\s+\d\s+float32\s+train\s+[\d,]+\s+[\d.]+-[\d.]+$",
+                     out, re.M)
     assert "pytorch" not in out
 
 

@@ -4,7 +4,8 @@ import pytest
 
 import cnnlab as cl
 from cnnlab import memory
-from cnnlab.models import lenet5
+from cnnlab.models import lenet5, reference_example
+from tests.test_network import every_layer_type
 
 MiB = 2**20
 
@@ -83,3 +84,20 @@ def test_training_refuses_a_mini_batch_too_large(budget):
                                          r"mini_batch_size \(about 20 fit\)"):
         cl.train_network(x, y, net, cl.TrainingOptions(mini_batch_size=32, max_epochs=1,
                                                        verbose=False))
+
+
+@pytest.mark.parametrize("layers", [lenet5, reference_example, every_layer_type],
+                         ids=["lenet5", "reference", "every-layer"])
+@pytest.mark.parametrize("backend", ["fast", "reference"])
+def test_the_training_estimate_covers_what_a_training_forward_really_holds(layers, backend):
+    net = cl.Network(layers(), seed=0, backend=backend)
+    h, w, c = net.input_size
+    x = np.random.default_rng(0).random((6, h, w, c), dtype=np.float32)
+    net.forward(x, training=True)
+    per, fixed = memory.request_bytes(net.layers, net.dtype, training=True)
+    held = net.held_bytes()
+    assert held > 0
+    assert held + 6 * memory.activation_bytes(net.layers, 4) <= 6 * per   # room for gradients
+    per_inference, _ = memory.request_bytes(net.layers, net.dtype, training=False)
+    net.predict(x)
+    assert net.held_bytes() == 0 and per_inference < per

@@ -153,3 +153,61 @@ def test_a_layer_knows_its_network_and_copies_adopt_their_own():
     assert net.astype("float64")["relu_1"].network is not net
     assert copy.deepcopy(net["conv_1"]).network is None
     assert cl.ReLU().network is None
+
+
+# ---- caches: kept only when a backward pass follows (issue 11, item 9) -------------------------
+
+@pytest.mark.parametrize("backend", ["fast", "reference"])
+def test_predict_and_prediction_forward_leave_no_caches(backend):
+    net = cl.Network(lenet5(), seed=0, backend=backend)
+    x = np.random.default_rng(0).random((20, 28, 28, 1), dtype=np.float32)
+    net.forward(x, training=True)
+    # after a training forward the layers hold their inputs, im2col columns, winners ...
+    # for LeNet-5: conv_1's padded input 32·32 and columns 25·28·28 (fast), ReLU in/out,
+    # pooling winners; at least the 28·28·6 conv_1 output per image, 4 bytes each
+    assert net.held_bytes() >= 20 * 28 * 28 * 6 * 4
+    assert net["conv_1"].held_bytes() > 0 and net["relu_1"].held_bytes() > 0
+    net.predict(x, batch_size=8)
+    assert net.held_bytes() == 0
+    assert all(layer.held_bytes() == 0 for layer in net)
+    net.forward(x)
+    assert net.held_bytes() == 0
+    with pytest.raises(RuntimeError, match="keeps no caches"):
+        net.backward(np.ones((20, 1, 1, 10), np.float32))
+    net.forward(x, keep_caches=True)           # prediction mode, but a backward will follow
+    assert net.backward(np.ones((20, 1, 1, 10), np.float32)).shape == x.shape
+
+
+def test_training_releases_its_caches_when_it_ends():
+    x = np.random.default_rng(1).random((16, 28, 28, 1), dtype=np.float32)
+    net, _ = cl.train_network(x, np.arange(16) % 10, lenet5(),
+                              cl.TrainingOptions(max_epochs=1, mini_batch_size=8, verbose=False))
+    assert net.held_bytes() == 0
+
+
+def test_held_bytes_counts_a_shared_buffer_once():
+    net = cl.Network([cl.ImageInput((4, 4, 1)), cl.FullyConnected(3), cl.ReLU()], seed=0,
+                     dtype="float64")
+    net.forward(np.ones((2, 4, 4, 1)), training=True)
+    # FC keeps its input as a 2x16 view of the batch; ReLU keeps the FC output (its input)
+    # and its own output: 2·16 + 2·3 + 2·3 float64 values
+    assert net.held_bytes() == 8 * (2 * 16 + 2 * 3 + 2 * 3)
+    assert net["fc_1"].held_bytes() == 8 * 2 * 16
+
+
+def test_every_computation_holds_the_blas_cap(monkeypatch):
+    from cnnlab.kernels.fast import threads
+    net = cl.Network(lenet5(), seed=0, backend="fast")
+    seen = []
+    original = net["fc_1"].forward
+
+    def spy(x, **kw):
+        seen.append(threads.blas_threads())
+        return original(x, **kw)
+    monkeypatch.setattr(net["fc_1"], "forward", spy)
+    x = np.zeros((3, 28, 28, 1), np.float32)
+    net.predict(x)
+    net.forward(x)
+    net.loss_and_gradients(x, [0, 1, 2])
+    net.loss(x, [0, 1, 2])
+    assert len(seen) == 4 and all(t and all(n == 1 for n in t) for t in seen)

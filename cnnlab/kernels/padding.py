@@ -106,17 +106,21 @@ def pad(x: np.ndarray, pads, value=0) -> np.ndarray:
         xp[n, p, q, c] = x[n, rows[p], cols[q], c]   (or value where rows[p] or cols[q] is -1)
 
     with rows = source_index(H, top, bottom, value), cols = source_index(W, left, right, value).
+
+    The result is always a new C-contiguous array (the fast kernels read it row by row, and
+    keep it to recognise the same input in the backward pass).
     """
     t, b, l, r = _four(pads)
-    _, h, w, _ = x.shape
+    n, h, w, c = x.shape
+    if not isinstance(value, str):
+        # constant: a block of the value with the input copied into its middle
+        xp = np.full((n, h + t + b, w + l + r, c), value, dtype=x.dtype)
+        xp[:, t:t + h, l:l + w] = x
+        return xp
     rows = source_index(h, t, b, value)
     cols = source_index(w, l, r, value)
-    # gather rows then columns; -1 (constant) temporarily reads row/column 0
-    xp = x[:, np.maximum(rows, 0)][:, :, np.maximum(cols, 0)]
-    if not isinstance(value, str):
-        xp[:, rows < 0] = value
-        xp[:, :, cols < 0] = value
-    return xp
+    # gather rows, then columns (np.take returns C-contiguous arrays)
+    return np.take(np.take(x, rows, axis=1), cols, axis=2)
 
 
 def pad_backward(dxp: np.ndarray, pads, value, in_hw) -> np.ndarray:

@@ -158,13 +158,29 @@ class Layer:
 
     def _need_cache(self):
         if self._cache is None:
-            raise RuntimeError(f"{self.label}: backward called before forward")
+            raise RuntimeError(f"{self.label}: backward called before forward (or after a "
+                               "Network.forward/predict in prediction mode, which keeps no "
+                               "caches: use forward(x, training=True) or keep_caches=True)")
         return self._cache
 
     def check_state(self, key: str, value) -> np.ndarray:
         """A saved state array (``cnnlab.io``) checked before it is restored; layers whose
         state is not fixed at build (the image input's statistics) override this."""
         return np.asarray(value)
+
+    # ---- what a layer holds between forward and backward ---------------------------------
+    def release(self) -> None:
+        """Drop what forward kept for backward (caches, scratch matrices). A Network calls
+        this after each layer of a prediction-mode pass, where no backward follows."""
+        self._cache = None
+
+    def held_arrays(self):
+        """The arrays this layer keeps alive for its backward pass (caches, workspaces)."""
+        return list(arrays_in(self._cache))
+
+    def held_bytes(self) -> int:
+        """Bytes of memory this layer's caches keep alive (each buffer counted once)."""
+        return unique_nbytes(self.held_arrays())
 
     # ---- description ---------------------------------------------------------------------
     def describe(self) -> str:
@@ -212,6 +228,29 @@ class Layer:
         return state
 
 
+def arrays_in(obj):
+    """Every ndarray inside obj (an array, or tuples, lists and dicts of them)."""
+    if isinstance(obj, np.ndarray):
+        yield obj
+    elif isinstance(obj, (tuple, list)):
+        for item in obj:
+            yield from arrays_in(item)
+    elif isinstance(obj, dict):
+        for item in obj.values():
+            yield from arrays_in(item)
+
+
+def unique_nbytes(arrays) -> int:
+    """Bytes of the memory buffers behind ``arrays``: a view counts as the array that owns
+    its memory, and a buffer shared by several arrays counts once."""
+    owners = {}
+    for a in arrays:
+        while isinstance(a.base, np.ndarray):
+            a = a.base
+        owners[id(a)] = a.nbytes
+    return sum(owners.values())
+
+
 # ---- small validators shared by the layers ---------------------------------------------------
 
 def is_int(v) -> bool:
@@ -236,27 +275,6 @@ def pair(layer_label: str, parameter: str, value, *, minimum: int = 1) -> tuple[
         raise ValueError(f"{layer_label}: {parameter} = {value!r}: every entry must be >= {minimum}")
     return int(vals[0]), int(vals[1])
 
-
-def four_sided(layer_label: str, parameter: str, value) -> tuple[int, int, int, int]:
-    """Padding/cropping as (top, bottom, left, right) from p, (a, b) or (t, b, l, r)."""
-    if is_int(value):
-        vals = (value,) * 4
-    else:
-        try:
-            vals = tuple(value)
-        except TypeError:
-            vals = ()
-        if len(vals) == 2:
-            vals = (vals[0], vals[0], vals[1], vals[1])
-        elif len(vals) != 4:
-            raise ValueError(
-                f"{layer_label}: {parameter} = {value!r}: expected a nonnegative integer, a pair "
-                f"(a, b) meaning a rows top and bottom and b columns left and right, "
-                f"a 4-tuple (top, bottom, left, right), or 'same'")
-    if not all(is_int(v) for v in vals) or any(v < 0 for v in vals):
-        raise ValueError(f"{layer_label}: {parameter} = {value!r}: entries must be nonnegative "
-                         "integers")
-    return tuple(int(v) for v in vals)
 
 
 def nonnegative_factor(layer_label: str, parameter: str, value) -> float:

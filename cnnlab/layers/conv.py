@@ -20,7 +20,7 @@ import numpy as np
 from .. import arithmetic as ar
 from .. import initializers
 from ..kernels import padding as padding_ops
-from .base import Layer, is_int, nonnegative_factor, pair
+from .base import Layer, arrays_in, is_int, nonnegative_factor, pair
 
 
 # ---- validators shared with the transposed convolution --------------------------------------
@@ -269,6 +269,13 @@ class Convolution2D(Layer):
                                         workspace=self._workspace)
         self._cache = xp          # backward needs the padded input (for dw) and its size
         return y
+
+    def release(self):
+        super().release()
+        self._workspace = {}
+
+    def held_arrays(self):
+        return super().held_arrays() + list(arrays_in(self._workspace))
 
     def _backward_parameters(self, dy):
         xp = self._need_cache()

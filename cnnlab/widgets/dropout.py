@@ -93,7 +93,10 @@ class DropoutExplorer(widgets.VBox):
         a = self.activations
         net = Network([ImageInput(a.shape, normalization="none"),
                        Dropout(self.probability.value)], dtype="float64",
-                      backend="reference", rng=self.rng)
+                      backend="reference",
+                      # a trace gives its network's generator back untouched, so each redraw
+                      # gets a fresh generator seeded from this widget's stream: a new mask
+                      rng=np.random.default_rng(self.rng.integers(2**63)))
         record = net.trace(a, training=self.mode.value == "training")[1]
         if self.view is None:
             self.view = DropoutView(record)

@@ -207,3 +207,24 @@ def test_invalid_arguments():
         padding.source_index(0, 1, 1, 0)
     with pytest.raises(ValueError, match="gradient is 4x4"):
         padding.pad_backward(np.zeros((1, 4, 4, 1)), (1, 1, 1, 1), 0, (3, 3))
+
+
+@pytest.mark.parametrize("value", [0, -np.inf, 2.5, "replicate", "symmetric-include-edge",
+                                   "symmetric-exclude-edge"])
+def test_pad_returns_a_new_c_contiguous_array_the_fast_convolution_keeps(value):
+    from cnnlab.kernels import fast
+    x = np.arange(2 * 3 * 4 * 2, dtype=np.float32).reshape(2, 3, 4, 2)
+    xp = padding.pad(x, (1, 2, 0, 3), value)
+    assert xp.flags.c_contiguous and not np.shares_memory(xp, x) and xp.dtype == x.dtype
+    mode = {"replicate": "edge", "symmetric-include-edge": "symmetric",
+            "symmetric-exclude-edge": "reflect"}
+    want = (np.pad(x, ((0, 0), (1, 2), (0, 3), (0, 0)), mode=mode[value])
+            if isinstance(value, str) else
+            np.pad(x, ((0, 0), (1, 2), (0, 3), (0, 0)), constant_values=value))
+    np.testing.assert_array_equal(xp, want)
+    # contiguous, so the fast convolution keeps this very array for its backward pass
+    workspace = {}
+    with np.errstate(invalid="ignore"):      # -inf padding: only the kept array matters here
+        fast.conv2d_forward(xp, np.ones((2, 2, 2, 3), np.float32), np.zeros(3, np.float32),
+                            workspace=workspace)
+    assert workspace["xp"] is xp

@@ -127,8 +127,12 @@ def test_image_input_normalizations_by_hand():
     r = built(cl.ImageInput((2, 2, 1), normalization="rescale-zero-one"), (2, 2, 1), "float64")
     r.fit(x)
     assert np.array_equal(r.forward(x)[0, :, :, 0], [[0, 1 / 3], [2 / 3, 1]])
+    # MATLAB's default ("auto", statistics fitted) subtracts one mean per channel
     c = built(cl.ImageInput((2, 2, 1)), (2, 2, 1), "float64")
-    c.fit(np.concatenate([x, x + 2]))                              # mean image = x + 1
-    assert np.array_equal(c.forward(x)[0, :, :, 0], -np.ones((2, 2)))
+    c.fit(np.concatenate([x, x + 2]))                              # channel mean (3 + 5) / 2 = 4
+    assert np.array_equal(c.forward(x)[0, :, :, 0], [[-4, -2], [0, 2]])
+    e = built(cl.ImageInput((2, 2, 1), normalization_dimension="element"), (2, 2, 1), "float64")
+    e.fit(np.concatenate([x, x + 2]))                              # mean image = x + 1
+    assert np.array_equal(e.forward(x)[0, :, :, 0], -np.ones((2, 2)))
     with pytest.raises(ValueError, match="normalization"):
         cl.ImageInput((2, 2), normalization="whiten")

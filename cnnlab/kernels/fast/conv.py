@@ -17,6 +17,7 @@ run on all cores (see ``threads.py``).
 """
 from __future__ import annotations
 
+import numba
 import numpy as np
 
 from ..reference.conv import _check_groups, _output_size
@@ -24,12 +25,38 @@ from .im2col import col2im, im2col, im2col_single_channel
 from .threads import kernel_threads
 
 
-def _arrays(*arrays):
-    """C-contiguous arrays of one floating dtype (the first one's), for the Numba loops."""
-    dtype = np.result_type(*arrays)
+def _arrays(dtype, *arrays):
+    """C-contiguous arrays of one floating dtype, for the Numba loops and BLAS.
+
+    The dtype is the reference's (the definition's): a forward pass computes in the input's
+    dtype (float32 input with float64 weights gives float32), a backward pass in
+    ``result_type(input, output gradient)``.
+    """
+    dtype = np.dtype(dtype)
     if dtype not in (np.float32, np.float64):
         raise TypeError(f"conv2d: expected float32 or float64 arrays, got {dtype}")
     return [np.ascontiguousarray(a, dtype=dtype) for a in arrays]
+
+
+@numba.njit(cache=True, fastmath={"reassoc", "contract"})
+def _add_bias(y2, b):
+    """y2[r, f] += b[f] in place, row by row (NumPy's broadcast over a short inner axis of a
+    few filters is several times slower). No fast-math flag touches NaN or inf."""
+    rows, nf = y2.shape
+    for r in range(rows):
+        for f in range(nf):
+            y2[r, f] += b[f]
+
+
+@numba.njit(cache=True, fastmath={"reassoc", "contract"})
+def _column_sums(dy2):
+    """db[f] = Σ_r dy2[r, f], accumulated in float64 (the rows of a batch are many)."""
+    rows, nf = dy2.shape
+    acc = np.zeros(nf, dtype=np.float64)
+    for r in range(rows):
+        for f in range(nf):
+            acc[f] += dy2[r, f]
+    return acc
 
 
 def _check_rank(name, a, rank):
@@ -64,24 +91,27 @@ def conv2d_forward(xp, w, b, stride=(1, 1), dilation=(1, 1), groups=1, workspace
     on the same input; the column matrices are left in it so the backward pass does not
     gather the windows a second time.
     """
-    xp, w, b = _arrays(xp, w, b)
+    xp, w, b = _arrays(np.asarray(xp).dtype, xp, w, b)
     oh, ow = _geometry(xp, w, stride, dilation, groups)
     n, _, _, c = xp.shape
     fh, fw, cg, f = w.shape
     if b.shape != (f,):
         raise ValueError(f"conv2d: bias has shape {b.shape}, expected ({f},)")
     fg = f // groups
-    y = np.empty((n * oh * ow, f), dtype=xp.dtype)
     with kernel_threads():
         columns = [_columns(xp, fh, fw, stride, dilation, oh, ow, g * cg, cg)
                    for g in range(groups)]
-        for g, cols in enumerate(columns):
-            wg = w[..., g * fg:(g + 1) * fg].reshape(fh * fw * cg, fg)
-            y[:, g * fg:(g + 1) * fg] = cols @ wg
+        if groups == 1:            # the product is the output: no copy into y
+            y = columns[0] @ w.reshape(fh * fw * cg, f)
+        else:
+            y = np.empty((n * oh * ow, f), dtype=xp.dtype)
+            for g, cols in enumerate(columns):
+                wg = w[..., g * fg:(g + 1) * fg].reshape(fh * fw * cg, fg)
+                y[:, g * fg:(g + 1) * fg] = cols @ wg
     if workspace is not None:
         workspace.clear()
         workspace.update(xp=xp, columns=columns)
-    y += b
+    _add_bias(y, b)
     return y.reshape(n, oh, ow, f)
 
 
@@ -96,7 +126,8 @@ def conv2d_backward(xp, w, dy, stride=(1, 1), dilation=(1, 1), groups=1, workspa
     columns = None
     if workspace and workspace.get("xp") is xp:
         columns = workspace["columns"]
-    xp, w, dy = _arrays(xp, w, dy)
+    db_dtype = np.asarray(dy).dtype                  # the reference's db is dy.sum(...)
+    xp, w, dy = _arrays(np.result_type(xp, dy), xp, w, dy)
     oh, ow = _geometry(xp, w, stride, dilation, groups)
     n, hp, wp, c = xp.shape
     fh, fw, cg, f = w.shape
@@ -118,7 +149,7 @@ def conv2d_backward(xp, w, dy, stride=(1, 1), dilation=(1, 1), groups=1, workspa
             if input_gradient:
                 col2im(np.ascontiguousarray(dyg @ wg.T), dxp, fh, fw, stride[0], stride[1],
                        dilation[0], dilation[1], oh, ow, g * cg, cg)
-    db = np.ones(len(dy_mat), dtype=dy_mat.dtype) @ dy_mat   # column sums, by BLAS
+    db = _column_sums(dy_mat).astype(db_dtype)
     return dxp, dw, db
 
 
@@ -141,7 +172,7 @@ def conv2d_transpose_forward(x, w, b, stride=(1, 1)):
     Each input pixel's row of x·Wᵀ is one filter-sized patch; col2im adds the patches at
     stride s (exactly the input gradient of a stride-s convolution).
     """
-    x, w, b = _arrays(x, w, b)
+    x, w, b = _arrays(np.asarray(x).dtype, x, w, b)
     hf, wf = _transpose_geometry(x, w, stride)
     n, h, wd, c = x.shape
     fh, fw, f, _ = w.shape
@@ -151,13 +182,14 @@ def conv2d_transpose_forward(x, w, b, stride=(1, 1)):
     with kernel_threads():
         patches = x.reshape(n * h * wd, c) @ w.reshape(fh * fw * f, c).T
         col2im(patches, y, fh, fw, stride[0], stride[1], 1, 1, h, wd, 0, f)
-    y += b
+    _add_bias(y.reshape(-1, f), b)
     return y
 
 
 def conv2d_transpose_backward(x, w, dy_full, stride=(1, 1)):
     """Gradients (dx, dw, db) of :func:`conv2d_transpose_forward` given dy_full (uncropped)."""
-    x, w, dy_full = _arrays(x, w, dy_full)
+    db_dtype = np.asarray(dy_full).dtype
+    x, w, dy_full = _arrays(np.result_type(x, dy_full), x, w, dy_full)
     hf, wf = _transpose_geometry(x, w, stride)
     n, h, wd, c = x.shape
     fh, fw, f, _ = w.shape
@@ -170,5 +202,5 @@ def conv2d_transpose_backward(x, w, dy_full, stride=(1, 1)):
         wmat = w.reshape(fh * fw * f, c)
         dx = (cols @ wmat).reshape(n, h, wd, c)
         dw = (cols.T @ x.reshape(n * h * wd, c)).reshape(w.shape)
-    db = dy_full.sum(axis=(0, 1, 2))
+    db = _column_sums(dy_full.reshape(-1, f)).astype(db_dtype)
     return dx, dw, db

@@ -20,7 +20,9 @@ def _relu(flat):
     zero = flat.dtype.type(0)
     for i in numba.prange(flat.size):
         v = flat[i]
-        out[i] = v if v > zero else zero
+        # written as "v < 0 -> 0, else v" so NaN (every comparison false) passes through, as
+        # np.maximum(x, 0) and torch.relu do
+        out[i] = zero if v < zero else v
     return out
 
 

@@ -3,7 +3,7 @@
 Pooling has no arithmetic to hand to BLAS: it is a pass over memory, which Numba already
 does faster than PyTorch's CPU build (PERFORMANCE-NOTES.md). Parallel over images.
 Conventions kept from the reference: argmax = row·Wp + col of the first maximum in
-row-major window order; average pooling divides by the full window area ph·pw.
+row-major window order (a NaN counts as the maximum, so it propagates); average pooling divides by the full window area ph·pw.
 """
 from __future__ import annotations
 
@@ -40,6 +40,34 @@ def _max_forward(xp, ph, pw, sh, sw, oh, ow):
                         for v in range(pw):
                             val = xp[n, r0 + u, c0 + v, c]
                             if val > best:          # strict: the first maximum wins ties
+                                best = val
+                                where = (r0 + u) * wp + c0 + v
+                    y[n, i, j, c] = best
+                    arg[n, i, j, c] = where
+    return y, arg
+
+
+@numba.njit(parallel=True, cache=True)
+def _max_forward_nan(xp, ph, pw, sh, sw, oh, ow):
+    """_max_forward for an input with NaN: a NaN beats every number and the first NaN of a
+    window wins, as np.max / np.argmax and torch's max pooling do. The extra test costs 3x,
+    so it runs only when the input has a NaN (compiled only then)."""
+    n_img, _, wp, nc = xp.shape
+    y = np.empty((n_img, oh, ow, nc), dtype=xp.dtype)
+    arg = np.empty((n_img, oh, ow, nc), dtype=np.int64)
+    for n in numba.prange(n_img):
+        for i in range(oh):
+            for j in range(ow):
+                r0, c0 = i * sh, j * sw
+                for c in range(nc):
+                    best = xp[n, r0, c0, c]
+                    where = r0 * wp + c0
+                    for u in range(ph):
+                        for v in range(pw):
+                            val = xp[n, r0 + u, c0 + v, c]
+                            # strict: the first maximum wins ties; NaN beats every number
+                            # and the first NaN wins (np.argmax / np.max, torch's max pool)
+                            if val > best or (val != val and best == best):
                                 best = val
                                 where = (r0 + u) * wp + c0 + v
                     y[n, i, j, c] = best
@@ -92,7 +120,9 @@ def _avg_backward(dy, dxp, ph, pw, sh, sw):
 def maxpool2d_forward(xp, pool, stride):
     """(y, argmax) of max pooling over the padded input xp (see the reference)."""
     xp, oh, ow = _checked(xp, pool, stride)
-    return _max_forward(xp, pool[0], pool[1], stride[0], stride[1], oh, ow)
+    # np.min propagates NaN: one cheap pass tells whether the NaN-aware loop is needed
+    kernel = _max_forward_nan if xp.size and np.isnan(xp.min()) else _max_forward
+    return kernel(xp, pool[0], pool[1], stride[0], stride[1], oh, ow)
 
 
 def maxpool2d_backward(dy, argmax, xp_shape):
