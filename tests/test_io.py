@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import cnnlab as cl
+import cnnlab.container as container
 import cnnlab.io as cio
 
 
@@ -97,7 +98,7 @@ def _members(path):
 
 def _repack(path, manifest, npz_bytes):
     """Write a container whose outer checksum is valid again (to reach the inner checks)."""
-    path.write_bytes(cio._pack(json.dumps(manifest).encode(), npz_bytes))
+    path.write_bytes(container._pack(json.dumps(manifest).encode(), npz_bytes))
 
 
 def test_zip_crc_catches_a_changed_member_even_with_a_valid_outer_checksum(tmp_path):
@@ -105,7 +106,7 @@ def test_zip_crc_catches_a_changed_member_even_with_a_valid_outer_checksum(tmp_p
     data = bytearray(path.read_bytes())
     pos = data.index(b"\x93NUMPY") + 200          # inside the first array's payload
     data[pos] ^= 0xFF
-    path.write_bytes(cio._seal(bytes(data)))
+    path.write_bytes(container._seal(bytes(data)))
     with pytest.raises(ValueError, match=r"s\.cnnlab.*damaged"):
         cio.load_state(path)
 
@@ -180,8 +181,8 @@ def test_a_failed_write_leaves_the_old_file(tmp_path, monkeypatch, step):
     def boom(*args, **kwargs):
         raise OSError(f"disk full during {step}")
 
-    target = {"fsync": (cio.os, "fsync"), "replace": (cio.os, "replace"),
-              "savez": (cio.np, "savez")}[step]
+    target = {"fsync": (container.os, "fsync"), "replace": (container.os, "replace"),
+              "savez": (container.np, "savez")}[step]
     monkeypatch.setattr(*target, boom)
     with pytest.raises(OSError, match="disk full"):
         cio.save_state(path, {"z": np.ones(5)}, {"epoch": 9})
@@ -361,7 +362,7 @@ def test_save_is_atomic_for_networks(tmp_path, monkeypatch):
     cio.save(net, path)
     before = path.read_bytes()
     net.layers[1].params["weights"] += 1
-    monkeypatch.setattr(cio.os, "fsync", lambda fd: (_ for _ in ()).throw(OSError("no space")))
+    monkeypatch.setattr(container.os, "fsync", lambda fd: (_ for _ in ()).throw(OSError("no space")))
     with pytest.raises(OSError, match="no space"):
         cio.save(net, path)
     monkeypatch.undo()
@@ -379,6 +380,6 @@ def test_loading_uses_no_pickle(monkeypatch, tmp_path):
         calls.append(kwargs.get("allow_pickle"))
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(cio.np, "load", spy)
+    monkeypatch.setattr(container.np, "load", spy)
     cio.load(tmp_path / "n.cnnlab")
     assert calls == [False]
