@@ -210,6 +210,6 @@ def restore_network(net, manifest: dict, arrays: dict, *, source: str, prefix: s
             layer.params[key][...] = arr           # in place: the layer keeps its array
         else:
             layer.state[key] = np.array(arr, copy=True)
-        layer._cache = None
+        layer.release()                            # no cache computed with the old numbers
     if rng is not None:
         net.rng = rng

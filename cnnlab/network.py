@@ -190,7 +190,7 @@ class Network:
             for store in (layer.params, layer.grads, layer.state):
                 for key in store:
                     store[key] = store[key].astype(new.dtype)
-            layer._cache = None
+            layer.release()
         new.backend = self.backend
         return new
 
@@ -308,7 +308,7 @@ class Network:
         """The output layer's loss on a batch (no gradients)."""
         out = self._require_loss_layer()
         y = self.forward(x, training=training, keep_caches=False)
-        return float(out.loss(y, self._check_labels(labels, y)))
+        return float(out.loss(y, self.check_labels(labels, y)))
 
     def loss_and_gradients(self, x, labels):
         """One training step's numbers: loss and the gradient of every parameter.
@@ -318,20 +318,34 @@ class Network:
         Classification the gradient enters at the softmax input as (y - t)/N, which is
         exact and does not divide by small probabilities.
         """
-        from .layers.output import Classification
         out = self._require_loss_layer()
         with self.computing():
             y = self.forward(x, training=True)
-            labels = self._check_labels(labels, y)
+            labels = self.check_labels(labels, y)
             loss = float(out.loss(y, labels))
-            body = self._body()
-            if isinstance(out, Classification):
-                dy = out.softmax_loss_gradient(y, labels)
-                body = body[:-1]   # skip the softmax: dy is already d loss / d softmax input
-            else:
-                dy = out.loss_gradient(y, labels)
-            self._backward_through(body, dy, input_gradient=False)
+            self.backward_from_loss(y, labels)
         return loss, {layer.name: layer.grads for layer in self.layers if layer.params}
+
+    def loss_entry(self, y, labels, layers=None):
+        """Where the loss gradient enters the layers before the output layer, and its value.
+
+        Returns (the layers to run backward, dL/d(their output)). ``y`` is the output of a
+        training-mode forward pass, ``layers`` those layers (default: all but the output
+        layer). When Softmax is followed by Classification the gradient enters at the softmax
+        input as (y - t)/N, which is exact and does not divide by small probabilities, and the
+        softmax itself is skipped.
+        """
+        out = self._require_loss_layer()
+        body = list(self._body() if layers is None else layers)
+        if out.kind == "classoutput" and body and body[-1].kind == "softmax":
+            return body[:-1], out.softmax_loss_gradient(y, labels)
+        return body, out.loss_gradient(y, labels)
+
+    def backward_from_loss(self, y, labels) -> None:
+        """Fill every layer's ``.grads`` from the loss of a training-mode output ``y``
+        (labels already checked); the image gradient is not computed."""
+        body, dy = self.loss_entry(y, labels)
+        self._backward_through(body, dy, input_gradient=False)
 
     def _require_loss_layer(self):
         out = self.loss_layer
@@ -340,7 +354,8 @@ class Network:
                              "Classification or with Regression to compute a loss")
         return out
 
-    def _check_labels(self, labels, y):
+    def check_labels(self, labels, y):
+        """``labels`` as an array, refused unless it has one row per image of ``y``."""
         labels = np.asarray(labels)
         if labels.shape[:1] != y.shape[:1]:
             raise ValueError(f"labels have {labels.shape[0] if labels.ndim else 0} rows for "

@@ -151,20 +151,14 @@ def _targets(net, Y, n: int, what: str):
 def _step(net, out, task, x, t):
     """Forward in training mode, loss, and (if finite) backward; returns (loss, output).
 
-    The same computation as ``Network.loss_and_gradients``, kept here because training also
-    needs the mini-batch output for its accuracy.
+    ``Network.loss_and_gradients`` without its return value: training also needs the
+    mini-batch output for its accuracy.
     """
     y = net.forward(x, training=True)
     loss = float(out.loss(y, t))
     if not np.isfinite(loss):
         return loss, y
-    body = net.layers[:-1]
-    if task == "classification":
-        dy = out.softmax_loss_gradient(y, t)
-        body = body[:-1]         # skip the softmax: dy is already d loss / d softmax input
-    else:
-        dy = out.loss_gradient(y, t)
-    net._backward_through(body, dy, input_gradient=False)
+    net.backward_from_loss(y, t)
     return loss, y
 
 

@@ -20,7 +20,8 @@ floor((32 - ((5 - 1)·1 + 1) + 2 + 2) / 2) + 1 = floor((32 - 5 + 2 + 2) / 2) + 1
 608
 """
 from . import padding
-from ._core import Result
+from ._core import Result, is_sequence
+from ._core import n as format_number
 from .counts import (batchnorm_parameters, conv_connections, conv_multiply_adds, conv_parameters,
                      fc_connections, fc_multiply_adds, fc_parameters, neurons,
                      transposed_conv_multiply_adds, transposed_conv_parameters)
@@ -36,4 +37,5 @@ __all__ = [
     "neurons", "conv_connections", "fc_connections", "conv_multiply_adds", "fc_multiply_adds",
     "transposed_conv_multiply_adds",
     "receptive_field", "receptive_field_of",
+    "format_number", "is_sequence",
 ]

@@ -180,7 +180,7 @@ def _conv(layer, rec, x, y, k, ctx):
 def _transposed(layer, rec, x, y, k, ctx):
     h, w, c = x.shape
     (sh, sw), (fh, fw) = layer.stride, layer.filter_size
-    t, _, l, _ = layer._crops
+    t, _, l, _ = layer.cropping                             # built: (top, bottom, left, right)
     up = np.zeros(((h - 1) * sh + 1 + 2 * (fh - 1), (w - 1) * sw + 1 + 2 * (fw - 1), c),
                   x.dtype)
     mask = np.full(up.shape[:2], 2, np.int8)
@@ -192,19 +192,19 @@ def _transposed(layer, rec, x, y, k, ctx):
     wt = rec.params["weights"]                              # FH×FW×F×C
     rotated = np.ascontiguousarray(wt[::-1, ::-1].transpose(0, 1, 3, 2))   # FH×FW×C×F
     rec._set(upsampled_input=up, upsampled_mask=mask, padded_input=up, padding_mask=mask == 2,
-             padding_value=0, pads=(fh - 1 - t, 0, fw - 1 - l, 0), cropping=layer._crops,
+             padding_value=0, pads=(fh - 1 - t, 0, fw - 1 - l, 0), cropping=layer.cropping,
              weights=rotated, bias=rec.params["bias"], effective_weights=rotated,
              stride=(1, 1), dilation=(1, 1), groups=1, filter_size=(fh, fw),
              upsampling_stride=layer.stride, preactivation=y)
 
 
 def _pool(layer, rec, x, y, k, ctx):
-    t, b, l, r = layer._pads
+    t, b, l, r = layer.padding                              # built: (top, bottom, left, right)
     mode = "max" if layer.kind == "maxpool" else "average"
     xp = layer.pad_input(x[None])[0]
     fields = dict(padded_input=xp, padding_mask=padding_ops.padding_mask(*x.shape[:2],
                                                                          (t, b, l, r)),
-                  pads=(t, b, l, r), pool_size=layer._pool, stride=layer._stride, mode=mode)
+                  pads=(t, b, l, r), pool_size=layer.pool_size, stride=layer.stride, mode=mode)
     if mode == "max":
         arg = layer.last_argmax[k]                # row·Wp + col in the padded input
         wp = xp.shape[1]

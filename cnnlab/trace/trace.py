@@ -166,7 +166,7 @@ def trace_network(net, x, *, image: int = 0, training: bool = False, backward: b
             out = layers[-1]
             rec = LayerRecord(out, len(layers) - 1, y[k].copy(), y[k].copy())
             if labels is not None:
-                labels = net._check_labels(labels, y)
+                labels = net.check_labels(labels, y)
                 rec._set(loss_terms=out.loss_terms(y, labels)[k]
                          if hasattr(out, "loss_terms") else None,
                          loss=float(out.loss(y[k:k + 1], labels[k:k + 1])),
@@ -186,17 +186,13 @@ def trace_network(net, x, *, image: int = 0, training: bool = False, backward: b
 
 def _record_backward(net, records, y, labels, k):
     """Propagate the loss gradient back through the traced layers, recording each step."""
-    out = net.layers[-1]
-    body = [r.layer for r in records if not r.layer.is_loss]
-    if out.kind == "classoutput" and body[-1].kind == "softmax":
-        dy = out.softmax_loss_gradient(y, labels)
-        records[len(body) - 1]._set(output_gradient=None, input_gradient=dy[k].copy(),
-                                    param_gradients={},
-                                    note="softmax + cross-entropy: the gradient at the "
-                                         "softmax input is (y - t)/N")
-        body = body[:-1]
-    else:
-        dy = out.loss_gradient(y, labels)
+    traced = [r.layer for r in records if not r.layer.is_loss]
+    body, dy = net.loss_entry(y, labels, traced)
+    if len(body) < len(traced):                   # the softmax, skipped: dy enters before it
+        records[len(body)]._set(output_gradient=None, input_gradient=dy[k].copy(),
+                                param_gradients={},
+                                note="softmax + cross-entropy: the gradient at the "
+                                     "softmax input is (y - t)/N")
     for i in range(len(body) - 1, -1, -1):
         layer = body[i]
         grad_out = dy

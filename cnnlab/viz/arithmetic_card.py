@@ -52,7 +52,7 @@ class Entry:
         v, exact = self.result.value, self.result.unfloored
         text = f"{v:,}" if isinstance(v, int) else str(v)
         if isinstance(v, int) and exact is not None and exact != v:
-            text += f"   (before flooring {ar._core.n(exact)})"
+            text += f"   (before flooring {ar.format_number(exact)})"
         return text
 
 
@@ -62,7 +62,7 @@ def _pair(value):
     """An int (both axes) or an (h, w) pair; anything else is passed on for arithmetic to refuse."""
     if isinstance(value, numbers.Integral) and not isinstance(value, bool):
         return value, value
-    if ar._core.is_sequence(value) and len(value) == 2:
+    if ar.is_sequence(value) and len(value) == 2:
         return tuple(value)
     return value, value
 
