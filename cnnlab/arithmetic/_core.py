@@ -75,7 +75,11 @@ class Result:
 # ---- formatting ------------------------------------------------------------------------------
 
 def n(x) -> str:
-    """An int with thousands separators (1,960); a float to at most 4 decimals (16.5, 3.3333…)."""
+    """An int with thousands separators; a float to at most 4 decimals, with … when rounded.
+
+    >>> n(1960), n(16.5), n(10 / 3)
+    ('1,960', '16.5', '3.3333…')
+    """
     if isinstance(x, int):
         return f"{x:,}"
     text = f"{x:,.4f}".rstrip("0").rstrip(".")
@@ -120,7 +124,11 @@ def nonnegative_int(func: str, name: str, value) -> int:
 
 
 def is_sequence(value) -> bool:
-    """A list/tuple-like of items (not a string, not a mapping)."""
+    """A list/tuple-like of items (not a string, not a mapping).
+
+    >>> is_sequence([1, 0]), is_sequence("same"), is_sequence(3)
+    (True, False, False)
+    """
     return (hasattr(value, "__len__") and hasattr(value, "__iter__")
             and not isinstance(value, (str, bytes, Mapping)))
 
