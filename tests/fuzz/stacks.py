@@ -174,7 +174,7 @@ def _build_fault(draw, kind, kwargs, shape):
             (dict(kwargs, filter_size=(h + 1, 1), padding=0, dilation=1), "filter_size"),
             (dict(kwargs, filter_size=(1, 2), dilation=(1, w), padding=0), "filter_size"),
             (dict(kwargs, groups=c + 1, num_filters=c + 1), "groups"),
-            (dict(kwargs, num_channels=c + 1), "num_channels")]))
+            (dict(kwargs, num_channels=c + 1, groups=1), "num_channels")]))
     if kind in ("maxpool", "avgpool"):
         choices = [(dict(kwargs, pool_size=(1, w + 1), padding=0), "pool_size")]
         if kind == "maxpool":               # the first window lies wholly in the padding
