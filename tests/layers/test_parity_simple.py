@@ -4,7 +4,7 @@ float64. Max-pooling windows made only of padding are drawn too: they are refuse
 (Non-finite inputs: tests/layers/test_nonfinite.py.)"""
 import numpy as np
 import pytest
-from hypothesis import assume, given
+from hypothesis import given
 from hypothesis import strategies as st
 
 import cnnlab as cl
