@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 
 from cnnlab.solvers import SGDM, Adam, RMSProp, TrainingOptions, piecewise_learn_rate
+from tests.torch_oracle import torch
 
 
 # ---- a stand-in network for the solver rules: only .parameters() and the layer factors -------
@@ -95,7 +95,7 @@ def test_updates_are_in_place_and_keep_float32():
 
 def _torch_run(optimizer, theta, grads, **kwargs):
     p = torch.tensor(theta, dtype=torch.float64, requires_grad=True)
-    opt = optimizer([p], **kwargs)
+    opt = getattr(torch.optim, optimizer)([p], **kwargs)
     for g in grads:
         p.grad = torch.tensor(g, dtype=torch.float64)
         opt.step()
@@ -113,15 +113,16 @@ def _ours_run(solver, theta, grads, lr):
 LAM, LR = 1e-3, 0.05
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("ours, optimizer, kwargs", [
-    (SGDM(momentum=0.8, l2_regularization=LAM), torch.optim.SGD,
+    (SGDM(momentum=0.8, l2_regularization=LAM), "SGD",
      dict(momentum=0.8, dampening=0, weight_decay=LAM)),
     (Adam(gradient_decay_factor=0.85, squared_gradient_decay_factor=0.99, epsilon=1e-6,
-          l2_regularization=LAM), torch.optim.Adam,
+          l2_regularization=LAM), "Adam",
      dict(betas=(0.85, 0.99), eps=1e-6, weight_decay=LAM)),
     # torch's RMSprop adds eps to sqrt(v) (outside the root), as our rule does
     (RMSProp(squared_gradient_decay_factor=0.95, epsilon=1e-6, l2_regularization=LAM),
-     torch.optim.RMSprop, dict(alpha=0.95, eps=1e-6, weight_decay=LAM)),
+     "RMSprop", dict(alpha=0.95, eps=1e-6, weight_decay=LAM)),
 ], ids=["sgdm", "adam", "rmsprop"])
 def test_solvers_match_torch_optim(ours, optimizer, kwargs):
     """Six steps with a constant learn rate; torch's weight_decay is the same L2 term."""
@@ -133,27 +134,34 @@ def test_solvers_match_torch_optim(ours, optimizer, kwargs):
                                rtol=1e-12, atol=1e-12)
 
 
-def test_sgdm_differs_from_torch_only_after_a_learn_rate_change():
-    """Ours keeps the velocity v across a learn-rate drop; torch's buffer b is rescaled by the
-    new rate (θ -= lr·b). Hand check of ours: v1 = -lr1·g1, v2 = μ·v1 - lr2·g2."""
-    g1, g2 = np.array([1.0]), np.array([2.0])
-    net, layer = _one_param_net([0.0], g1)
+G1, G2 = np.array([1.0]), np.array([2.0])
+
+
+def test_sgdm_keeps_its_velocity_across_a_learn_rate_change():
+    """Ours keeps the velocity v across a learn-rate drop. By hand: v1 = -lr1·g1,
+    v2 = μ·v1 - lr2·g2, θ = v1 + v2 = -0.1 - 0.05 - 0.02 = -0.17."""
+    net, layer = _one_param_net([0.0], G1)
     s = SGDM(momentum=0.5, l2_regularization=0.0)
     s.step(net, 0.1)
-    layer.grads["weights"][...] = g2
+    layer.grads["weights"][...] = G2
     s.step(net, 0.01)
-    v1 = -0.1 * g1
-    v2 = 0.5 * v1 - 0.01 * g2
+    v1 = -0.1 * G1
+    v2 = 0.5 * v1 - 0.01 * G2
     np.testing.assert_allclose(layer.params["weights"], v1 + v2, atol=1e-16)
+    assert layer.params["weights"][0] == pytest.approx(-0.17)
+
+
+@pytest.mark.torch
+def test_sgdm_differs_from_torch_only_after_a_learn_rate_change():
+    """torch's buffer b is rescaled by the new rate (θ -= lr·b), so it lands elsewhere than
+    ours (-0.17, test above): b2 = 0.5·1 + 2 = 2.5, θ = -0.1 - 0.01·2.5 = -0.125."""
     p = torch.zeros(1, dtype=torch.float64, requires_grad=True)
     opt = torch.optim.SGD([p], lr=0.1, momentum=0.5)
-    for g, lr in ((g1, 0.1), (g2, 0.01)):
+    for g, lr in ((G1, 0.1), (G2, 0.01)):
         opt.param_groups[0]["lr"] = lr
         p.grad = torch.tensor(g, dtype=torch.float64)
         opt.step()
-    # torch: b2 = 0.5·1 + 2 = 2.5, θ = -0.1 - 0.01·2.5 = -0.125; ours -0.05 - 0.02 - 0.1
-    assert p.item() == pytest.approx(-0.125) and layer.params["weights"][0] == \
-        pytest.approx(-0.17)
+    assert p.item() == pytest.approx(-0.125)
 
 
 # ---- options ---------------------------------------------------------------------------------

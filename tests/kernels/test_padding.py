@@ -5,45 +5,12 @@ from hypothesis import given, strategies as st
 
 from cnnlab.kernels import padding
 from cnnlab.testing import numerical_gradient
-from tests.torch_oracle import from_torch, to_torch, torch
+from tests.examples import EXPECTED, MAGIC
+from tests.torch_oracle import F, from_torch, tensor, to_torch
 
-F = torch.nn.functional
 MODES = padding.PADDING_MODES
 NP_MODE = {"symmetric-include-edge": "symmetric", "symmetric-exclude-edge": "reflect",
            "replicate": "edge"}
-
-# ---- the reference document's example: [[3,1,4],[1,5,9],[2,6,5]] padded by 2 everywhere ----
-MAGIC = np.array([[3, 1, 4], [1, 5, 9], [2, 6, 5]], dtype=float)
-EXPECTED = {
-    0: [[0, 0, 0, 0, 0, 0, 0],
-        [0, 0, 0, 0, 0, 0, 0],
-        [0, 0, 3, 1, 4, 0, 0],
-        [0, 0, 1, 5, 9, 0, 0],
-        [0, 0, 2, 6, 5, 0, 0],
-        [0, 0, 0, 0, 0, 0, 0],
-        [0, 0, 0, 0, 0, 0, 0]],
-    "symmetric-include-edge": [[5, 1, 1, 5, 9, 9, 5],
-                               [1, 3, 3, 1, 4, 4, 1],
-                               [1, 3, 3, 1, 4, 4, 1],
-                               [5, 1, 1, 5, 9, 9, 5],
-                               [6, 2, 2, 6, 5, 5, 6],
-                               [6, 2, 2, 6, 5, 5, 6],
-                               [5, 1, 1, 5, 9, 9, 5]],
-    "symmetric-exclude-edge": [[5, 6, 2, 6, 5, 6, 2],
-                               [9, 5, 1, 5, 9, 5, 1],
-                               [4, 1, 3, 1, 4, 1, 3],
-                               [9, 5, 1, 5, 9, 5, 1],
-                               [5, 6, 2, 6, 5, 6, 2],
-                               [9, 5, 1, 5, 9, 5, 1],
-                               [4, 1, 3, 1, 4, 1, 3]],
-    "replicate": [[3, 3, 3, 1, 4, 4, 4],
-                  [3, 3, 3, 1, 4, 4, 4],
-                  [3, 3, 3, 1, 4, 4, 4],
-                  [1, 1, 1, 5, 9, 9, 9],
-                  [2, 2, 2, 6, 5, 5, 5],
-                  [2, 2, 2, 6, 5, 5, 5],
-                  [2, 2, 2, 6, 5, 5, 5]],
-}
 
 
 @pytest.mark.parametrize("value", list(EXPECTED))
@@ -132,9 +99,9 @@ def test_pad_backward_is_the_adjoint_of_pad(h, w, pads, value):
     assert abs(lhs - rhs) <= 1e-10 * max(1.0, abs(lhs))
 
 
-def _torch_pad(x, pads, value, dtype):
+def _torch_pad(x, pads, value):
     t, b, l, r = pads
-    xt = to_torch(x.astype(dtype), requires_grad=True)
+    xt = to_torch(x, requires_grad=True)          # the oracle computes in float64
     if isinstance(value, str):
         mode = {"symmetric-exclude-edge": "reflect", "replicate": "replicate"}[value]
         yt = F.pad(xt, (l, r, t, b), mode=mode)
@@ -143,6 +110,7 @@ def _torch_pad(x, pads, value, dtype):
     return xt, yt
 
 
+@pytest.mark.torch
 @given(h=st.integers(2, 6), w=st.integers(2, 6), pads=st.tuples(*[st.integers(0, 5)] * 4),
        value=st.sampled_from([0, -2.0, "symmetric-exclude-edge", "replicate"]),
        dtype=st.sampled_from([np.float32, np.float64]))
@@ -152,9 +120,9 @@ def test_pad_and_backward_match_torch(h, w, pads, value, dtype):
         pads = (min(t, h - 1), min(b, h - 1), min(l, w - 1), min(r, w - 1))
     rng = np.random.default_rng(3)
     x = rng.standard_normal((2, h, w, 3)).astype(dtype)
-    xt, yt = _torch_pad(x, pads, value, dtype)
+    xt, yt = _torch_pad(x, pads, value)
     g = rng.standard_normal(tuple(yt.shape)).astype(dtype)       # N×C×H'×W'
-    yt.backward(torch.from_numpy(g))
+    yt.backward(tensor(g))
     tol = dict(rtol=1e-5, atol=1e-5) if dtype == np.float32 else dict(rtol=1e-10, atol=1e-10)
     np.testing.assert_allclose(padding.pad(x, pads, value), from_torch(yt), **tol)
     dx = padding.pad_backward(np.moveaxis(g, 1, -1), pads, value, (h, w))

@@ -9,9 +9,8 @@ from hypothesis import assume, given, settings, strategies as st
 import cnnlab.kernels
 from cnnlab.layers.norm import BatchNormalization, CrossChannelNormalization
 from cnnlab.testing import TOLERANCES, check_layer_gradients
-from tests.torch_oracle import from_torch, to_torch, torch
+from tests.torch_oracle import F, from_torch, tensor, to_torch
 
-F = torch.nn.functional
 REF = cnnlab.kernels.get_backend("reference")
 
 
@@ -39,6 +38,7 @@ def bn_cases(draw):
                 seed=draw(st.integers(0, 2**16)))
 
 
+@pytest.mark.torch
 @settings(max_examples=80)
 @given(case=bn_cases())
 def test_batchnorm_matches_torch(case):
@@ -53,10 +53,10 @@ def test_batchnorm_matches_torch(case):
     layer.state["trained_mean"] = rng.standard_normal(c).astype(dt)
     layer.state["trained_variance"] = rng.uniform(0.2, 3, c).astype(dt)
 
-    run_mean = torch.from_numpy(layer.state["trained_mean"].copy())
-    run_var = torch.from_numpy(layer.state["trained_variance"].copy())
-    gamma = torch.from_numpy(layer.params["scale"].copy()).requires_grad_(True)
-    beta = torch.from_numpy(layer.params["offset"].copy()).requires_grad_(True)
+    run_mean = tensor(layer.state["trained_mean"])
+    run_var = tensor(layer.state["trained_variance"])
+    gamma = tensor(layer.params["scale"], True)
+    beta = tensor(layer.params["offset"], True)
     calls = 2 if case["training"] else 1
     for call in range(calls):        # the running statistics after one and after two calls
         xt = to_torch(x, requires_grad=True)
@@ -76,6 +76,7 @@ def test_batchnorm_matches_torch(case):
     close(layer.grads["offset"], beta.grad.numpy(), dt, "doffset")
 
 
+@pytest.mark.torch
 def test_batchnorm_single_image_uses_its_pixels():
     """N = 1 with H·W > 1 is a valid training batch: the statistics run over H and W."""
     rng = np.random.default_rng(3)
@@ -154,6 +155,7 @@ def lrn_cases(draw):
                 seed=draw(st.integers(0, 2**16)))
 
 
+@pytest.mark.torch
 @settings(max_examples=80)
 @given(case=lrn_cases())
 def test_crossnorm_matches_torch(case):

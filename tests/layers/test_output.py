@@ -9,9 +9,8 @@ from hypothesis import given, settings, strategies as st
 import cnnlab.kernels
 from cnnlab.layers.output import Classification, Regression, Softmax
 from cnnlab.testing import TOLERANCES, check_layer_gradients, numerical_gradient
-from tests.torch_oracle import torch
+from tests.torch_oracle import F, tensor, torch
 
-F = torch.nn.functional
 REF = cnnlab.kernels.get_backend("reference")
 
 
@@ -22,10 +21,6 @@ def build(layer, shape, dtype="float64", seed=0):
 
 def close(a, b, dtype, what=""):
     np.testing.assert_allclose(a, b, **TOLERANCES[np.dtype(dtype)], err_msg=what)
-
-
-def tensor(a, requires_grad=False):
-    return torch.from_numpy(np.ascontiguousarray(a)).requires_grad_(requires_grad)
 
 
 @st.composite
@@ -41,6 +36,7 @@ def score_cases(draw):
 
 # ---- softmax ------------------------------------------------------------------------------------
 
+@pytest.mark.torch
 @settings(max_examples=60)
 @given(case=score_cases())
 def test_softmax_matches_torch(case):
@@ -72,6 +68,7 @@ def test_softmax_gradient_numerically_and_by_hand():
 
 # ---- classification: parity --------------------------------------------------------------------
 
+@pytest.mark.torch
 @settings(max_examples=60)
 @given(case=score_cases())
 def test_classification_matches_torch(case):
@@ -159,7 +156,12 @@ def test_zero_probability_is_clipped_not_infinite(dtype):
     assert out.loss(y, [1]) == pytest.approx(-np.log(np.float64(tiny)), rel=1e-6)  # 87 / 708
     g = out.loss_gradient(y, [0])
     assert g.dtype == dtype and np.all(np.isfinite(g))
-    # the fused gradient stays exact for scores whose softmax underflows to 0
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_fused_gradient_stays_exact_when_the_softmax_underflows(dtype):
+    out = build(Classification(), (1, 1, 2), dtype)
     z = np.array([800.0, 0.0], dtype).reshape(1, 1, 1, 2) if dtype == np.float64 else \
         np.array([100.0, 0.0], dtype).reshape(1, 1, 1, 2)
     p = build(Softmax(), (1, 1, 2), dtype).forward(z)
@@ -235,6 +237,7 @@ def test_loss_layers_pass_their_input_through():
 
 # ---- regression ---------------------------------------------------------------------------------
 
+@pytest.mark.torch
 @settings(max_examples=40)
 @given(case=score_cases())
 def test_regression_matches_torch(case):

@@ -8,10 +8,9 @@ from hypothesis import given, settings, strategies as st
 import cnnlab.kernels
 from cnnlab.layers.transposed import TransposedConvolution2D
 from cnnlab.testing import TOLERANCES, check_layer_gradients
-from tests.torch_oracle import from_torch, to_torch, torch, transposed_weights_from_torch, \
+from tests.torch_oracle import F, from_torch, tensor, to_torch, transposed_weights_from_torch, \
     transposed_weights_to_torch
 
-F = torch.nn.functional
 REF = cnnlab.kernels.get_backend("reference")
 
 
@@ -39,6 +38,7 @@ def cases(draw):
                 dtype=draw(st.sampled_from([np.float32, np.float64])))
 
 
+@pytest.mark.torch
 @settings(max_examples=100)
 @given(case=cases())
 def test_forward_backward_match_torch(case):
@@ -54,9 +54,9 @@ def test_forward_backward_match_torch(case):
     y = layer.forward(x)
     dy = rng.standard_normal(y.shape).astype(dtype)
     dx = layer.backward(dy)
-    # torch: full transposed convolution, then crop
+    # torch (float64): full transposed convolution, then crop
     xt, wt = to_torch(x, requires_grad=True), transposed_weights_to_torch(w, requires_grad=True)
-    bt = torch.from_numpy(b.copy()).requires_grad_(True)
+    bt = tensor(b, True)
     full = F.conv_transpose2d(xt, wt, bt, stride=case["stride"])
     t, bo, l, r = layer.cropping
     yt = full[:, :, t:full.shape[2] - bo, l:full.shape[3] - r]

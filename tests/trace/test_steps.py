@@ -5,7 +5,7 @@ from hypothesis import assume, given, strategies as st
 
 import cnnlab as cl
 from cnnlab.kernels.padding import PADDING_MODES
-from tests.kernels.test_padding import EXPECTED, MAGIC
+from tests.examples import EXPECTED, MAGIC
 
 BACKENDS = ["reference", "fast"]
 TOL = dict(rtol=1e-4, atol=1e-4)        # float32 outputs against float64 step sums

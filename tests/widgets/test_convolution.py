@@ -76,12 +76,16 @@ def test_every_control_to_its_extremes_rebuilds():
 
 def test_invalid_settings_explain_and_keep_the_widget_usable():
     w = ConvolutionExplorer()
-    good, shape = png(w), w.record.output_shape
-    w.controls["padding"].value = "0"
+    good = png(w)
+    w.controls["padding"].value = "0"                  # valid: 5x5, 3x3, stride 2 -> 2x2
+    last_valid, record = png(w), w.record
+    assert record.output_shape == (2, 2, 2) and last_valid != good
     w.controls["filter"].value = 7                     # 7 > 5: larger than the padded input
     assert "larger than the padded input" in w.message.text
     assert "Not possible" in w.message.value
-    assert w.record.output_shape == shape or png(w)    # the last valid picture stays
+    # the last valid record and picture stay, byte for byte
+    assert w.record is record and w.record.output_shape == (2, 2, 2)
+    assert png(w) == last_valid
     w.navigator.slider.value = 2                       # still steps the last valid record
     assert w.figure.index == 2
     w.controls["filter"].value = 2
