@@ -9,8 +9,8 @@ ROW = (r"^{net}\s+{batch}\s+(\d)\s+(float32|float64)\s+(train|infer)\s+([\d,]+)\
        r"\s+([\d.]+)x\s+([\d.]+)x \(([\d.]+)-([\d.]+)\)\s+([\d.]+)-([\d.]+)$")
 
 
+@pytest.mark.torch
 def test_quick_benchmark_prints_every_row_with_rates_ratios_and_load(capsys):
-    pytest.importorskip("torch")
     assert bench.main(["--quick", "--networks", "lenet5", "--dtypes", "float32",
                        "float64"]) == 0
     out = capsys.readouterr().out
