@@ -25,6 +25,7 @@ from .counts import (batchnorm_parameters, conv_connections, conv_multiply_adds,
                      fc_connections, fc_multiply_adds, fc_parameters, neurons,
                      transposed_conv_multiply_adds, transposed_conv_parameters)
 from .receptive import ReceptiveField, receptive_field, receptive_field_of
+from .receptive_span import InputSpan, conv_input_span, transposed_conv_input_span
 from .sizes import (conv_output_size, effective_filter_size, pool_output_size, same_padding,
                     transposed_conv_output_size)
 
@@ -36,4 +37,5 @@ __all__ = [
     "neurons", "conv_connections", "fc_connections", "conv_multiply_adds", "fc_multiply_adds",
     "transposed_conv_multiply_adds",
     "receptive_field", "receptive_field_of",
+    "InputSpan", "conv_input_span", "transposed_conv_input_span",
 ]
