@@ -227,7 +227,7 @@ class ConvStepFigure:
             if not self.text:
                 continue
             self.product_titles[k].set_text(
-                f"products, ch {ch}\nsum = {fmt(step.channel_sums[cidx])}")
+                f"products, ch {ch}\nsum = {step.number(step.channel_sums[cidx])}")
         out = rec.output[:, :, self.filter].astype(float).copy()
         flat = out.reshape(-1)
         flat[i + 1:] = np.nan                  # not computed yet in scan order
@@ -236,24 +236,24 @@ class ConvStepFigure:
         if not self.text:
             return self
         self.output_title.set_text(f"output, filter {self.filter}\n({row}, {col}) = "
-                                   f"{fmt(step.output)}")
+                                   f"{step.number(step.output)}")
         self.equation.set_text(self.equation_text(step))
         return self
 
     def equation_text(self, step) -> str:
-        """The sum written out, wrapped to the figure's width."""
+        """The sum written out, wrapped to the figure's width.
+
+        The digits follow ``cnnlab.trace.sums``: the products' factors with 4 significant
+        figures, and every number that is added (channel sums, total, bias, value) with the
+        step's one number of decimals, so the printed terms add up to the printed totals;
+        "≈" marks a total the printed terms reach only to within their rounding.
+        """
         lines = []
-        terms = step.text(max_terms=self.max_terms).split(": ", 1)[1]
         if len(step.channels) == 1:
-            body = terms
+            body = step.products_text(self.max_terms)
         else:
-            body = terms.split(" + bias")[0]
-            sums = " + ".join(f"{fmt(v)}" for v in step.channel_sums[:8])
-            if len(step.channel_sums) > 8:
-                sums += f" + ... ({len(step.channel_sums)} channels)"
-            body += (f"\nchannel sums ({', '.join(map(str, step.channels[:8]))}"
-                     f"{', ...' if len(step.channels) > 8 else ''}): {sums} = {fmt(step.total)}"
-                     f"\ntotal {fmt(step.total)} + bias {fmt(step.bias)} = {fmt(step.value)}")
+            body = (step.products_text(self.max_terms, bias=False) + "\n"
+                    + step.channel_sums_text() + "\n" + step.total_text())
         for part in body.split("\n"):
             lines += textwrap.wrap(part, self._wrap) or [""]
         head = f"({step.row}, {step.col}):"
@@ -264,10 +264,10 @@ class ConvStepFigure:
     def caption(self, step=None) -> str:
         """The step's numbers as plain text (what ``text=False`` leaves out of the picture)."""
         step = step or self.step
-        pairs = [f"ch {c}: {fmt(v)}" for c, v in zip(step.channels, step.channel_sums)]
+        pairs = [f"ch {c}: {step.number(v)}" for c, v in zip(step.channels, step.channel_sums)]
         sums = ", ".join(pairs if len(pairs) <= 8 else pairs[:6] + ["...", pairs[-1]])
         return (f"output ({step.row}, {step.col}) of filter {step.filter} = "
-                f"{fmt(step.output)}; channel sums {sums}\n" + self.equation_text(step))
+                f"{step.number(step.output)}; channel sums {sums}\n" + self.equation_text(step))
 
     def png(self) -> bytes:
         return self.canvas.png()
