@@ -248,18 +248,20 @@ class ConvStepFigure:
         step's one number of decimals, so the printed terms add up to the printed totals;
         "≈" marks a total the printed terms reach only to within their rounding.
         """
-        lines = []
-        if len(step.channels) == 1:
-            body = step.products_text(self.max_terms)
-        else:
-            body = (step.products_text(self.max_terms, bias=False) + "\n"
-                    + step.channel_sums_text() + "\n" + step.total_text())
-        for part in body.split("\n"):
-            lines += textwrap.wrap(part, self._wrap) or [""]
         head = f"({step.row}, {step.col}):"
-        if len(lines) > 5:
-            lines = lines[:4] + ["..."] + lines[-1:]
-        return head + " " + "\n".join(lines)
+        if len(step.channels) == 1:
+            lines = textwrap.wrap(step.products_text(self.max_terms), self._wrap) or [""]
+            if len(lines) > 5:          # keep the end: "+ bias b = value"
+                lines = lines[:4] + ["..."] + lines[-1:]
+            return head + " " + "\n".join(lines)
+        # several channels: the sums that make the value are never cut, the products may be
+        sums = (textwrap.wrap(step.channel_sums_text(), self._wrap)
+                + textwrap.wrap(step.total_text(), self._wrap))
+        products = textwrap.wrap(step.products_text(self.max_terms, bias=False), self._wrap)
+        room = max(1, 5 - len(sums))
+        if len(products) > room:
+            products = products[:room - 1] + ["..."] if room > 1 else [products[0] + " ..."]
+        return head + " " + "\n".join(products + sums)
 
     def caption(self, step=None) -> str:
         """The step's numbers as plain text (what ``text=False`` leaves out of the picture)."""
