@@ -18,6 +18,7 @@ add exactly to the printed total).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -72,15 +73,18 @@ class WindowStep:
     output: float
     padding: np.ndarray = field(repr=False)
 
-    @property
+    @cached_property
     def decimals(self) -> int:
-        """Decimals of every number this step adds (channel sums, total, bias, value), by the
-        rule of ``cnnlab.trace.sums``."""
-        sums = [([self.total, self.bias], self.value)]
-        if len(self.channels) > 1:
-            sums.insert(0, (list(self.channel_sums), self.total))
-        return printed.choose_decimals([*self.channel_sums, self.total, self.bias, self.value],
-                                       sums)
+        """Decimals of every number this step adds — the products (as the step pictures
+        write them), each channel's sum, the total, the bias, the value — by the rule of
+        ``cnnlab.trace.sums``: chosen so that the products of each channel add up to its
+        sum, the channel sums to the total, total and bias to the value, as printed."""
+        per_channel = self.products.reshape(-1, self.products.shape[-1])
+        sums = [(list(per_channel[:, k]), self.channel_sums[k])
+                for k in range(per_channel.shape[1])]
+        sums += [(list(self.channel_sums), self.total), ([self.total, self.bias], self.value)]
+        return printed.choose_decimals([*per_channel.ravel(), *self.channel_sums, self.total,
+                                        self.bias, self.value], sums)
 
     def number(self, v) -> str:
         """``v`` printed as this step prints what it adds (``decimals`` places)."""
@@ -118,6 +122,13 @@ class WindowStep:
         else:
             body = printed.sum_text(sums, self.total, self.decimals)
         return f"channel sums ({names}): {body}"
+
+    def channel_sum_text(self, k: int) -> str:
+        """``sum = s`` of channel index ``k`` (into ``channels``): "≈" when its products,
+        printed at this step's decimals, do not add to it exactly."""
+        terms = [self.number(v) for v in self.products[:, :, k].ravel()]
+        s = self.number(self.channel_sums[k])
+        return f"sum {printed.relation(printed.adds_up(terms, s))} {s}"
 
     def total_text(self) -> str:
         """``total t + bias b = value`` at this step's decimals."""

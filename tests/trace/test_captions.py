@@ -130,6 +130,18 @@ def test_every_convolution_caption_adds_up(rec):
             checked += read_sums(fig.equation_text(step), step)
             checked += read_sums(fig.caption(step), step)
     assert checked >= oh * ow                  # something was read back from every caption
+    # the picture: each channel's product cells add up to the sum in its title
+    for row, col in {(0, 0), (oh - 1, ow - 1), (oh // 2, ow // 2)}:
+        fig.show_step((row, col))
+        step = fig.step
+        for k, ch in enumerate(fig.shown):
+            cells = [t.get_text() for t in fig.product_grids[k].texts.ravel()]
+            m = re.fullmatch(rf"products, ch {ch}\nsum (=|≈) ({NUMBER})",
+                             fig.product_titles[k].get_text())
+            assert m, fig.product_titles[k].get_text()
+            check_sum(cells, m.group(1), m.group(2))
+            close(m.group(2), step.channel_sums[step.channels.index(ch)])
+            assert f"ch {ch}: {m.group(2)}" in fig.caption()
 
 
 def test_the_issue_example_now_adds_up():
