@@ -77,14 +77,17 @@ class WindowStep:
     def decimals(self) -> int:
         """Decimals of every number this step adds — the products (as the step pictures
         write them), each channel's sum, the total, the bias, the value — by the rule of
-        ``cnnlab.trace.sums``: chosen so that the products of each channel add up to its
-        sum, the channel sums to the total, total and bias to the value, as printed."""
+        ``cnnlab.trace.sums``: chosen so that the channel sums add up to the total and total
+        and bias to the value as printed, and where possible each channel's products (as the
+        step pictures write them) to its sum."""
         per_channel = self.products.reshape(-1, self.products.shape[-1])
-        sums = [(list(per_channel[:, k]), self.channel_sums[k])
-                for k in range(per_channel.shape[1])]
-        sums += [(list(self.channel_sums), self.total), ([self.total, self.bias], self.value)]
+        cells = [(list(per_channel[:, k]), self.channel_sums[k])
+                 for k in range(per_channel.shape[1])]
+        sums = [([self.total, self.bias], self.value)]
+        if len(self.channels) > 1:
+            sums.insert(0, (list(self.channel_sums), self.total))
         return printed.choose_decimals([*per_channel.ravel(), *self.channel_sums, self.total,
-                                        self.bias, self.value], sums)
+                                        self.bias, self.value], sums, cells)
 
     def number(self, v) -> str:
         """``v`` printed as this step prints what it adds (``decimals`` places)."""

@@ -11,7 +11,8 @@ The rule (captions of convolution and pooling steps, ``cnnlab step``, the explor
    the last place, and the roundings can pile up), the caption is printed with one more
    decimal; if it still does not add up, it goes back to d decimals and writes "≈": the
    printed terms then add to within (n + 1)/2 units of the last place of the printed total,
-   for n terms.
+   for n terms. The sums of the text (channel sums, total + bias) come first: one more
+   decimal is taken for them even when the picture's product cells still need "≈".
 3. Products w·x are not printed as numbers: their factors are printed with 4 significant
    figures and the "=" after them means: multiplying the printed factors exactly, adding them
    and the printed bias, and rounding to d decimals gives the printed output. Otherwise "≈".
@@ -99,15 +100,28 @@ def relation(ok: bool) -> str:
     return "=" if ok else "≈"
 
 
-def choose_decimals(values, sums=()) -> int:
-    """d for one caption (rule 1 and 2): ``values`` are all its additive numbers, ``sums``
-    the (terms, total) pairs it prints. d or d + 1, whichever first makes every sum add up;
-    d when neither does (those sums are then written with "≈")."""
+def choose_decimals(values, sums=(), extra=()) -> int:
+    """d for one caption (rules 1 and 2): ``values`` are all its additive numbers, ``sums``
+    the (terms, total) pairs its text prints, ``extra`` pairs that matter less (the product
+    cells of a picture). The first of d, d + 1 that makes every pair add up; else the first
+    that makes every one of ``sums`` add up; else d (those sums are written with "≈").
+
+    >>> choose_decimals([0.1234, 0.2345, 0.3579], [([0.1234, 0.2345], 0.3579)])
+    4
+    >>> choose_decimals([0.12344, 0.23444, 0.35788], [([0.12344, 0.23444], 0.35788)])
+    5
+    """
     d = decimals(values)
-    for candidate in (d, min(d + 1, MAX_DECIMALS)):
-        if all(adds_up([fixed(t, candidate) for t in terms], fixed(total, candidate))
-               for terms, total in sums):
-            return candidate
+    candidates = (d, min(d + 1, MAX_DECIMALS))
+
+    def add_up(pairs, k):
+        return all(adds_up([fixed(t, k) for t in terms], fixed(total, k))
+                   for terms, total in pairs)
+
+    for pairs in (list(sums) + list(extra), list(sums)):
+        for k in candidates:
+            if add_up(pairs, k):
+                return k
     return d
 
 
