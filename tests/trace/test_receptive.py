@@ -110,6 +110,38 @@ def test_the_field_is_exactly_the_support_of_the_input_gradient(stack, seed):
             assert "no input pixel reaches" in rf.note
 
 
+CHOSEN = {   # the cases the random stacks must cover, always run
+    "transposed stride 3 > filter 2, cropped, after a dilated mirror-padded conv": lambda: [
+        cl.Convolution2D((2, 3), 2, dilation=(2, 1), padding=(2, 1, 0, 2),
+                         padding_value="symmetric-exclude-edge"),
+        cl.TransposedConvolution2D((2, 3), 2, stride=(3, 2), cropping=(1, 0, 0, 1))],
+    "conv after a transposed conv after an average pool with padding": lambda: [
+        cl.AveragePooling2D(2, stride=2, padding=(1, 0, 0, 1)),
+        cl.TransposedConvolution2D(3, 2, stride=2, cropping=1),
+        cl.Convolution2D(3, 2, stride=2, dilation=2, padding=1, padding_value="replicate")],
+    "stride larger than the filter, padding wider than half": lambda: [
+        cl.Convolution2D(1, 2, stride=3, padding=2), cl.ReLU(),
+        cl.Convolution2D(2, 2, stride=1, padding=(0, 1, 1, 0),
+                         padding_value="symmetric-include-edge")],
+}
+
+
+@pytest.mark.parametrize("case", list(CHOSEN))
+def test_chosen_stacks_match_the_gradient_at_every_neuron(case):
+    net, x = positive_network(CHOSEN[case](), (7, 8, 2), 3)
+    tr = net.trace(x)
+    last = tr[-1]
+    oh, ow = last.output_shape[:2]
+    empty = 0
+    for row in range(oh):
+        for col in range(ow):
+            rf = tr.receptive_field(last.name, row, col)
+            np.testing.assert_array_equal(rf.mask, influence(net, x, last.name, row, col))
+            empty += not rf.mask.any()
+    if case.startswith("transposed stride 3"):
+        assert empty > 0            # the gaps of a stride-3, 2-tap transposed convolution
+
+
 @settings(suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])
 @given(stacks(transposed=False, max_pool=True), st.integers(0, 1000))
 def test_max_pooling_passes_on_a_subset_of_the_field(stack, seed):
