@@ -31,11 +31,11 @@ from .sizes import (conv_output_size, effective_filter_size, pool_output_size, s
 
 __all__ = [
     "Result", "ReceptiveField",
+    "InputSpan", "conv_input_span", "transposed_conv_input_span",
     "effective_filter_size", "conv_output_size", "pool_output_size", "same_padding",
     "transposed_conv_output_size",
     "conv_parameters", "transposed_conv_parameters", "fc_parameters", "batchnorm_parameters",
     "neurons", "conv_connections", "fc_connections", "conv_multiply_adds", "fc_multiply_adds",
     "transposed_conv_multiply_adds",
     "receptive_field", "receptive_field_of",
-    "InputSpan", "conv_input_span", "transposed_conv_input_span",
 ]
