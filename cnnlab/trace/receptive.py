@@ -1,10 +1,22 @@
 """The input region one neuron sees, and the chain of windows that lead back to it.
 
-Going backward from output (row, col) of layer L, each spatial layer l (kernel K, stride S,
-pad P before, effective kernel with dilation) maps an output span [a, b] of its output to
-the input span [a·S − P, b·S − P + K − 1] of its input. Repeating down to the image gives the
-receptive field; the spans met on the way are the chain. The size agrees with
-``cnnlab.arithmetic.receptive_field`` (the same recurrence run forward).
+Going backward from output (row, col) of layer L, every layer maps the set of its output
+rows (and, separately, columns) that matter to the set of its input rows (columns) that
+reach them — ``cnnlab.arithmetic.conv_input_span`` for convolution and pooling (window
+o·S - P .. o·S - P + (K - 1)·D, taps D apart, padding reaching nothing unless it copies the
+input), ``cnnlab.arithmetic.transposed_conv_input_span`` for a transposed convolution
+(input i paints output o when o + C - i·S is a tap offset), the whole input for fully
+connected and global pooling layers, the same positions for element-wise layers. Only
+positions that exist are carried down, so the field is exact: it is the set of input pixels
+on which the neuron depends (for generic weights; a max pool passes on only its winner, so
+there the field is what *can* reach the neuron). With dilation, or a stride larger than the
+kernel, the field has holes; ``mask`` shows them, the bounds are its bounding box.
+
+For a neuron whose windows never leave the grids, the field's size is the textbook one of
+``cnnlab.arithmetic.receptive_field`` (the same recurrence run forward). At an edge the
+textbook field runs on through every layer's padding; here a window is carried down only
+from the positions that exist, so the sizes can be smaller there, and they never exceed the
+image plus the first layer's padding.
 """
 from __future__ import annotations
 
@@ -12,15 +24,21 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import arithmetic as ar
+
+_IDENTITY = ((1, 1, 0), (1, 1, 0))
+
 
 @dataclass(frozen=True)
 class ReceptiveField:
-    """layer, row, col : the neuron; top, left, bottom, right : its field on the image,
-    clipped to the image (bottom/right exclusive); unclipped : the same bounds before
-    clipping (negative or past the edge where the field reaches into padding);
-    size : (height, width) of the unclipped field; chain : [(layer name, (top, left, bottom,
-    right) in that layer's INPUT coordinates, unclipped)] from the neuron's layer down to the
-    first; mask : H×W bool over the input image."""
+    """layer, row, col : the neuron; top, left, bottom, right : the bounding box of its field
+    on the image (bottom/right exclusive; all 0 when no pixel reaches it); unclipped : the
+    window the first layer that reads a window reads of the image, padding included
+    (negative or past the edge where it reaches into padding); size : (height, width) of
+    ``unclipped``; chain : [(layer name, (top, left, bottom, right))] from the neuron's layer
+    down to the first: the window each layer reads of ITS input (padding included; for a
+    layer that sees its whole input, the whole input); mask : H×W bool over the input image,
+    True on the pixels that reach the neuron; note : why the field is empty or whole, or ""."""
     layer: str
     row: int
     col: int
@@ -32,6 +50,43 @@ class ReceptiveField:
     size: tuple
     chain: list
     mask: np.ndarray
+    note: str = ""
+
+
+def _axes(layer, rows, cols, in_h, in_w):
+    """((rows span, cols span), how) for one layer: the input positions reaching rows × cols.
+
+    Each span is a cnnlab.arithmetic.InputSpan; ``how`` is "window", "whole", "identity" or
+    "transposed".
+    """
+    sp = layer.spatial()
+    if layer.kind == "transposed-conv":
+        (kh, kw), (sh, sw) = layer.filter_size, layer.stride
+        t, b, l, r = layer.cropping
+        return ((ar.transposed_conv_input_span(rows, in_h, kh, stride=sh, cropping=(t, b)).value,
+                 ar.transposed_conv_input_span(cols, in_w, kw, stride=sw, cropping=(l, r)).value),
+                "transposed")
+    if sp is None:                              # fully connected, global pooling
+        return ((ar.InputSpan(tuple(range(in_h)), 0, in_h - 1),
+                 ar.InputSpan(tuple(range(in_w)), 0, in_w - 1)), "whole")
+    if sp == _IDENTITY:                         # element-wise: the same positions
+        return ((ar.InputSpan(tuple(rows), rows[0], rows[-1]),
+                 ar.InputSpan(tuple(cols), cols[0], cols[-1])), "identity")
+    (eh, sh, _), (ew, sw, _) = sp
+    dh, dw = getattr(layer, "dilation", (1, 1))
+    t, b, l, r = layer.padding                  # (top, bottom, left, right) once built
+    value = getattr(layer, "padding_value", 0)  # pooling pads with a constant
+    taps_h, taps_w = (eh - 1) // dh + 1, (ew - 1) // dw + 1
+    return ((ar.conv_input_span(rows, in_h, taps_h, stride=sh, dilation=dh, padding=(t, b),
+                                padding_value=value).value,
+             ar.conv_input_span(cols, in_w, taps_w, stride=sw, dilation=dw, padding=(l, r),
+                                padding_value=value).value), "window")
+
+
+def _ends(span):
+    """(first, last + 1) of an InputSpan (bottom/right exclusive); (0, 0) when it reads
+    nothing."""
+    return (0, 0) if span.first is None else (span.first, span.last + 1)
 
 
 def receptive_field(trace, layer, row, col) -> ReceptiveField:
@@ -41,24 +96,39 @@ def receptive_field(trace, layer, row, col) -> ReceptiveField:
         if not isinstance(v, (int, np.integer)) or not 0 <= v < lim:
             raise ValueError(f"receptive_field: {what} = {v!r} is out of range 0..{lim - 1} "
                              f"for {rec.name} ({oh}x{ow})")
-    r0, r1, c0, c1 = int(row), int(row), int(col), int(col)      # inclusive spans
-    chain = []
+    rows, cols = [int(row)], [int(col)]          # the positions that matter, sorted
+    unclipped = (int(row), int(col), int(row) + 1, int(col) + 1)
+    chain, note = [], ""
     for i in range(rec.index, -1, -1):
-        layer_obj = trace[i].layer
-        sp = layer_obj.spatial()
-        if sp is None:
-            h, w = trace[i].input_shape[:2]
-            r0, r1, c0, c1 = 0, h - 1, 0, w - 1          # sees its whole input
-        else:
-            (kh, sh, ph), (kw, sw, pw) = sp
-            r0, r1 = r0 * sh - ph, r1 * sh - ph + kh - 1
-            c0, c1 = c0 * sw - pw, c1 * sw - pw + kw - 1
-        chain.append((trace[i].name, (r0, c0, r1 + 1, c1 + 1)))
+        r = trace[i]
+        in_h, in_w = r.input_shape[:2]
+        (sr, sc), how = _axes(r.layer, rows, cols, in_h, in_w)
+        (top, bottom), (left, right) = _ends(sr), _ends(sc)
+        window = (top, left, bottom, right)
+        if how == "transposed" and not (sr.indices and sc.indices):
+            window = (0, 0, 0, 0)               # nothing paints this neuron: no window
+        chain.append((r.name, window))
+        if how != "identity":
+            # the layers below this one keep positions: its input grid is the image's
+            unclipped = window
+        if not sr.indices or not sc.indices:
+            note = (f"no input pixel reaches this neuron: {r.name} "
+                    + ("reads only padding here" if how == "window" else
+                       "paints nothing here (its stride is larger than its filter: such "
+                       "outputs receive only the bias)"))
+            rows = cols = []
+            break
+        if how == "whole" and not note:
+            note = f"{r.name} sees its whole input"
+        rows, cols = list(sr.indices), list(sc.indices)
     h, w = trace.image.shape[:2]
-    top, left = max(r0, 0), max(c0, 0)
-    bottom, right = min(r1 + 1, h), min(c1 + 1, w)
     mask = np.zeros((h, w), bool)
-    mask[top:bottom, left:right] = True
+    if rows and cols:
+        mask[np.ix_(rows, cols)] = True
+        top, left, bottom, right = rows[0], cols[0], rows[-1] + 1, cols[-1] + 1
+    else:
+        top = left = bottom = right = 0
     return ReceptiveField(layer=rec.name, row=int(row), col=int(col), top=top, left=left,
-                          bottom=bottom, right=right, unclipped=(r0, c0, r1 + 1, c1 + 1),
-                          size=(r1 - r0 + 1, c1 - c0 + 1), chain=chain, mask=mask)
+                          bottom=bottom, right=right, unclipped=tuple(int(v) for v in unclipped),
+                          size=(unclipped[2] - unclipped[0], unclipped[3] - unclipped[1]),
+                          chain=chain, mask=mask, note=note)

@@ -10,12 +10,19 @@ A step is never stored: ``LayerRecord.steps()`` builds each one from the padded 
 — so a trace of LeNet-5 on one image holds about 60 KB of arrays, not the megabytes that 4,704
 stored windows would take. Tests check that every step's value equals the recorded output
 (computed by the network's own fast or reference kernels) to float tolerance.
+
+The sums a step writes out add up as printed: the digits follow ``cnnlab.trace.sums`` (one
+number of decimals for everything added in a caption; "≈" where the printed terms do not
+add exactly to the printed total).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
+
+from . import sums as printed
 
 
 def _fmt(v) -> str:
@@ -30,15 +37,6 @@ def _fmt(v) -> str:
     if v == int(v) and abs(v) < 1e15:
         return str(int(v))
     return f"{v:.4g}"
-
-
-def _sum_text(patch, weights, bias, value, max_terms):
-    terms = [f"{_fmt(w)}·{_fmt(x)}" for x, w in zip(patch.ravel(), weights.ravel())]
-    if len(terms) > max_terms:
-        keep = max(2, max_terms - 2)         # the first terms, a count of the hidden ones,
-        hidden = len(terms) - keep - 2       # and the last two
-        terms = terms[:keep] + [f"... {hidden} more ..."] + terms[-2:]
-    return " + ".join(terms) + f" + bias {_fmt(bias)} = {_fmt(value)}"
 
 
 @dataclass(frozen=True)
@@ -75,10 +73,75 @@ class WindowStep:
     output: float
     padding: np.ndarray = field(repr=False)
 
+    @cached_property
+    def decimals(self) -> int:
+        """Decimals of every number this step adds — the products (as the step pictures
+        write them), each channel's sum, the total, the bias, the value — by the rule of
+        ``cnnlab.trace.sums``: chosen so that the channel sums add up to the total and total
+        and bias to the value as printed, and where possible each channel's products (as the
+        step pictures write them) to its sum."""
+        per_channel = self.products.reshape(-1, self.products.shape[-1])
+        cells = [(list(per_channel[:, k]), self.channel_sums[k])
+                 for k in range(per_channel.shape[1])]
+        sums = [([self.total, self.bias], self.value)]
+        if len(self.channels) > 1:
+            sums.insert(0, (list(self.channel_sums), self.total))
+        return printed.choose_decimals([*per_channel.ravel(), *self.channel_sums, self.total,
+                                        self.bias, self.value], sums, cells)
+
+    def number(self, v) -> str:
+        """``v`` printed as this step prints what it adds (``decimals`` places)."""
+        return printed.fixed(v, self.decimals)
+
+    def products_text(self, max_terms: int = 12, *, bias: bool = True) -> str:
+        """``w·x + w·x + ... + bias b = value`` (or just the products, ``bias=False``).
+
+        "=" means: the printed factors multiplied, added with the printed bias and rounded to
+        the printed value's decimals give the printed value; otherwise "≈". With more than
+        ``max_terms`` products the middle ones are counted, not written.
+        """
+        pairs = [(printed.factor(w), printed.factor(x))
+                 for x, w in zip(self.patch.ravel(), self.weights.ravel())]
+        terms = [f"{w}·{x}" for w, x in pairs]
+        whole = len(terms) <= max_terms
+        if not whole:
+            keep = max(2, max_terms - 2)         # the first terms, a count of the hidden ones,
+            hidden = len(terms) - keep - 2       # and the last two
+            terms = terms[:keep] + [f"... {hidden} more ..."] + terms[-2:]
+        if not bias:
+            return " + ".join(terms)
+        b, v = self.number(self.bias), self.number(self.value)
+        rel = printed.products_relation(pairs, b, v) if whole else "="
+        return " + ".join(terms) + f" + bias {b} {rel} {v}"
+
+    def channel_sums_text(self, max_channels: int = 8) -> str:
+        """``channel sums (0, 1, 2): s0 + s1 + s2 = total`` at this step's decimals."""
+        chans, sums = self.channels, list(self.channel_sums)
+        names = ", ".join(map(str, chans[:max_channels])) + (
+            ", ..." if len(chans) > max_channels else "")
+        if len(sums) > max_channels:
+            shown = " + ".join(self.number(v) for v in sums[:max_channels])
+            body = (f"{shown} + ... ({len(sums)} channels) = {self.number(self.total)}")
+        else:
+            body = printed.sum_text(sums, self.total, self.decimals)
+        return f"channel sums ({names}): {body}"
+
+    def channel_sum_text(self, k: int) -> str:
+        """``sum = s`` of channel index ``k`` (into ``channels``): "≈" when its products,
+        printed at this step's decimals, do not add to it exactly."""
+        terms = [self.number(v) for v in self.products[:, :, k].ravel()]
+        s = self.number(self.channel_sums[k])
+        return f"sum {printed.relation(printed.adds_up(terms, s))} {s}"
+
+    def total_text(self) -> str:
+        """``total t + bias b = value`` at this step's decimals."""
+        t, b, v = (self.number(x) for x in (self.total, self.bias, self.value))
+        return f"total {t} + bias {b} {printed.relation(printed.adds_up([t, b], v))} {v}"
+
     def text(self, max_terms: int = 12) -> str:
         """The sum written out: ``w·x + w·x + ... + bias b = value``."""
         head = f"output ({self.row}, {self.col}) of filter {self.filter}: "
-        return head + _sum_text(self.patch, self.weights, self.bias, self.value, max_terms)
+        return head + self.products_text(max_terms)
 
     def __str__(self):
         return self.text()
@@ -108,14 +171,36 @@ class PoolStep:
     winner: tuple | None = None
     mean: float | None = None
 
-    def text(self, max_terms: int = 16) -> str:
-        cells = [_fmt(v) for v in self.patch.ravel()]
+    def body_text(self, max_terms: int = 16) -> str:
+        """``max(a, b, c, d) = v`` or ``(a + b + c + d) / 4 = S / 4 = v``.
+
+        Average (``cnnlab.trace.sums``): the cells and their sum S share one number of
+        decimals, "=" when the printed cells add to the printed S exactly; the mean has 4
+        significant figures, "=" when S / n rounded to its decimals is the printed mean.
+        """
+        if self.mode.endswith("max"):
+            cells = [printed.factor(v) for v in self.patch.ravel()]
+            if len(cells) > max_terms:
+                cells = cells[:max_terms - 2] + ["...", cells[-1]]
+            return f"max({', '.join(cells)}) = {printed.factor(self.value)}"
+        values = [float(v) for v in self.patch.ravel()]
+        total = float(np.sum(self.patch, dtype=np.float64))
+        d = printed.choose_decimals(values + [total], [(values, total)])
+        cells = [printed.fixed(v, d) for v in values]
+        shown_total = printed.fixed(total, d)
+        first = printed.relation(printed.adds_up(cells, shown_total))
         if len(cells) > max_terms:
-            cells = cells[:max_terms - 2] + ["...", cells[-1]]
+            cells, first = cells[:max_terms - 2] + ["...", cells[-1]], "="
+        mean = printed.factor(self.value)
+        second = printed.mean_relation(shown_total, len(values), mean)
+        return (f"({' + '.join(cells)}) / {len(values)} {first} {shown_total} / "
+                f"{len(values)} {second} {mean}")
+
+    def text(self, max_terms: int = 16) -> str:
         head = f"output ({self.row}, {self.col}) of channel {self.channel}: "
         if self.mode.endswith("max"):
-            return head + f"max({', '.join(cells)}) = {_fmt(self.value)} at {self.winner}"
-        return (head + f"({' + '.join(cells)}) / {self.patch.size} = {_fmt(self.value)}")
+            return head + self.body_text(max_terms) + f" at {self.winner}"
+        return head + self.body_text(max_terms)
 
     def __str__(self):
         return self.text()

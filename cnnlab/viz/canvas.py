@@ -78,8 +78,10 @@ class GridImage:
     """
 
     def __init__(self, ax, values, *, cmap=ACTIVATIONS, vmin=None, vmax=None,
-                 numbers: bool | None = None, fontsize: float = 8, symmetric: bool = False):
+                 numbers: bool | None = None, fontsize: float = 8, symmetric: bool = False,
+                 formatter=None):
         values = np.asarray(values, dtype=float)
+        self.formatter = formatter or fmt          # how a cell's number is written
         if vmin is None or vmax is None:
             vmin, vmax = limits(values, symmetric)
         self.ax, self.norm = ax, Normalize(vmin, vmax)
@@ -97,7 +99,7 @@ class GridImage:
             # shrink the numbers (not below 5 pt) until the longest fits its cell
             fig_w = ax.figure.get_figwidth()
             cell_pt = ax.get_position().width * fig_w * 72 / w
-            longest = max([len(fmt(v)) for v in values.ravel()[:400]] + [1])
+            longest = max([len(self.formatter(v)) for v in values.ravel()[:400]] + [1])
             fontsize = max(5.0, min(fontsize, 0.92 * cell_pt / (0.62 * longest)))
             self.texts = np.empty((h, w), object)
             for i in range(h):
@@ -109,9 +111,12 @@ class GridImage:
         self.values = None
         self.update(values)
 
-    def update(self, values, *, vmin=None, vmax=None):
-        """Draw new values (same shape); NaN cells stay blank."""
+    def update(self, values, *, vmin=None, vmax=None, formatter=None):
+        """Draw new values (same shape); NaN cells stay blank. ``formatter``: write the
+        numbers this way from now on (every cell is rewritten)."""
         values = np.asarray(values, dtype=float)
+        if formatter is not None:
+            self.formatter, self.values = formatter, None
         if vmin is not None and vmax is not None:
             self.norm.vmin, self.norm.vmax = vmin, vmax
         self.image.set_data(np.ma.masked_invalid(values))
@@ -125,7 +130,7 @@ class GridImage:
                 if old is not None and (old[i, j] == v or (np.isnan(v) and np.isnan(old[i, j]))):
                     continue
                 t = self.texts[i, j]
-                t.set_text(fmt(v))
+                t.set_text(self.formatter(v) if np.isfinite(v) else fmt(v))
                 # ±∞ / NaN cells are drawn blank (white): dark text
                 t.set_color(self._text_color(shade[i, j]) if np.isfinite(v) else "#333333")
         self.values = values.copy()

@@ -13,7 +13,8 @@ as panels, one row per input channel c that the filter sees (at most ``max_chann
   actually read are marked one by one;
 * the filter channel as the layer applies it (``effective_weights``: the dilated filter, its
   holes blank and hatched);
-* the element-wise products patch·weights of this window, titled with the channel's sum;
+* the element-wise products patch·weights of this window, titled with the channel's sum
+  (written with the step's decimals: the products shown add up to it, or it says "≈");
 
 and on the right the output map filling in: cells before the current one (in scan order,
 row by row) show the recorded outputs, later cells are blank, the current one is outlined. The
@@ -89,7 +90,8 @@ class ConvStepFigure:
         s = cell or float(np.clip(3.0 / big, 0.09, 0.42))       # inches per input cell
         # filter / product cells: wide enough for their longest number
         sample = [fmt(v) for v in wts[:, :, :, self.filter].ravel()[:200]]
-        sample += [fmt(v) for v in rec.step(oh // 2, ow // 2, self.filter).products.ravel()[:200]]
+        middle = rec.step(oh // 2, ow // 2, self.filter)
+        sample += [middle.number(v) for v in middle.products.ravel()[:200]]
         longest = max(len(t) for t in sample)
         sf = max(s, 0.32, 0.075 * longest + 0.06) if max(eh, ew) <= MAX_NUMBERS else s
         gap, left_m, top_m = 0.35, 0.2, 0.15
@@ -159,9 +161,9 @@ class ConvStepFigure:
             ax = c.axes(rect(x, y, fw * sf, fh * sf), frame=True)
             self.product_axes.append(ax)
             self.product_titles.append(c.title(ax, f"products, ch {ch}"))
-            sample = rec.step(oh // 2, ow // 2, self.filter).products[:, :, cidx]
-            self.product_grids.append(c.grid(ax, sample, cmap=WEIGHTS,
-                                             vmin=self._vprod[0], vmax=self._vprod[1]))
+            self.product_grids.append(c.grid(ax, middle.products[:, :, cidx], cmap=WEIGHTS,
+                                             vmin=self._vprod[0], vmax=self._vprod[1],
+                                             formatter=middle.number))
             x += fw * sf + gap
         self.output_x = x
         ax = c.axes(rect(x, top_m + title_h, out_w, out_h), frame=True)
@@ -223,11 +225,12 @@ class ConvStepFigure:
             if dilated:
                 self.read_marks[k].set_data(cc.ravel(), rr.ravel())
             cidx = step.channels.index(ch)
-            self.product_grids[k].update(step.products[:, :, cidx])
+            # the products written at the step's decimals, so that they add up to the sum
+            self.product_grids[k].update(step.products[:, :, cidx], formatter=step.number)
             if not self.text:
                 continue
             self.product_titles[k].set_text(
-                f"products, ch {ch}\nsum = {fmt(step.channel_sums[cidx])}")
+                f"products, ch {ch}\n{step.channel_sum_text(cidx)}")
         out = rec.output[:, :, self.filter].astype(float).copy()
         flat = out.reshape(-1)
         flat[i + 1:] = np.nan                  # not computed yet in scan order
@@ -236,38 +239,40 @@ class ConvStepFigure:
         if not self.text:
             return self
         self.output_title.set_text(f"output, filter {self.filter}\n({row}, {col}) = "
-                                   f"{fmt(step.output)}")
+                                   f"{step.number(step.output)}")
         self.equation.set_text(self.equation_text(step))
         return self
 
     def equation_text(self, step) -> str:
-        """The sum written out, wrapped to the figure's width."""
-        lines = []
-        terms = step.text(max_terms=self.max_terms).split(": ", 1)[1]
-        if len(step.channels) == 1:
-            body = terms
-        else:
-            body = terms.split(" + bias")[0]
-            sums = " + ".join(f"{fmt(v)}" for v in step.channel_sums[:8])
-            if len(step.channel_sums) > 8:
-                sums += f" + ... ({len(step.channel_sums)} channels)"
-            body += (f"\nchannel sums ({', '.join(map(str, step.channels[:8]))}"
-                     f"{', ...' if len(step.channels) > 8 else ''}): {sums} = {fmt(step.total)}"
-                     f"\ntotal {fmt(step.total)} + bias {fmt(step.bias)} = {fmt(step.value)}")
-        for part in body.split("\n"):
-            lines += textwrap.wrap(part, self._wrap) or [""]
+        """The sum written out, wrapped to the figure's width.
+
+        The digits follow ``cnnlab.trace.sums``: the products' factors with 4 significant
+        figures, and every number that is added (channel sums, total, bias, value) with the
+        step's one number of decimals, so the printed terms add up to the printed totals;
+        "≈" marks a total the printed terms reach only to within their rounding.
+        """
         head = f"({step.row}, {step.col}):"
-        if len(lines) > 5:
-            lines = lines[:4] + ["..."] + lines[-1:]
-        return head + " " + "\n".join(lines)
+        if len(step.channels) == 1:
+            lines = textwrap.wrap(step.products_text(self.max_terms), self._wrap) or [""]
+            if len(lines) > 5:          # keep the end: "+ bias b = value"
+                lines = lines[:4] + ["..."] + lines[-1:]
+            return head + " " + "\n".join(lines)
+        # several channels: the sums that make the value are never cut, the products may be
+        sums = (textwrap.wrap(step.channel_sums_text(), self._wrap)
+                + textwrap.wrap(step.total_text(), self._wrap))
+        products = textwrap.wrap(step.products_text(self.max_terms, bias=False), self._wrap)
+        room = max(1, 5 - len(sums))
+        if len(products) > room:
+            products = products[:room - 1] + ["..."] if room > 1 else [products[0] + " ..."]
+        return head + " " + "\n".join(products + sums)
 
     def caption(self, step=None) -> str:
         """The step's numbers as plain text (what ``text=False`` leaves out of the picture)."""
         step = step or self.step
-        pairs = [f"ch {c}: {fmt(v)}" for c, v in zip(step.channels, step.channel_sums)]
+        pairs = [f"ch {c}: {step.number(v)}" for c, v in zip(step.channels, step.channel_sums)]
         sums = ", ".join(pairs if len(pairs) <= 8 else pairs[:6] + ["...", pairs[-1]])
         return (f"output ({step.row}, {step.col}) of filter {step.filter} = "
-                f"{fmt(step.output)}; channel sums {sums}\n" + self.equation_text(step))
+                f"{step.number(step.output)}; channel sums {sums}\n" + self.equation_text(step))
 
     def png(self) -> bytes:
         return self.canvas.png()

@@ -17,10 +17,13 @@ map filling in, in scan order.
 """
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 from matplotlib.lines import Line2D
 
-from .canvas import MAX_NUMBERS, SECOND, Canvas, fmt, limits
+from ..trace.sums import factor
+from .canvas import MAX_NUMBERS, SECOND, Canvas, limits
 
 
 class PoolStepFigure:
@@ -146,22 +149,19 @@ class PoolStepFigure:
         Canvas.place(self.output_outline, row, col, row + 1, col + 1)
         if self.text:
             self.output_title.set_text(f"output, ch {self.channel}\n({row}, {col}) = "
-                                       f"{fmt(step.output)}")
+                                       f"{factor(step.output)}")
             self.equation.set_text(self.caption(step))
         return self
 
     def caption(self, step=None) -> str:
+        """The window's sum or maximum written out (digits by ``cnnlab.trace.sums``: an
+        average's cells and sum share their decimals and add up as printed)."""
         step = step or self.step
-        cells = [fmt(v) for v in step.patch.ravel()]
-        if len(cells) > 16:
-            cells = cells[:14] + ["...", cells[-1]]
         head = f"output ({step.row}, {step.col}) of channel {step.channel}: "
+        body = step.body_text(16).replace("inf", "∞")     # as the grid writes it: -∞
         if self.is_max:
-            body = (f"max({', '.join(cells)}) = {fmt(step.output)}, the winner at "
-                    f"padded row {step.winner[0]}, column {step.winner[1]}")
-        else:
-            body = f"({' + '.join(cells)}) / {step.patch.size} = {fmt(step.output)}"
-        import textwrap
+            body += (f", the winner at padded row {step.winner[0]}, column "
+                     f"{step.winner[1]}")
         return "\n".join(textwrap.wrap(head + body, self._wrap))
 
     def png(self) -> bytes:

@@ -5,8 +5,10 @@ Reads ``trace.receptive_field(layer, row, col)`` (a ``cnnlab.trace.ReceptiveFiel
 ``.top .left .bottom .right`` (bottom/right exclusive), ``.unclipped`` (the bounds before
 clipping, reaching into the padding), ``.size``, and ``.chain`` — for every layer from the
 neuron's own back to the first, the window (top, left, bottom, right; exclusive) that layer
-reads of ITS input (element-wise layers are not drawn: they do not grow the field). And the
-recorded ``LayerRecord.input`` maps those windows sit on.
+reads of ITS input (element-wise layers are not drawn: they do not grow the field; an empty
+window (0, 0, 0, 0) marks a transposed convolution that paints nothing at the neuron, and the
+field is then empty, ``.note`` saying why). And the recorded ``LayerRecord.input`` maps those
+windows sit on.
 
 ``ReceptiveFieldView`` keeps one figure: panel 0 is the input image with the field shaded and
 outlined (the unclipped field dashed where it runs into the padding); panels 1.. are the
@@ -120,11 +122,16 @@ class ReceptiveFieldView:
         self.axes[0].set_xlim(min(-0.5, ul - 0.5) - 0.5, max(w - 0.5, ur - 0.5) + 0.5)
         self.axes[0].set_ylim(max(h - 0.5, ub - 0.5) + 0.5, min(-0.5, ut - 0.5) - 0.5)
         top, left, bottom, right = clipped
-        self.titles[0].set_text(f"input {shape_text(np.shape(trace.image))}\nrows "
-                                f"{top}..{bottom - 1}, cols {left}..{right - 1}")
+        seen = bool(mask.any())
+        self.box.set_visible(seen)
+        self.titles[0].set_text(f"input {shape_text(np.shape(trace.image))}\n" + (
+            f"rows {top}..{bottom - 1}, cols {left}..{right - 1}" if seen else
+            "no pixel reaches the neuron"))
         shown = f" = {value:.4g}" if value is not None else ""
+        what = (f"{_size_text(field)} of the input" if seen else
+                getattr(field, "note", "") or "no pixel of the input reaches it")
         self.title.set_text(f"receptive field of {field.layer}[row {field.row}, col "
-                            f"{field.col}]{shown}\n{_size_text(field)} of the input")
+                            f"{field.col}]{shown}\n{what}")
         chain = chain_windows(field, trace)[:self.max_chain]
         self._layout(1 + len(chain))
         for k, ax in enumerate(self.axes[1:]):
@@ -146,8 +153,12 @@ class ReceptiveFieldView:
             ax.set_ylim(mh - 0.5, -0.5)
             ax.set_facecolor(PADDING)
             _outline(self.chain_boxes[k], (bt, bl, bb, br))
-            self.titles[k + 1].set_text(f"{name} reads rows {bounds[0]}..{bounds[2] - 1},\n"
-                                        f"cols {bounds[1]}..{bounds[3] - 1} of its input")
+            empty = bounds[2] <= bounds[0] or bounds[3] <= bounds[1]
+            self.chain_boxes[k].set_visible(not empty)
+            self.titles[k + 1].set_text(
+                f"{name} paints nothing\nat this neuron" if empty else
+                f"{name} reads rows {bounds[0]}..{bounds[2] - 1},\n"
+                f"cols {bounds[1]}..{bounds[3] - 1} of its input")
         # the cached background (images, axes, limits) stays valid while these do not change
         static = (trace, tuple(name for name, _ in chain), self.axes[0].get_xlim(),
                   self.axes[0].get_ylim(), tuple(im.get_array().shape for im in

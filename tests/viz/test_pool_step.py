@@ -49,7 +49,7 @@ def test_average_pooling_writes_the_mean_and_overlapping_windows():
     fig = PoolStepFigure(record(cl.AveragePooling2D(3, stride=1)))
     fig.show_step(1)
     # window rows 0..2, cols 1..3: 5+2+0+4+8+1+2+6+7 = 35, / 9
-    assert said(fig).endswith("/ 9 = 3.89")
+    assert said(fig).endswith("/ 9 = 35 / 9 = 3.889")
     assert not fig.winner_mark.get_visible()
     # stride 1 < pool 3: the previous window (cols 0..2) overlaps the current one
     assert window_of(fig.previous) == (0, 0, 3, 3) and fig.previous.get_visible()

@@ -52,3 +52,31 @@ def test_a_field_inside_the_image_has_no_dashed_box(trace):
     first = view.png()
     view.show(trace, trace.receptive_field("conv_1", 0, 0))
     assert view.png() != first
+
+
+def test_a_field_through_a_transposed_convolution_is_drawn_as_its_small_block():
+    net = cl.Network([cl.ImageInput((16, 16, 1), normalization="none"),
+                      cl.Convolution2D(3, 2, padding=1),
+                      cl.TransposedConvolution2D(2, 1, stride=2)],
+                     seed=0)
+    tr = net.trace(np.random.default_rng(0).random((16, 16, 1)))
+    view = ReceptiveFieldView()
+    view.show(tr, tr.receptive_field("transposed-conv_1", 5, 7))
+    # rows 1..3, cols 2..4 (see tests/trace/test_receptive.py for the hand computation)
+    assert rect_bounds(view.box) == (1, 2, 4, 5) and not view.box_unclipped.get_visible()
+    assert "3×3 of the input" in view.title.get_text()
+    assert view.titles[1].get_text() == ("transposed-conv_1 reads rows 2..2,\n"
+                                         "cols 3..3 of its input")
+
+
+def test_an_empty_field_says_so():
+    net = cl.Network([cl.ImageInput((3, 3, 1), normalization="none"),
+                      cl.TransposedConvolution2D(1, 1, stride=2)], seed=0)
+    tr = net.trace(np.ones((3, 3, 1)))
+    view = ReceptiveFieldView()
+    view.show(tr, tr.receptive_field("transposed-conv_1", 1, 1))
+    assert not view.box.get_visible() and not view.shade.get_array()[..., 3].any()
+    assert "no input pixel reaches" in view.title.get_text()
+    assert view.titles[1].get_text() == "transposed-conv_1 paints nothing\nat this neuron"
+    assert not view.chain_boxes[0].get_visible()
+    assert view.png()
