@@ -26,30 +26,30 @@ def _require(package):
 
 
 def to_torch(net):
-    """cnnlab Network -> ``torch.nn.Sequential`` (see ``cnnlab.interop.to_torch``)."""
+    """cnnlab Network -> ``torch.nn.Sequential`` (see ``cnnlab.interop.torch_export``)."""
     _require("torch")
-    from .to_torch import to_torch as convert
+    from .torch_export import to_torch as convert
     return convert(net)
 
 
 def from_torch(module, input_size, **options):
-    """``torch.nn.Sequential`` -> cnnlab Network (see ``cnnlab.interop.from_torch``)."""
+    """``torch.nn.Sequential`` -> cnnlab Network (see ``cnnlab.interop.torch_import``)."""
     _require("torch")
-    from .from_torch import from_torch as convert
+    from .torch_import import from_torch as convert
     return convert(module, input_size, **options)
 
 
 def to_onnx(net, path, **options):
-    """cnnlab Network -> an ONNX file at ``path`` (see ``cnnlab.interop.to_onnx``)."""
+    """cnnlab Network -> an ONNX file at ``path`` (see ``cnnlab.interop.onnx_export``)."""
     _require("onnx")
-    from .to_onnx import to_onnx as convert
+    from .onnx_export import to_onnx as convert
     return convert(net, path, **options)
 
 
 def from_onnx(path, **options):
-    """An ONNX file (or ModelProto) -> cnnlab Network (see ``cnnlab.interop.from_onnx``)."""
+    """An ONNX file (or ModelProto) -> cnnlab Network (see ``cnnlab.interop.onnx_import``)."""
     _require("onnx")
-    from .from_onnx import from_onnx as convert
+    from .onnx_import import from_onnx as convert
     return convert(path, **options)
 
 

@@ -80,8 +80,9 @@ class _Reader:
         pad_where, pads, value = self.pending
         self.pending = None
         if not accepts(value):
-            raise InteropError(f"{pad_where} pads with {value!r} before {where}, which cannot "
-                               "take that padding value: no cnnlab layer pads this way")
+            raise InteropError(f"{pad_where} pads with {value!r} before {where}, which pads "
+                               "differently (or cannot take that padding value): one cnnlab "
+                               "layer has one padding value")
         return pads, value
 
 
