@@ -8,8 +8,6 @@ exact cnnlab equivalent raises :class:`InteropError` naming the module and the o
 """
 from __future__ import annotations
 
-import copy
-
 import numpy as np
 import torch
 from torch import nn
@@ -20,12 +18,13 @@ from ..layers.dense import FullyConnected
 from ..layers.dropout import Dropout
 from ..layers.input import ImageInput
 from ..layers.norm import BatchNormalization, CrossChannelNormalization
-from ..layers.output import Classification, Softmax
+from ..layers.output import Softmax
 from ..layers.pool import (AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D,
                            MaxPooling2D)
 from ..layers.transposed import TransposedConvolution2D
 from . import common
 from .common import InteropError
+from .reader import Reader, build_network, ceil_mode_extra
 
 #: PyTorch padding_mode / pad module -> cnnlab padding_value
 _MODES = {"zeros": 0, "reflect": "symmetric-exclude-edge", "replicate": "replicate"}
@@ -50,42 +49,6 @@ def _children(module, prefix=""):
             yield (key if not key.isdigit() else ""), f"{prefix}{key}", child
 
 
-class _Reader:
-    """The walk over the modules: the layers so far, the H×W×C shape, the pad waiting for
-    the next layer, whether the PyTorch tensor is flat (N×K), the statistics to write."""
-
-    def __init__(self, input_size, dtype):
-        self.layers, self.shape, self.dtype = [], input_size, dtype
-        self.pending = None          # (where, (t, b, l, r), cnnlab padding value)
-        self.flat = False
-        self.batchnorm_stats = {}    # index in self.layers -> (mean, var)
-        self.before = []             # the input shape of each layer so far
-        self.transposed_kwargs = None   # the last transposed convolution, to crop it more
-
-    def add(self, layer):
-        built = copy.deepcopy(layer)
-        self.before.append(self.shape)
-        self.shape = built.build(self.shape, rng=np.random.default_rng(0), dtype=self.dtype)
-        self.layers.append(layer)
-
-    def replace_last(self, layer):
-        self.layers.pop()
-        self.shape = self.before.pop()
-        self.add(layer)
-
-    def take_pad(self, where, accepts):
-        """The waiting pad module's (pads, value) if ``accepts(value)``, else an error."""
-        if self.pending is None:
-            return None
-        pad_where, pads, value = self.pending
-        self.pending = None
-        if not accepts(value):
-            raise InteropError(f"{pad_where} pads with {value!r} before {where}, which pads "
-                               "differently (or cannot take that padding value): one cnnlab "
-                               "layer has one padding value")
-        return pads, value
-
-
 def from_torch(module, input_size, *, dtype=None, seed=0, backend="fast",
                classification=True):
     """A cnnlab Network computing what ``module`` (an ``nn.Sequential``) computes.
@@ -103,7 +66,7 @@ def from_torch(module, input_size, *, dtype=None, seed=0, backend="fast",
     if dtype is None:
         first = next(iter(list(module.parameters()) + list(module.buffers())), None)
         dtype = "float64" if first is not None and first.dtype == torch.float64 else "float32"
-    r = _Reader(size, np.dtype(dtype))
+    r = Reader(size, np.dtype(dtype))
     children = list(_children(module))
     start = 0
     if children and type(children[0][2]).__name__ == "ImageNormalization":
@@ -125,17 +88,7 @@ def from_torch(module, input_size, *, dtype=None, seed=0, backend="fast",
         layer = read(m, name, where, r)
         if layer is not None:
             r.add(layer)
-    if r.pending is not None:
-        raise InteropError(f"{r.pending[0]} is the last module: nothing to fold it into")
-    if classification and isinstance(r.layers[-1], Softmax):
-        r.layers.append(Classification())
-    from ..network import Network
-    net = Network(r.layers, seed=seed, dtype=dtype, backend=backend)
-    # the Network copied the layers: the statistics go into its own batch-norm layers
-    for i, (mean, var) in r.batchnorm_stats.items():
-        net.layers[i].state["trained_mean"][...] = mean
-        net.layers[i].state["trained_variance"][...] = var
-    return net
+    return build_network(r, classification=classification, seed=seed, backend=backend)
 
 
 # ---- one function per module kind: (module, name, where, reader) -> cnnlab layer or None ----
@@ -194,15 +147,9 @@ def _pad(m, name, where, r):
     kind = _PAD_MODULES[type(m)]
     left, right, top, bottom = m.padding
     if min(m.padding) < 0:               # a crop: only after a transposed convolution
-        last = r.layers[-1]
-        if max(m.padding) > 0 or not isinstance(last, TransposedConvolution2D):
-            raise InteropError(f"{where}: negative padding {tuple(m.padding)} crops; cnnlab "
-                               "crops only right after a transposed convolution (ZeroPad2d "
-                               "with every side <= 0)")
-        kwargs = dict(r.transposed_kwargs)
-        t, b, l, rr = kwargs["cropping"]
-        kwargs["cropping"] = (t - top, b - bottom, l - left, rr - right)
-        r.replace_last(TransposedConvolution2D(**kwargs))
+        if max(m.padding) > 0:
+            raise InteropError(f"{where}: padding {tuple(m.padding)} both pads and crops")
+        r.crop_last(where, -top, -bottom, -left, -right)
         return None
     value = {"zeros": 0, "replicate": "replicate",
              "reflect": "symmetric-exclude-edge"}.get(kind)
@@ -244,21 +191,14 @@ def _pool_common(m, where, r, kind):
     pads = [p[0], p[0], p[1], p[1]]
     if m.ceil_mode:
         for axis in (0, 1):
-            n = r.shape[axis] + 2 * p[axis]
-            floor = (n - k[axis]) // s[axis] + 1
-            ceil = -(-(n - k[axis]) // s[axis]) + 1
-            # PyTorch drops a last window that would start in the right padding
-            if (ceil - 1) * s[axis] >= r.shape[axis] + p[axis]:
-                ceil -= 1
-            if ceil == floor:
-                continue
-            if kind == "avg":
+            extra = ceil_mode_extra(r.shape[axis], k[axis], s[axis], p[axis], p[axis])
+            if extra and kind == "avg":
                 raise InteropError(f"{where}: ceil_mode = True adds a window that runs past "
                                    "the padded input, and PyTorch divides its sum by the cells "
                                    "it covers; cnnlab's average pooling always divides by the "
                                    "window size")
             # max pooling: the extra window sees -inf beyond the input, as in PyTorch
-            pads[2 * axis + 1] += (ceil - 1) * s[axis] + k[axis] - n
+            pads[2 * axis + 1] += extra
     return k, s, pads
 
 

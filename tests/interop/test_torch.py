@@ -132,6 +132,7 @@ def test_imported_model_traces_and_its_steps_add_up_to_torch():
     (nn.Softmax(dim=2), ["dim"]),
     (nn.AdaptiveAvgPool2d(2), ["output_size"]),
     (nn.ZeroPad2d(1), ["ZeroPad2d", "last module"]),
+    (nn.ZeroPad2d(-1), ["negative padding crops", "transposed convolution"]),
 ])
 def test_unsupported_modules_are_refused_by_name(module, words):
     model = nn.Sequential(module)
