@@ -39,7 +39,7 @@ def from_torch(module, input_size, **options):
     return convert(module, input_size, **options)
 
 
-def to_onnx(net, path, **options):
+def to_onnx(net, path=None, **options):
     """cnnlab Network -> an ONNX file at ``path`` (see ``cnnlab.interop.onnx_export``)."""
     _require("onnx")
     from .onnx_export import to_onnx as convert

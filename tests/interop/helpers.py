@@ -58,19 +58,23 @@ def set_batchnorm_statistics(net, seed=3):
 
 def zoo_layers():
     """Every option that maps: asymmetric padding, each padding value, dilation, groups,
-    LRN, padded pooling (even and uneven), clipped ReLU, batch norm, transposed conv."""
+    LRN, padded pooling (even and uneven), clipped ReLU, batch norm, transposed conv.
+
+    ONNX keeps LRN's alpha/beta/bias, LeakyRelu's alpha and batch norm's epsilon as float32
+    attributes, so the zoo uses values that are float32 numbers (0.25, 0.125, 2^-17): the
+    float64 round trip is then exact to 1e-12 (see test_onnx for the rounding otherwise)."""
     return [
         cl.ImageInput((9, 10, 3), normalization="zscore"),
         cl.Convolution2D(3, 6, padding=(1, 2, 0, 1), name="conv_asym"),       # zeros, uneven
-        cl.BatchNormalization(),
+        cl.BatchNormalization(epsilon=2.0 ** -17),
         cl.ClippedReLU(2.0),
         cl.Convolution2D((3, 2), 6, padding=1, padding_value="replicate", groups=3,
                          dilation=(1, 2)),
-        cl.CrossChannelNormalization(3, alpha=0.3, beta=0.75, k=1.5),
+        cl.CrossChannelNormalization(3, alpha=0.25, beta=0.75, k=1.5),
         cl.Convolution2D(3, 4, padding=(2, 1, 1, 2), padding_value=-0.5),       # constant
         cl.Convolution2D(3, 4, padding=1, padding_value="symmetric-exclude-edge",
                          has_bias=False),
-        cl.LeakyReLU(0.1),
+        cl.LeakyReLU(0.125),
         cl.MaxPooling2D(3, stride=2, padding=(1, 0, 1, 1)),                     # uneven
         cl.AveragePooling2D(2, stride=1, padding=1),                            # even
         cl.TransposedConvolution2D(3, 5, stride=2, cropping=(1, 0, 1, 1)),      # output_padding
@@ -102,3 +106,38 @@ def zoo(dtype="float32", layers=zoo_layers, seed=0):
 def images(net, n=3, seed=1):
     return np.random.default_rng(seed).normal(0.5, 0.3, (n,) + net.input_size).astype(
         net.dtype)
+
+
+def onnx_evaluator(model):
+    """onnx.reference.ReferenceEvaluator, with LRN as the ONNX operator spec defines it.
+
+    onnx 1.23's reference LRN loops over ``x.shape[0]`` (the batch) instead of the channels,
+    so it is right only when N = C; this one follows the spec's formula:
+    square_sum[n, c] = Σ x[n, i]² for i in max(0, c - floor((size-1)/2)) ..
+    min(C-1, c + ceil((size-1)/2)), y = x / (bias + alpha/size · square_sum)^beta.
+    """
+    import math
+
+    from onnx.reference import ReferenceEvaluator
+    from onnx.reference.op_run import OpRun
+
+    class LRN(OpRun):
+        op_domain = ""
+
+        def _run(self, x, alpha=None, beta=None, bias=None, size=None):
+            square_sum = np.zeros_like(x)
+            before, after = math.floor((size - 1) / 2), math.ceil((size - 1) / 2)
+            for c in range(x.shape[1]):
+                lo, hi = max(0, c - before), min(x.shape[1], c + after + 1)
+                square_sum[:, c] = np.sum(x[:, lo:hi] ** 2, axis=1)
+            return ((x / (bias + (alpha / size) * square_sum) ** beta).astype(x.dtype),)
+
+    return ReferenceEvaluator(model, new_ops=[LRN])
+
+
+def run_onnx(model, x):
+    """An ONNX model on cnnlab images N×H×W×C, in cnnlab's layout (N×K when flat)."""
+    from cnnlab.interop.common import images_from_chw, images_to_chw
+    name = model.graph.input[0].name
+    y = onnx_evaluator(model).run(None, {name: images_to_chw(x)})[0]
+    return y if y.ndim == 2 else images_from_chw(y)
