@@ -125,6 +125,8 @@ def onnx_evaluator(model):
         op_domain = ""
 
         def _run(self, x, alpha=None, beta=None, bias=None, size=None):
+            # the attributes arrive as float32 numbers: compute alpha/size in x's precision
+            alpha, beta, bias = float(alpha), float(beta), float(bias)
             square_sum = np.zeros_like(x)
             before, after = math.floor((size - 1) / 2), math.ceil((size - 1) / 2)
             for c in range(x.shape[1]):

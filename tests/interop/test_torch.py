@@ -8,7 +8,7 @@ from cnnlab.interop.common import images_from_chw
 from cnnlab.models import lenet5, reference_example
 
 from .helpers import (exact_torch, global_pool_layers, images, require, run_torch,
-                      set_batchnorm_statistics, tolerance, zoo, zoo_layers)
+                      tolerance, zoo, zoo_layers)
 
 torch = require("torch")
 nn = torch.nn
