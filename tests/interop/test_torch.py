@@ -60,10 +60,13 @@ def test_batchnorm_statistics_reach_the_built_network():
 
 def torch_defined_model():
     """A model written in PyTorch, the way a learner would: 'same' padding without bias,
-    pad modules, ceil-mode pooling, output_padding, trained batch-norm statistics."""
+    pad modules, ceil-mode pooling, output_padding, trained batch-norm statistics.
+    (LeakyReLU's slope and batch norm's eps are float32 numbers, as ONNX stores them, so the
+    model exported to ONNX is the same model to 1e-12 in float64 too.)"""
     torch.manual_seed(0)
     model = nn.Sequential(
-        nn.Conv2d(3, 8, 3, padding="same", bias=False), nn.BatchNorm2d(8), nn.ReLU6(),
+        nn.Conv2d(3, 8, 3, padding="same", bias=False), nn.BatchNorm2d(8, eps=2.0 ** -17),
+        nn.ReLU6(),
         nn.ZeroPad2d((1, 0, 2, 1)), nn.Conv2d(8, 8, 3, groups=4, dilation=2, padding=1),
         nn.ReflectionPad2d(1), nn.Conv2d(8, 6, 3),
         nn.LocalResponseNorm(4, alpha=0.2, beta=0.6, k=1.2),
@@ -71,7 +74,7 @@ def torch_defined_model():
         nn.ConvTranspose2d(6, 5, 3, stride=2, padding=1, output_padding=1),
         nn.Hardtanh(0.0, 3.0), nn.ConstantPad2d((0, 1, 1, 0), 0.25),
         nn.Conv2d(5, 6, 2, stride=2), nn.Conv2d(6, 6, 3, padding=1, padding_mode="replicate"),
-        nn.AvgPool2d(3, stride=1, padding=1), nn.LeakyReLU(0.2), nn.Sigmoid(),
+        nn.AvgPool2d(3, stride=1, padding=1), nn.LeakyReLU(0.25), nn.Sigmoid(),
         nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(6, 10), nn.Tanh(), nn.Dropout(0.2),
         nn.Linear(10, 4), nn.Softmax(dim=1))
     model.train()
