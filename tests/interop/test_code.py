@@ -57,3 +57,11 @@ def test_summary_prints_the_torch_code(capsys):
     assert "Layer array" in out
     assert "nn.Conv2d(1, 16, kernel_size=(3, 3), padding=(1, 1))," in out
     assert "nn.Linear(12544, 10)," in out
+
+
+def test_import_cnnlab_imports_neither_torch_nor_onnx():
+    script = ("import sys, cnnlab\n"
+              "print(sorted(m for m in ('torch', 'onnx') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "[]"

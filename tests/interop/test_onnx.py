@@ -192,3 +192,35 @@ def test_float32_attributes_round_the_hyperparameters_of_a_float64_network():
     back = cl.from_onnx(cl.to_onnx(net))
     assert back["crossnorm_1"].alpha == float(np.float32(0.3)) != 0.3
     assert back["leakyrelu_1"].scale == float(np.float32(0.1))
+
+
+def test_a_hand_written_graph_with_the_other_exporters_forms():
+    """SAME_UPPER auto_pad, a Reshape flatten, MatMul + Add, ReduceMean over H and W, Clip
+    with no max, Identity: the forms other exporters (and the dynamo exporter) write."""
+    from onnx import TensorProto, helper, numpy_helper
+    rng = np.random.default_rng(0)
+    inits = {"w": rng.normal(size=(4, 2, 3, 3)), "b": rng.normal(size=4),
+             "zero": np.array(0.0), "shape": np.array([0, -1], np.int64),
+             "axes": np.array([2, 3], np.int64), "m": rng.normal(size=(4, 3)),
+             "c": rng.normal(size=3)}
+    nodes = [helper.make_node("Conv", ["x", "w", "b"], ["a"], name="conv", auto_pad="SAME_UPPER",
+                              kernel_shape=[3, 3], strides=[2, 2]),
+             helper.make_node("Clip", ["a", "zero"], ["r"], name="relu"),
+             helper.make_node("Identity", ["r"], ["r2"], name="id"),
+             helper.make_node("ReduceMean", ["r2", "axes"], ["g"], name="gap", keepdims=1),
+             helper.make_node("Reshape", ["g", "shape"], ["f"], name="flat"),
+             helper.make_node("MatMul", ["f", "m"], ["mm"], name="fc"),
+             helper.make_node("Add", ["mm", "c"], ["y0"], name="fc_bias"),
+             helper.make_node("Softmax", ["y0"], ["y"], name="prob", axis=-1)]
+    graph = helper.make_graph(
+        nodes, "g", [helper.make_tensor_value_info("x", TensorProto.DOUBLE, ["N", 2, 7, 6])],
+        [helper.make_tensor_value_info("y", TensorProto.DOUBLE, ["N", 3])],
+        initializer=[numpy_helper.from_array(np.asarray(v), k) for k, v in inits.items()])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
+    net = cl.from_onnx(model)
+    assert net.names == ["imageinput", "conv", "relu", "gap", "fc", "prob", "classoutput"]
+    # SAME_UPPER: 7 rows -> 4 (2 padding rows, 1 + 1), 6 columns -> 3 (1 column, at the end)
+    assert net["conv"].padding == (1, 1, 0, 1) and net.output_shape == (1, 1, 3)
+    assert net.num_parameters == 4 * 2 * 9 + 4 + 4 * 3 + 3
+    x = images(net, 2).astype(np.float64)
+    np.testing.assert_allclose(net.predict(x), run_onnx(model, x), rtol=0, atol=1e-12)
