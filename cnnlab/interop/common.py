@@ -83,7 +83,7 @@ def fc_weights_from_chw(w, input_shape):
 
 
 def statistic_to_chw(arr):
-    """An image input statistic 1×1×C, H×W×C or 1×1×1 -> 1×C×H×W (1×C×1×1, 1×1×1×1)."""
+    """An image input statistic H×W×C (1×1×C, 1×1×1) -> 1×C×H×W (1×C×1×1, 1×1×1×1)."""
     return np.ascontiguousarray(np.asarray(arr).transpose(2, 0, 1)[None])
 
 

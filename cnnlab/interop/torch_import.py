@@ -76,8 +76,12 @@ def from_torch(module, input_size, *, dtype=None, seed=0, backend="fast",
         start = 1
     else:
         r.add(ImageInput(size, normalization="none"))
+    taken = {r.layers[0].name}
     for name, path, m in children[start:]:
         where = f"module '{path}' ({type(m).__name__})"
+        if name in taken:          # nested Sequentials may repeat a key: cnnlab numbers it
+            name = ""
+        taken.add(name)
         read = MAPS.get(type(m))
         if read is None:
             raise InteropError(f"{where}: no cnnlab layer for {type(m).__name__}; cnnlab reads "

@@ -189,3 +189,19 @@ def test_to_torch_keeps_float64_weights_exact():
     assert model.conv_1.weight.dtype == torch.float64
     np.testing.assert_array_equal(model.conv_1.weight.detach().numpy().transpose(2, 3, 1, 0),
                                   net["conv_1"].params["weights"])
+
+
+def test_nested_sequentials_are_opened_and_repeated_names_renumbered():
+    model = nn.Sequential()
+    model.add_module("features", nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU()))
+    block = nn.Sequential()
+    block.add_module("conv", nn.Conv2d(2, 2, 1))
+    model.add_module("block_a", block)
+    other = nn.Sequential()
+    other.add_module("conv", nn.Conv2d(2, 2, 1))
+    model.add_module("block_b", other)
+    model = model.double()
+    net = cl.from_torch(model, (5, 5, 1))
+    assert net.names == ["imageinput", "conv_1", "relu_1", "conv", "conv_2"]
+    x = images(net, 2)
+    np.testing.assert_allclose(net.predict(x), run_torch(model, x), rtol=0, atol=1e-12)
