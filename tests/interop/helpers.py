@@ -89,7 +89,8 @@ def zoo_layers():
 
 
 def global_pool_layers():
-    return [cl.ImageInput((6, 5, 2), normalization="rescale-symmetric"),
+    return [cl.ImageInput((6, 5, 2), normalization="rescale-symmetric",
+                          normalization_dimension="element"),        # a statistic per pixel
             cl.Convolution2D(3, 4, padding="same"), cl.ReLU(), cl.GlobalMaxPooling2D(),
             cl.FullyConnected(3), cl.Convolution2D(1, 3), cl.GlobalAveragePooling2D(),
             cl.FullyConnected(2), cl.Softmax()]
