@@ -4,7 +4,9 @@ Build a network from the layers a textbook names, push an image through it and s
 number; train it fast enough to look inside a real one. See README.md for a tour.
 """
 from . import arithmetic
+from . import interop
 from .analysis import Analysis, analyze
+from .interop import InteropError, from_onnx, from_torch, to_onnx, to_torch
 from .io import load, save
 from .layers.activation import ClippedReLU, LeakyReLU, ReLU, Sigmoid, Tanh
 from .layers.conv import Convolution2D
@@ -29,4 +31,5 @@ __all__ = [
     "MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D", "GlobalMaxPooling2D",
     "Dropout", "FullyConnected", "Softmax", "Classification", "Regression",
     "Network", "TrainingOptions", "TrainingInfo", "train_network", "Trace", "TraceBudgetError",
+    "interop", "to_torch", "from_torch", "to_onnx", "from_onnx", "InteropError",
 ]

@@ -107,6 +107,9 @@ def cmd_summary(args) -> int:
     print(net)
     print()
     print(analyze(net))
+    if args.torch:
+        print()
+        print(net.to_torch_code(), end="")
     return 0
 
 
@@ -204,6 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("summary", help="layer array and analysis of a compact layer spec")
     s.add_argument("spec", help='e.g. "input 28x28x1; conv 3 16 padding=1; relu; fc 10"')
     s.add_argument("--input-size", type=int, nargs=3, metavar=("H", "W", "C"))
+    s.add_argument("--torch", action="store_true", help="also print the PyTorch code")
     s.set_defaults(func=cmd_summary)
 
     for command, (_, text) in DELEGATED.items():

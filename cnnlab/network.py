@@ -394,6 +394,13 @@ class Network:
     def __repr__(self):
         return layer_array(self.layers)
 
+    def to_torch_code(self) -> str:
+        """The PyTorch code of the same network, each module beside the layer it stands for
+        (``cnnlab.interop.torch_code``; needs no torch). ``cnnlab.to_torch(net)`` builds it
+        with this network's weights."""
+        from .interop.torch_code import torch_code
+        return torch_code(self)
+
 
 def layer_array(layers) -> str:
     """The layers as the reference documents display a layer array."""

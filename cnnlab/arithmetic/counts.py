@@ -34,18 +34,29 @@ def _group_note(c: int, f: int, g: int) -> list[str]:
             f"{f // g} filters per group"]
 
 
-def conv_parameters(filter_size, num_channels, num_filters, *, groups=1) -> Result:
+def conv_parameters(filter_size, num_channels, num_filters, *, groups=1, bias=True) -> Result:
     """Learnable numbers of a convolution: K_h·K_w·(C / G)·F weights + F biases.
+
+    ``bias=False`` (a convolution without bias, as ResNet and MobileNet use before batch
+    normalization): K_h·K_w·(C / G)·F weights only.
 
     >>> conv_parameters(5, 3, 8).substituted
     '(5·5·3 + 1)·8 = 76·8 = 608'
     >>> conv_parameters(5, 1, 10).value
     260
+    >>> conv_parameters(3, 64, 64, bias=False).substituted
+    '3·3·64·64 = 576·64 = 36,864'
     """
     func = "conv_parameters"
     h, w = filter_hw(func, filter_size)
     c, f, g = _grouped(func, num_channels, num_filters, groups)
     sym, sub, per = _per_filter(h, w, c, g)
+    if not bias:
+        total = per * f
+        notes = [f"each filter has {sub} = {n(per)} weights and no bias",
+                 f"{f} filters: {n(total)} weights; the layer has no bias (it adds a fixed 0, "
+                 "nothing to learn)"] + _group_note(c, f, g)
+        return Result(total, None, f"{sym}·F", f"{sub}·{f} = {n(per)}·{f} = {n(total)}", notes)
     total = (per + 1) * f
     notes = [f"each filter has {sub} = {n(per)} weights and 1 bias: {n(per + 1)} learnable "
              "numbers",
@@ -124,11 +135,14 @@ def neurons(height, width, channels) -> Result:
 
 
 def conv_connections(out_h, out_w, filter_size, num_channels, num_filters, *,
-                     groups=1) -> Result:
-    """Connections of a convolution: (K_h·K_w·C / G + 1)·F·O_h·O_w (the +1 is the bias).
+                     groups=1, bias=True) -> Result:
+    """Connections of a convolution: (K_h·K_w·C / G + 1)·F·O_h·O_w (the +1 is the bias;
+    without a bias, ``bias=False``, it is left out).
 
     >>> conv_connections(28, 28, 5, 1, 10).value
     203840
+    >>> conv_connections(28, 28, 5, 1, 10, bias=False).value
+    196000
     """
     func = "conv_connections"
     oh = positive_int(func, "out_h", out_h)
@@ -136,6 +150,14 @@ def conv_connections(out_h, out_w, filter_size, num_channels, num_filters, *,
     h, w = filter_hw(func, filter_size)
     c, f, g = _grouped(func, num_channels, num_filters, groups)
     sym, sub, per = _per_filter(h, w, c, g)
+    if not bias:
+        total = per * f * oh * ow
+        notes = [f"each of the {oh}·{ow}·{f} = {n(oh * ow * f)} output neurons receives "
+                 f"{n(per)} input connections (no bias)",
+                 f"weight sharing: all these connections use only {n(per * f)} distinct "
+                 "parameters"] + _group_note(c, f, g)
+        return Result(total, None, f"{sym}·F·O_h·O_w",
+                      f"{sub}·{f}·{oh}·{ow} = {n(per)}·{f}·{n(oh * ow)} = {n(total)}", notes)
     total = (per + 1) * f * oh * ow
     notes = [f"each of the {oh}·{ow}·{f} = {n(oh * ow * f)} output neurons receives {n(per)} "
              f"input connections plus 1 from its bias: {n(per + 1)}",

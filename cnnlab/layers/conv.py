@@ -84,6 +84,9 @@ class Convolution2D(Layer):
     groups : int; C and F must both be divisible by it (groups = C: depthwise)
     num_channels : "auto" or the expected number of input channels C
     weights, bias : optional initial arrays FH×FW×(C/groups)×F and (F,) (or 1×1×F)
+    has_bias : False for a convolution without bias (PyTorch's ``bias=False``, as ResNet and
+        MobileNet use before batch normalization): the bias is a fixed 0, not a parameter,
+        not learned and not counted
     weights_initializer, bias_initializer : see ``cnnlab.initializers`` (fan-in
         FH·FW·C/groups, fan-out FH·FW·F/groups)
     weight_learn_rate_factor, bias_learn_rate_factor, weight_l2_factor, bias_l2_factor
@@ -94,7 +97,7 @@ class Convolution2D(Layer):
 
     def __init__(self, filter_size, num_filters, *, stride=1, dilation=1, padding=0,
                  padding_value=0, groups=1, num_channels="auto", weights=None, bias=None,
-                 weights_initializer="glorot", bias_initializer="zeros",
+                 has_bias=True, weights_initializer="glorot", bias_initializer="zeros",
                  weight_learn_rate_factor=1, bias_learn_rate_factor=1, weight_l2_factor=1,
                  bias_l2_factor=0, name=""):
         super().__init__(name=name)
@@ -119,6 +122,13 @@ class Convolution2D(Layer):
                              "of input channels)")
         self._initial_weights = initial_array(label, "weights", weights)
         self._initial_bias = initial_array(label, "bias", bias)
+        if not isinstance(has_bias, bool):
+            raise self.error("has_bias", has_bias, "must be True or False")
+        if not has_bias and bias is not None:
+            raise self.error("has_bias", has_bias, "a bias array was given too: a convolution "
+                             "without bias adds a fixed 0")
+        self._has_bias = has_bias
+        self._zero_bias = None   # has_bias=False: the fixed (F,) zeros the kernels add
         w0 = self._initial_weights
         if w0 is not None and (w0.ndim != 4 or w0.shape[:2] != self._filter_size
                                or w0.shape[3] != self._num_filters):
@@ -156,6 +166,18 @@ class Convolution2D(Layer):
     def padding_value(self): return self._padding_value
     @property
     def groups(self): return self._groups
+    @property
+    def has_bias(self): return self._has_bias
+
+    @property
+    def bias(self) -> np.ndarray:
+        """The (F,) bias added to every output: params["bias"], or the fixed zeros of a
+        convolution without bias (has_bias=False)."""
+        self._require_built()
+        if self._has_bias:
+            return self.params["bias"]
+        # in the weights' dtype, which Network.astype may have changed since build
+        return self._zero_bias.astype(self.params["weights"].dtype, copy=False)
 
     @property
     def padding(self):
@@ -220,14 +242,19 @@ class Convolution2D(Layer):
                                                      dilation=dh),
                 "output_width": ar.conv_output_size(w, fw, stride=sw, padding=(l, r),
                                                     dilation=dw),
-                "parameters": ar.conv_parameters((fh, fw), c, f, groups=g),
+                "parameters": ar.conv_parameters((fh, fw), c, f, groups=g,
+                                                 bias=self._has_bias),
                 "effective_filter_height": ar.effective_filter_size(fh, dh),
                 "effective_filter_width": ar.effective_filter_size(fw, dw),
             }
         except ValueError as e:
             raise self.error("filter_size", self._filter_size, str(e)) from None
         self._pads, self._num_channels = (t, b, l, r), c
-        self.params = {"weights": self._make_weights(rng, c), "bias": self._make_bias(rng)}
+        self.params = {"weights": self._make_weights(rng, c)}
+        if self._has_bias:
+            self.params["bias"] = self._make_bias(rng)
+        else:
+            self._zero_bias = np.zeros(f, dtype=self.dtype)
         return (self._arith["output_height"].value, self._arith["output_width"].value, f)
 
     def _make_weights(self, rng, c):
@@ -264,7 +291,7 @@ class Convolution2D(Layer):
         # no padding: the input itself is the padded input (no copy)
         xp = padding_ops.pad(x, self._pads, self._padding_value) if any(self._pads) else x
         self._workspace = {}      # the fast kernels keep their column matrices here
-        y = self.kernels.conv2d_forward(xp, self.params["weights"], self.params["bias"],
+        y = self.kernels.conv2d_forward(xp, self.params["weights"], self.bias,
                                         self._stride, self._dilation, self._groups,
                                         workspace=self._workspace)
         self._cache = xp          # backward needs the padded input (for dw) and its size
@@ -277,22 +304,26 @@ class Convolution2D(Layer):
     def held_arrays(self):
         return super().held_arrays() + list(arrays_in(self._workspace))
 
+    def _set_grads(self, dw, db):
+        w = self.params["weights"]
+        self.grads = {"weights": dw.astype(w.dtype, copy=False)}
+        if self._has_bias:      # without bias the zeros are fixed: no gradient is kept
+            self.grads["bias"] = db.astype(w.dtype, copy=False)
+
     def _backward_parameters(self, dy):
         xp = self._need_cache()
         w = self.params["weights"]
         _, dw, db = self.kernels.conv2d_backward(xp, w, dy, self._stride, self._dilation,
                                                  self._groups, workspace=self._workspace,
                                                  input_gradient=False)
-        self.grads = {"weights": dw.astype(w.dtype, copy=False),
-                      "bias": db.astype(self.params["bias"].dtype, copy=False)}
+        self._set_grads(dw, db)
 
     def _backward(self, dy):
         xp = self._need_cache()
         w = self.params["weights"]
         dxp, dw, db = self.kernels.conv2d_backward(xp, w, dy, self._stride, self._dilation,
                                                    self._groups, workspace=self._workspace)
-        self.grads = {"weights": dw.astype(w.dtype, copy=False),
-                      "bias": db.astype(self.params["bias"].dtype, copy=False)}
+        self._set_grads(dw, db)
         if not any(self._pads):
             return dxp
         return padding_ops.pad_backward(dxp, self._pads, self._padding_value,
@@ -315,6 +346,8 @@ class Convolution2D(Layer):
             text += f", padding value '{v}'"
         elif v != 0:
             text += f", padding value {v:g}"
+        if not self._has_bias:
+            text += ", no bias"
         return text
 
     def config(self):
@@ -323,7 +356,7 @@ class Convolution2D(Layer):
                 "stride": list(self._stride), "dilation": list(self._dilation),
                 "padding": pad if pad == "same" else list(pad),
                 "padding_value": self._padding_value, "groups": self._groups,
-                "num_channels": self._num_channels_option,
+                "num_channels": self._num_channels_option, "has_bias": self._has_bias,
                 "weights_initializer": initializer_name(self.weights_initializer),
                 "bias_initializer": initializer_name(self.bias_initializer),
                 "weight_learn_rate_factor": self.learn_rate_factors["weights"],

@@ -171,7 +171,7 @@ def _conv(layer, rec, x, y, k, ctx):
     xp = padding_ops.pad(x[None], (t, b, l, r), layer.padding_value)[0]
     rec._set(padded_input=xp, padding_mask=padding_ops.padding_mask(*x.shape[:2], (t, b, l, r)),
              padding_value=layer.padding_value, pads=(t, b, l, r),
-             weights=rec.params["weights"], bias=rec.params["bias"],
+             weights=rec.params["weights"], bias=layer.bias.copy(),
              effective_weights=layer.effective_weights(), stride=layer.stride,
              dilation=layer.dilation, groups=layer.groups, filter_size=layer.filter_size,
              preactivation=y)

@@ -39,7 +39,8 @@ def _filter_data(source):
     def channels_of(f):
         g = f // per_group_f
         return list(range(g * cg, (g + 1) * cg))
-    return w, np.asarray(params["bias"]), tuple(source.dilation), channels_of, source.name
+    bias = params["bias"] if "bias" in params else np.zeros(w.shape[3], w.dtype)   # has_bias=False
+    return w, np.asarray(bias), tuple(source.dilation), channels_of, source.name
 
 
 def filters_figure(source, *, filters=None, max_filters: int = 8, max_channels: int = 6,

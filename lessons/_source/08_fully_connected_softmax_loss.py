@@ -115,3 +115,76 @@ check(answer_2, r.value, r.substituted)
 # **What you saw.** A fully connected layer is one matrix product on the flattened input;
 # softmax makes probabilities; the cross-entropy loss is −ln of the probability of the true
 # class; the trace shows every intermediate of a whole forward pass.
+
+# %% [markdown]
+# ## 5. The same network in PyTorch, and a PyTorch model stepped through
+#
+# When you move on to PyTorch, the network comes with you: `cl.to_torch(net)` builds a
+# `torch.nn.Sequential` with the same weights, batch-norm statistics and input normalization,
+# and `net.to_torch_code()` prints the PyTorch code beside each cnnlab layer. The other way,
+# `cl.from_torch(model, input_size)` reads a PyTorch model into cnnlab, where every window can
+# be stepped through. (PyTorch is optional: the cells below say how to install it if it is
+# missing.) We compare in float64, where the two must agree to the last digits.
+
+# %%
+try:
+    import torch
+except ImportError:
+    torch = None
+    print("PyTorch is not installed: pip install torch (or pip install 'cnnlab[torch]'), "
+          "then run this section again.")
+
+# %%
+if torch is not None:
+    net64 = net.astype("float64")
+    model = cl.to_torch(net64)
+    x4 = images[:4] / 255                                   # N×H×W×C, as cnnlab takes it
+    with torch.no_grad():                                   # PyTorch wants N×C×H×W
+        p_torch = model(torch.from_numpy(x4.transpose(0, 3, 1, 2).copy())).numpy()
+    p_cnnlab = net64.predict(x4)
+    print("PyTorch probabilities of image 0:", p_torch[0].round(4))
+    print("cnnlab  probabilities of image 0:", p_cnnlab[0].round(4))
+    print(f"largest difference over 4 images: {np.abs(p_torch - p_cnnlab).max():.1e}")
+    print()
+    print(net.to_torch_code())
+
+# %% [markdown]
+# Now a model written in PyTorch (a convolution without bias, batch normalization, pooling,
+# a linear layer), imported and traced: the window at row 14, column 14 of filter 2 adds up to
+# exactly what PyTorch's convolution computed there.
+
+# %%
+if torch is not None:
+    from torch import nn
+    torch.manual_seed(0)
+    tiny = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1, bias=False), nn.BatchNorm2d(4),
+                         nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(4 * 14 * 14, 10),
+                         nn.Softmax(dim=1)).double().eval()
+    imported = cl.from_torch(tiny, input_size=(28, 28, 1))
+    print(imported)
+    step = imported.trace(x4[0])["conv_1"].step(14, 14, filter=2)
+    print(step.text(6))
+    with torch.no_grad():
+        conv_out = tiny[0](torch.from_numpy(x4[:1].transpose(0, 3, 1, 2).copy()))
+    print(f"PyTorch's convolution there: {float(conv_out[0, 2, 14, 14]):.6f}; "
+          f"the steps add up to {step.value:.6f}")
+    print("parameters:", imported.num_parameters, "in cnnlab,",
+          sum(p.numel() for p in tiny.parameters()), "in PyTorch")
+
+# %% [markdown]
+# The network can also be saved as ONNX, a file other tools read; open it in Netron
+# (https://netron.app, or `pip install netron` and `netron lesson08.onnx`) to see the graph
+# with the same layer names.
+
+# %%
+try:
+    import onnx  # noqa: F401
+except ImportError:
+    print("ONNX is not installed: pip install onnx (or pip install 'cnnlab[onnx]').")
+else:
+    cl.to_onnx(net, "lesson08.onnx")
+    again = cl.from_onnx("lesson08.onnx")
+    print("layers:", again.names)
+    x4 = images[:4] / 255
+    print(f"largest difference after the ONNX round trip: "
+          f"{np.abs(again.predict(x4) - net.predict(x4)).max():.1e}")
