@@ -52,7 +52,9 @@ def _silence_stdout():
 def message_and_code(error: BaseException) -> tuple[str, int]:
     if isinstance(error, KeyboardInterrupt):
         detail = str(error)
-        return (f"interrupted{': ' + detail if detail else ''}", INTERRUPTED)
+        if not detail.startswith("interrupted"):
+            detail = "interrupted" + (f": {detail}" if detail else "")
+        return detail, INTERRUPTED
     if isinstance(error, BrokenPipeError):
         return "output closed before everything was written (broken pipe)", FAILED
     if isinstance(error, ImportError):      # a missing optional package, numba not loading
