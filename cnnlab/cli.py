@@ -220,8 +220,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     a = sub.add_parser("arithmetic", help="output size, padding, parameters with the formula",
                        description="Sizes are height x width (28x28, 6x4) or one number for "
-                       "both; --padding is p, \"a b\" (a rows top and bottom, b columns left "
-                       "and right, MATLAB's [a b]), \"t b l r\" or same. Example: cnnlab "
+                       "both;\n--padding is p, \"a b\" (a rows top and bottom, b columns left "
+                       "and right,\nMATLAB's [a b]), \"t b l r\" or same. Example:\n\n    cnnlab "
                        "arithmetic conv --input 28x28 --filter 6x4 --stride 4 --padding \"1 0\"",
                        formatter_class=HelpFormatter)
     a.add_argument("what", choices=("conv", "pool", "transposed", "same", "dilation"),

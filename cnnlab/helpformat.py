@@ -38,5 +38,10 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter):
                 or default is None or default is False or default == argparse.SUPPRESS
                 or "default" in text):
             return text
-        shown = "x".join(map(str, default)) if isinstance(default, tuple) else default
+        if isinstance(default, tuple):          # a size: height x width
+            shown = "x".join(map(str, default))
+        elif isinstance(default, list):         # nargs="+": as it is typed
+            shown = " ".join(map(str, default))
+        else:
+            shown = default
         return f"{text} (default: {shown})" if text else f"default: {shown}"

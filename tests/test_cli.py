@@ -215,7 +215,7 @@ def test_version_and_python_m_cnnlab():
 
 def test_help_shows_defaults_and_no_rest_markup():
     for argv in (["--help"], ["train", "--help"], ["step", "--help"], ["animate", "--help"],
-                 ["lab", "--help"]):
+                 ["lab", "--help"], ["bench", "--help"], ["arithmetic", "--help"]):
         code, out, _ = shell(*argv)
         assert code == 0
         assert "``" not in out and ":func:" not in out, argv
@@ -223,6 +223,10 @@ def test_help_shows_defaults_and_no_rest_markup():
     assert "(default: 64)" in out and "lenet5.cnnlab in the current folder" in out
     _, out, _ = shell("step", "--help")
     assert "(default: 5x5)" in out
+    _, out, _ = shell("bench", "--help")
+    assert "(default: lenet5 reference)" in out and "cnnlab bench: cnnlab's fast" in out
+    _, out, _ = shell("arithmetic", "--help")
+    assert "(default: 1x1)" in out
 
 
 def test_train_saves_in_the_current_folder_by_default_and_says_where(capsys, tmp_path,
