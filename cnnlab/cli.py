@@ -108,7 +108,8 @@ def cmd_arithmetic(args) -> int:
 
 
 def _is_network_file(text: str) -> bool:
-    return text.endswith(".cnnlab") or (";" not in text and Path(text).is_file())
+    """A saved network's path (or a folder given by mistake) rather than a layer spec."""
+    return text.endswith(".cnnlab") or (";" not in text and Path(text).exists())
 
 
 def cmd_summary(args) -> int:
