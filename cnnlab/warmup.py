@@ -19,6 +19,11 @@ import time
 _done: set = set()      # (dtype, layer classes) already compiled in this process
 
 
+def forget() -> None:
+    """Forget which kernels have run, so the next training warms up again (for tests)."""
+    _done.clear()
+
+
 def compile_kernels(net, step, *, announce: bool = True) -> float | None:
     """Run ``step()`` once, undoing its effects, if ``net``'s fast kernels for its dtype and
     layer classes have not run in this process; return the seconds it took (None if skipped).
