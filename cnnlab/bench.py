@@ -187,10 +187,11 @@ def startup_times():
 
 
 def _parser():
-    p = argparse.ArgumentParser(prog="cnnlab bench", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    from .helpformat import HelpFormatter, plain
+    p = argparse.ArgumentParser(prog="cnnlab bench", description=plain(__doc__),
+                                formatter_class=HelpFormatter)
     p.add_argument("--networks", nargs="+", choices=sorted(NETWORKS),
-                   default=["lenet5", "reference"])
+                   default=["lenet5", "reference"], help="networks to run")
     p.add_argument("--rounds", type=int, default=DEFAULT_ROUNDS,
                    help=f"rounds, engines alternating (default {DEFAULT_ROUNDS})")
     p.add_argument("--steps", type=int, default=DEFAULT_STEPS,

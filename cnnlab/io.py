@@ -134,6 +134,12 @@ def _layers_from_manifest(manifest: dict, where: str) -> list:
     return layers
 
 
+def _saved_backend(name) -> str:
+    """The backend a file was saved with, as a preference: "fast" loads as "auto", so a
+    machine without Numba still opens it (on the reference kernels, with a warning)."""
+    return "auto" if name == "fast" else (name or "reference")
+
+
 def network_from_manifest(manifest: dict, arrays: dict, *, source: str, prefix: str = "",
                           backend: str | None = None):
     """Rebuild a Network from ``network_manifest`` data and its arrays (keys after prefix)."""
@@ -142,7 +148,7 @@ def network_from_manifest(manifest: dict, arrays: dict, *, source: str, prefix: 
     layers = _layers_from_manifest(manifest, where)
     try:
         net = Network(layers, seed=manifest.get("seed"), dtype=manifest.get("dtype"),
-                      backend=backend or manifest.get("backend") or "reference",
+                      backend=backend or _saved_backend(manifest.get("backend")),
                       input_size=manifest.get("input_size"))
     except (TypeError, ValueError) as e:
         raise ValueError(f"{where}: the saved layers do not form a network: {e}") from None

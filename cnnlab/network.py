@@ -16,7 +16,7 @@ import weakref
 import numpy as np
 
 from . import memory
-from .kernels import get_backend
+from .kernels import get_backend, resolve_backend
 from .layers.base import Layer
 
 #: kinds that are usually unique in a network and then named without a number
@@ -33,11 +33,13 @@ class Network:
     seed : int
         Seed of the Generator that draws weights and dropout masks.
     dtype : "float32" (default) or "float64"
-    backend : "fast" (Numba kernels, the default) or "reference" (plain loops, the definition)
+    backend : "auto" (the default: "fast" when Numba imports, else "reference" with a
+        ``BackendFallbackWarning``), "fast" (Numba kernels) or "reference" (plain loops, the
+        definition). ``net.backend`` is the one chosen.
     input_size : (H, W, C), needed only when the first layer is not an ImageInput.
     """
 
-    def __init__(self, layers, *, seed: int | None = 0, dtype="float32", backend: str = "fast",
+    def __init__(self, layers, *, seed: int | None = 0, dtype="float32", backend: str = "auto",
                  input_size=None, rng: np.random.Generator | None = None):
         layers = list(layers)
         if not layers:
@@ -54,8 +56,8 @@ class Network:
         self.layers: list[Layer] = [copy.deepcopy(layer) for layer in layers]
         self._name_layers()
         self._check_order(input_size)
-        self._backend = backend
-        kernels = get_backend(backend)
+        self._backend = resolve_backend(backend)
+        kernels = get_backend(self._backend)
         shape = self.input_size
         for i, layer in enumerate(self.layers):
             layer._network = weakref.ref(self)      # so net["conv_1"].network is net
@@ -162,6 +164,7 @@ class Network:
 
     @backend.setter
     def backend(self, name: str):
+        name = resolve_backend(name)
         kernels = get_backend(name)
         self._backend = name
         for layer in self.layers:

@@ -49,6 +49,7 @@ import numpy as np
 
 from . import checkpoint, memory
 from .training_record import Progress, TrainingInfo, make_monitor
+from .warmup import compile_kernels
 from .solvers import TrainingOptions, make_solver
 
 __all__ = ["TrainingOptions", "TrainingInfo", "TrainingDiverged", "train_network"]
@@ -200,10 +201,11 @@ def _threads(net):
 # ---- the loop --------------------------------------------------------------------------------
 
 def _network(layers_or_network, options):
+    from .kernels import resolve_backend
     from .network import Network
     if isinstance(layers_or_network, Network):
         net = layers_or_network
-        if options.backend is not None and options.backend != net.backend:
+        if options.backend is not None and resolve_backend(options.backend) != net.backend:
             net.backend = options.backend
         return net
     if isinstance(layers_or_network, (list, tuple)):
@@ -262,6 +264,10 @@ def train_network(X, Y, layers_or_network, options: TrainingOptions | None = Non
         _fit_normalization(net, X)
         if options.shuffle == "once":
             run.order = shuffle_rng.permutation(n)
+    # Numba compiles on the first call: do it now, so the bar's clock and ETA start after it
+    with _threads(net), np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        compile_kernels(net, lambda: _step(net, out, task, X[:batch], T[:batch]),
+                        announce=options.verbose or options.progress_bar)
     progress = Progress(options, info)
     monitor = make_monitor(options)
     callbacks = list(callbacks or [])

@@ -16,6 +16,7 @@ import argparse
 import numpy as np
 
 from .. import spec
+from ..helpformat import HelpFormatter, plain
 from .text import grid
 
 # the reference documents' convolution arithmetic example: 5x5 input, 3x3 kernel, no padding
@@ -65,19 +66,19 @@ def build(args):
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="cnnlab step", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--input", default="5x5", help="H or HxW (default 5x5)")
-    p.add_argument("--channels", type=int, default=1)
+    p = argparse.ArgumentParser(prog="cnnlab step", description=plain(__doc__),
+                                formatter_class=HelpFormatter)
+    p.add_argument("--input", default="5x5", help="input size: H or HxW")
+    p.add_argument("--channels", type=int, default=1, help="input channels")
     p.add_argument("--filter", default="3", help="filter (or pool) size: K or KHxKW")
-    p.add_argument("--stride", type=_stride, default=1)
+    p.add_argument("--stride", type=_stride, default=1, help="N or a,b")
     p.add_argument("--padding", default="0", help="p, a,b, t,b,l,r or same")
     p.add_argument("--padding-value", default="0",
                    help="a number, symmetric-include-edge, symmetric-exclude-edge, replicate")
-    p.add_argument("--dilation", type=_stride, default=1)
-    p.add_argument("--bias", type=float, default=0.0)
+    p.add_argument("--dilation", type=_stride, default=1, help="N or a,b")
+    p.add_argument("--bias", type=float, default=0.0, help="the filter's bias")
     p.add_argument("--pool", choices=("max", "average"), help="pool instead of convolving")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="draws the small integer input and weights")
     p.add_argument("--position", help="ROW,COL: show only this output position")
     p.add_argument("--example", action="store_true",
                    help="the reference documents' 5x5 input and 3x3 kernel")
@@ -99,7 +100,7 @@ def main(argv=None) -> int:
             print(grid(rec.effective_weights[:, :, c, 0]))
     print()
     if a.position:
-        row, col = (int(v) for v in a.position.split(","))
+        row, col = _position(a.position)
         steps = [rec.step(row, col, 0)]
     else:
         steps = rec.steps(0)
@@ -108,6 +109,13 @@ def main(argv=None) -> int:
     print("\noutput:")
     print(grid(rec.output[:, :, 0]))
     return 0
+
+
+def _position(text):
+    parts = text.replace("x", ",").split(",")
+    if len(parts) != 2 or not all(p.strip().isdigit() for p in parts):
+        raise ValueError(f"--position = {text!r}: expected ROW,COL, e.g. 0,0")
+    return int(parts[0]), int(parts[1])
 
 
 def _stride(text):

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 
 from .. import spec
+from ..helpformat import HelpFormatter, plain
 
 
 def _value(text):
@@ -28,9 +29,9 @@ def _size(text):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="cnnlab animate", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("kind", choices=("conv", "pool", "transposed"))
+    p = argparse.ArgumentParser(prog="cnnlab animate", description=plain(__doc__),
+                                formatter_class=HelpFormatter)
+    p.add_argument("kind", choices=("conv", "pool", "transposed"), help="which layer")
     p.add_argument("--input", type=_size, default=None,
                    help="input size N or HxW (default 5 for conv, 6 for pool, 3 transposed)")
     p.add_argument("--filter", type=_size, default=3, help="filter (pool) size K or KHxKW")
@@ -40,11 +41,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="p, a,b, t,b,l,r or same (transposed: the cropping)")
     p.add_argument("--padding-value", type=_value, default=0,
                    help="a number, replicate, symmetric-include-edge, symmetric-exclude-edge")
-    p.add_argument("--dilation", type=_value, default=1)
-    p.add_argument("--channels", type=int, default=1)
+    p.add_argument("--dilation", type=_value, default=1, help="N or a,b")
+    p.add_argument("--channels", type=int, default=1, help="input channels")
     p.add_argument("--mode", choices=("max", "average"), default="max", help="pooling mode")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--fps", type=float, default=2.0)
+    p.add_argument("--seed", type=int, default=0, help="draws the small integer input")
+    p.add_argument("--fps", type=float, default=2.0, help="frames per second")
     p.add_argument("-o", "--output", required=True, help="out.gif or out.mp4")
     return p
 
