@@ -85,7 +85,9 @@ def test_the_wheel_metadata_licence_and_dependencies(wheel):
     assert not any(r.startswith("scipy") for r in requires)          # imported nowhere
     numba = next(r for r in requires if r.startswith("numba"))
     assert 'sys_platform != "emscripten"' in numba
-    assert any(r.startswith("torch==2.13.0") and 'extra == "torch"' in r for r in requires)
+    assert any(r.startswith("torch>=2.1") and 'extra == "torch"' in r for r in requires)
+    # the tests' oracle is pinned (the public index's newer releases are CUDA builds)
+    assert any(r.startswith("torch==2.13.0") and 'extra == "dev"' in r for r in requires)
     assert not any(r.startswith(("torch", "jupyterlab")) and "extra" not in r for r in requires)
 
 

@@ -22,7 +22,7 @@ from .onnx_nodes import NODES, where as _where
 from .reader import Reader, build_network
 
 
-def from_onnx(source, *, input_size=None, dtype=None, seed=0, backend="fast",
+def from_onnx(source, *, input_size=None, dtype=None, seed=0, backend="auto",
               classification=True):
     """A cnnlab Network computing what the ONNX model computes.
 

@@ -49,7 +49,7 @@ def _children(module, prefix=""):
             yield (key if not key.isdigit() else ""), f"{prefix}{key}", child
 
 
-def from_torch(module, input_size, *, dtype=None, seed=0, backend="fast",
+def from_torch(module, input_size, *, dtype=None, seed=0, backend="auto",
                classification=True):
     """A cnnlab Network computing what ``module`` (an ``nn.Sequential``) computes.
 
