@@ -51,7 +51,9 @@ check(answer_1, one(cl.LeakyReLU(0.1), (1, 1, 1)).predict(np.full((1, 1, 1, 1), 
 # ## 2. Batch normalization
 #
 # For each channel c, over the mini-batch and all positions:
-# 15356\hat x = \frac{x - \mu_c}{\sqrt{\sigma_c^2 + \epsilon}},\qquad y = \gamma_c\,\hat x + \beta_c15356
+#
+# $$\hat x = \frac{x - \mu_c}{\sqrt{\sigma_c^2 + \epsilon}},\qquad y = \gamma_c\,\hat x + \beta_c$$
+#
 # γ (scale) and β (offset) are learned. While training the layer also keeps running averages of
 # μ and σ², which it uses when predicting.
 
@@ -91,7 +93,8 @@ check(answer_2, r.value, r.substituted)
 #
 # Each value is divided by a term built from the squares of the values at the same position in
 # the n neighbouring channels:
-# 15356y = \frac{x}{\left(k + \frac{\alpha}{n}\sum_{\text{window}} x_j^2\right)^{\beta}}15356
+#
+# $$y = \frac{x}{\left(k + \frac{\alpha}{n}\sum_{\text{window}} x_j^2\right)^{\beta}}$$
 
 # %%
 xc = np.arange(1, 6, dtype=float).reshape(1, 1, 5)

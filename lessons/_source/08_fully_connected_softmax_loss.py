@@ -39,7 +39,9 @@ print("W·x + b by hand:", by_hand, "  layer:", rec.output.ravel())
 # %% [markdown]
 # ## 2. Softmax and cross-entropy
 #
-# 15356p_i = \frac{e^{z_i}}{\sum_j e^{z_j}},\qquad \text{loss} = -\sum_i t_i \ln p_i = -\ln p_{\text{true class}}15356
+#
+# $$p_i = \frac{e^{z_i}}{\sum_j e^{z_j}},\qquad \text{loss} = -\sum_i t_i \ln p_i = -\ln p_{\text{true class}}$$
+#
 # Softmax is computed after subtracting the largest score (same ratios, no overflow).
 
 # %%

@@ -4,7 +4,7 @@
 # **Goals.**
 # 1. See a transposed convolution as an ordinary stride-1 convolution of an *upsampled* input
 #    (zeros inserted between the values, then padded) with the 180°-rotated filter.
-# 2. Use its output-size formula  = (i - 1)\,s + k - c_{\text{top}} - c_{\text{bottom}}$.
+# 2. Use its output-size formula $o = (i - 1)\,s + k - c_{\text{top}} - c_{\text{bottom}}$.
 # 3. Follow a gradient backwards through a convolution: how one output gradient flows to its
 #    window of inputs and to the weights.
 
@@ -93,9 +93,10 @@ check(answer_1, r.value, r.substituted)
 # %% [markdown]
 # ## 2. Backpropagation through a convolution
 #
-# The chain rule, for (i,j) = \sum_{u,v} x(i+u, j+v)\,w(u,v) + b$ and a loss L:
-# 15356\frac{\partial L}{\partial w(u,v)} = \sum_{i,j} \frac{\partial L}{\partial y(i,j)}\,x(i+u,j+v),\qquad
-# \frac{\partial L}{\partial x(p,q)} = \sum_{(i,j):\ \text{window covers }(p,q)} \frac{\partial L}{\partial y(i,j)}\,w(p-i,q-j)15356
+# The chain rule, for $y(i,j) = \sum_{u,v} x(i+u, j+v)\,w(u,v) + b$ and a loss L:
+#
+# $$\frac{\partial L}{\partial w(u,v)} = \sum_{i,j} \frac{\partial L}{\partial y(i,j)}\,x(i+u,j+v),\qquad
+# \frac{\partial L}{\partial x(p,q)} = \sum_{(i,j):\ \text{window covers }(p,q)} \frac{\partial L}{\partial y(i,j)}\,w(p-i,q-j)$$
 #
 # A tiny network on a 4×4 input, traced with `backward=True`:
 
