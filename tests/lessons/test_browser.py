@@ -6,7 +6,8 @@ kernel is really connected, Run All, wait until every code cell has run, then as
 error output, every widget view rendered with its images loaded, and save a screenshot
 (folder CNNLAB_SCREENSHOTS, or a temporary folder) for a person to look at. For the lessons
 with formulas: every formula that test_math.py finds in a markdown cell was typeset by
-MathJax, with no MathJax error and no raw ``$`` left on the page.
+MathJax, with no MathJax error and no raw ``$`` left on the page. Lesson 09: the Stop button,
+clicked in the page while the training cell runs, ends training early.
 """
 from __future__ import annotations
 
@@ -159,5 +160,53 @@ def test_every_formula_renders_in_jupyterlab(notebook, jupyterlab, browser_conte
                 f"{notebook.name} cell {index}: LaTeX shown as text: {seen['raw']!r}"
         page.screenshot(path=str(screenshot_folder(tmp_path_factory)
                                  / f"{notebook.stem}-math.png"))
+    finally:
+        page.close()
+
+
+# lesson 09's training monitor: the iteration its readout shows, and the readout text
+MONITOR_STATE = """() => {
+  const w = window.jupyterapp.shell.currentWidget;
+  const cell = w.content.widgets.find(c => c.model.type === 'code'
+                                      && c.model.sharedModel.getSource().includes('monitor.run('));
+  if (!cell) return null;
+  const html = [...cell.node.querySelectorAll('.widget-html-content')]
+                 .map(e => e.textContent).join(' ');
+  const m = html.match(/iteration (\\d+) of (\\d+)/);
+  const printed = cell.model.outputs.toJSON().filter(o => o.output_type === 'stream')
+                    .map(o => o.text).join('');
+  return {iteration: m ? +m[1] : 0, total: m ? +m[2] : 0, readout: html, printed: printed};
+}"""
+
+
+def test_lesson9_stop_button_ends_training_early(jupyterlab, browser_context, tmp_path_factory):
+    url, token, _root = jupyterlab
+    notebook = next(p for p in NOTEBOOKS if p.name.startswith("09"))
+    page = browser_context.new_page()
+    try:
+        page.goto(f"{url}/lab/tree/{notebook.name}?reset&token={token}")
+        page.wait_for_function(KERNEL_READY, timeout=120_000)
+        # not awaited: the command's promise settles only when every cell has run
+        page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
+        # training has begun: the monitor's readout counts iterations
+        page.wait_for_function(f"() => {{ const s = ({MONITOR_STATE})(); "
+                               "return s && s.iteration >= 2; }", timeout=240_000, polling=50)
+        stop = page.locator(".jupyter-widgets button", has_text="Stop")
+        stop.scroll_into_view_if_needed()
+        stop.click()
+        page.wait_for_function(f"() => ({MONITOR_STATE})().printed.includes('stopped:')",
+                               timeout=120_000, polling=100)
+        state = page.evaluate(MONITOR_STATE)
+        shots = screenshot_folder(tmp_path_factory)
+        page.locator(".jupyter-widgets.widget-vbox").first.screenshot(
+            path=str(shots / "09_training_lenet5-stopped.png"))
+        assert "stopped: interrupted;" in state["printed"], state
+        stopped_at = int(state["printed"].split("stopped: interrupted; ")[1].split()[0])
+        assert 2 <= stopped_at < state["total"] == 80, state
+        assert (f"stopped by user (the Stop button) after iteration {stopped_at} of 80"
+                in state["readout"]), state
+        # the rest of the lesson runs on the network as far as it got
+        page.wait_for_function(ALL_RUN, timeout=240_000, polling=500)
+        assert page.evaluate(ERRORS) == []
     finally:
         page.close()
