@@ -14,20 +14,12 @@
 # %%
 import numpy as np
 import cnnlab as cl
+from cnnlab.testing import check_answer   # prints Right! / Not yet / Fill in
 from cnnlab.datasets import digits_split
 from cnnlab.models import lenet5
 from IPython.display import Image, display
 np.set_printoptions(linewidth=120, precision=3, suppress=True)
 
-
-def check(answer, expected, working=""):
-    """Compare your answer with the one cnnlab computed; prints a message, never raises."""
-    if answer is None:
-        print("Fill in your answer (replace None), then run this cell again.")
-    elif np.shape(answer) == np.shape(expected) and np.allclose(answer, expected):
-        print(f"Right! {working}")
-    else:
-        print(f"Not yet: you wrote {answer!r}. Look again and try once more.")
 
 # %% [markdown]
 # ## 1. The data and the network
@@ -61,7 +53,7 @@ for rec in net.trace(x_train[0]):
 answer_1 = None
 
 # %%
-check(answer_1, net.num_parameters, f"{net.num_parameters:,}: see which layer holds most.")
+check_answer(answer_1, net.num_parameters, f"{net.num_parameters:,}: see which layer holds most.")
 
 # %% [markdown]
 # `cl.analyze` gives the same count per layer, with multiply-adds and receptive fields:
@@ -163,7 +155,7 @@ answer_2 = None
 
 # %%
 off = confusion - np.diag(np.diag(confusion))
-check(answer_2, int(off.sum(axis=1).argmax()), f"class {int(off.sum(axis=1).argmax())} with "
+check_answer(answer_2, int(off.sum(axis=1).argmax()), f"class {int(off.sum(axis=1).argmax())} with "
       f"{int(off.sum(axis=1).max())} mistakes.")
 
 # %% [markdown]

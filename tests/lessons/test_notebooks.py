@@ -41,7 +41,8 @@ LESSON_FACTS = {
                       "output size: (26, 26)", "true convolution"]},
     "02": {"answers": {"answer_1": "9", "answer_2": "(7, 7)"},
            "wrong": {"answer_3": "4"},                                 # 7, 3, stride 2 -> 3
-           "expect": ["value: 16  exact: 16.5", "[[9 8 7 8 9 8 7]",      # exclude-edge mirror
+           "expect": ["value: 16  quotient: 15.5  unfloored: 16.5",
+                      "[[9 8 7 8 9 8 7]",                                # exclude-edge mirror
                       "[[5 4 4 5 6 6 5]", "[[1 1 1 2 3 3 3]",
                       "padding = 'same': pads (top, bottom, left, right) = (0, 1, 0, 1)",
                       "floor(15.5) + 1 = 16"]},
@@ -76,8 +77,11 @@ LESSON_FACTS = {
            "wrong": {},                            # answer_2 depends on training: left None
            "expect": ["stopped: max-epochs", "validation accuracy:", "confusion matrix",
                       "the second run started from fresh weights: True"]},
-    "10": {"answers": {"answer_1": "14"},            # (7 - 1)·2 + 4 - 1 - 1
-           "wrong": {},                            # answer_2 depends on the seed: left None
+    # answer_2 as the lesson teaches it: add up the nine dL/dy values as printed (4 decimals)
+    "10": {"answers": {"answer_1": "14",             # (7 - 1)·2 + 4 - 1 - 1
+                       "answer_2": "float(np.round(conv.output_gradient[:, :, 0], 4).sum())"},
+           "by_chance": {"answer_1": "section 1's 5×5 output holds the value 14"},
+           "wrong": {},
            "expect": ["same as the layer: True", "matches: True",
                       "sum of window contributions equals dL/dx: True",
                       "sum of window contributions equals dL/dw: True",
@@ -215,6 +219,65 @@ def test_lesson_widgets_have_saved_state(path, executed):
         assert state[model_id]["model_name"].endswith("Model")
     images = [m for m in state.values() if m["model_name"] == "ImageModel"]
     assert images, f"{path.name}: no picture in its widgets"
+
+
+def numbers_in(text: str) -> list[float]:
+    """Every number written in a text: 1,960 and 203,840 with their commas, −0.25 with a
+    typographic minus, 7.25, 19."""
+    text = text.replace("\u2212", "-")
+    found = re.findall(r"(?<![\w.])-?\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\d])"
+                       r"|(?<![\w.,])-?\d+(?:\.\d+)?", text)
+    return [float(s.replace(",", "")) for s in found]
+
+
+def string_literals(source: str) -> str:
+    """The text a code cell types in (its string literals and f-string text), not what it
+    computes."""
+    import ast
+    tree = compile(source, "<cell>", "exec", ast.PyCF_ONLY_AST | ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
+    return "\n".join(node.value for node in ast.walk(tree)
+                     if isinstance(node, ast.Constant) and isinstance(node.value, str))
+
+
+def distinctive(value: float) -> bool:
+    """Small whole numbers (0..9) appear everywhere by chance; other answers do not."""
+    return not (value == int(value) and 0 <= value <= 9)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_exercises_ask_before_they_show(path, executed):
+    # nothing printed above an exercise, nor the lesson's text above it, nor the text typed in
+    # its check cell gives its answer away: it may appear only once the learner ran the check.
+    # Output is searched from the start of the exercise's section (its "## " heading), where
+    # the answers were printed; further up numbers recur by chance (a 19 in a pixel printout
+    # is not lesson 1's answer 19). A small whole number (0..9) is looked for only in the
+    # exercise's own text and check cell.
+    nb, _exercises = executed(path)
+    checked = 0
+    for name, value in LESSON_FACTS[path.name[:2]]["answers"].items():
+        try:
+            answer = float(eval(value, {"math": math}))
+        except (NameError, TypeError, SyntaxError):
+            continue                                   # an expression or a tuple
+        index = next(i for i, c in enumerate(nb.cells)
+                     if c.cell_type == "code" and re.match(rf"{name} = ", c.source))
+        check_cell = next(c for c in nb.cells[index + 1:] if c.cell_type == "code")
+        shown = {"the check cell's typed text": string_literals(check_cell.source),
+                 "the exercise's text": nb.cells[index - 1].source}
+        if distinctive(answer) and name not in LESSON_FACTS[path.name[:2]].get("by_chance", {}):
+            section = max([i for i, c in enumerate(nb.cells[:index]) if c.cell_type == "markdown"
+                           and re.match(r"#+ ", c.source)], default=0)
+            shown["the output above it in its section"] = printed(
+                nbformat.v4.new_notebook(cells=nb.cells[section:index]))
+            shown["the lesson's text above it"] = "\n".join(
+                c.source for c in nb.cells[:index] if c.cell_type == "markdown")
+        for where, text in shown.items():
+            leaked = [n for n in numbers_in(text)
+                      if math.isclose(abs(n), abs(answer), rel_tol=1e-3)]
+            assert leaked == [], (f"{path.name}: the answer to {name} ({answer:g}) is in "
+                                  f"{where}: {text[:400]!r}")
+        checked += 1
+    assert checked >= 1
 
 
 def test_lesson9_trains_to_a_useful_accuracy(executed):
