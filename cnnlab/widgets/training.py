@@ -7,7 +7,9 @@ In a notebook, train through the monitor and wait for it with ``await``:
 
 ``run`` trains in a background thread and the cell waits for that thread with ``await``, so
 the kernel's event loop stays free: the Stop click reaches the kernel while training runs
-(ipykernel dispatches widget messages while a cell awaits), training ends after the
+(ipykernel dispatches widget messages while a cell awaits, as the tested 7.4 does; a kernel
+that does not still trains to the end, and its interrupt button still stops cleanly),
+training ends after the
 iteration in progress (stopped_reason "interrupted", the partial network is returned) and the
 readout says that you stopped it. Pass a list of layers, not a Network, and running the cell
 again trains fresh weights (``Network(layers, seed=options.seed)``) instead of continuing.

@@ -89,8 +89,8 @@ print(f"first loss {info.loss[0]:.6f}; validation accuracy: {info.final_validati
 # ## 3. The first-layer filters
 #
 # Six 5×5 filters, learned from the data (purple positive, orange negative, white 0). After
-# 80 steps they are still rough; look for bands of one sign next to bands of the other: those
-# respond to an edge or a stroke in that direction.
+# 80 steps (fewer if you pressed Stop) they are still rough; look for bands of one sign next
+# to bands of the other: those respond to an edge or a stroke in that direction.
 
 # %%
 from cnnlab.viz.filters import filters_figure
