@@ -109,8 +109,9 @@ for note in r.notes:
 # %% [markdown]
 # The quotient is 15.5, not a whole number (so the unfloored size is 16.5, and the floor makes
 # it 16): the filter's last position would stick out of the padded input, so the layer stops
-# one step early and the last row/column of the padded input is never read. The reference documents' example: a 32×32 input, 5×5 filters, stride 2 and
-# padding 2 give 16×16 maps (2048 neurons with 8 filters).
+# one step early and the last row/column of the padded input is never read. The reference
+# documents' example: a 32×32 input, 5×5 filters, stride 2 and padding 2 give 16×16 maps
+# (2048 neurons with 8 filters).
 
 # %% [markdown]
 # **Exercise 2.** The reference documents' 28×28 input with a 6×4 filter (6 rows, 4 columns),
@@ -122,7 +123,8 @@ answer_2 = None   # (rows, columns)
 
 # %%
 rows, cols = conv_output_size(28, 6, stride=4, padding=1), conv_output_size(28, 4, stride=4)
-check_answer(answer_2, (rows.value, cols.value), f"rows: {rows.substituted}; columns: {cols.substituted}")
+check_answer(answer_2, (rows.value, cols.value),
+             f"rows: {rows.substituted}; columns: {cols.substituted}")
 
 # %% [markdown]
 # **Exercise 3.** Input 7, filter 3, stride 2, no padding. Is the quotient exact? What is the

@@ -36,7 +36,8 @@ answer_1 = None
 
 # %%
 leaky = one(cl.LeakyReLU(0.1), (1, 1, 1)).predict(np.full((1, 1, 1, 1), -2.5)).item()
-check_answer(answer_1, leaky, f"Negative inputs are multiplied by the scale: 0.1 · (−2.5) = {leaky:g}.")
+check_answer(answer_1, leaky,
+             f"Negative inputs are multiplied by the scale: 0.1 · (−2.5) = {leaky:g}.")
 
 # %% [markdown]
 # ## 2. Batch normalization

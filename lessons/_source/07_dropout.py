@@ -34,7 +34,8 @@ answer_1 = None
 
 # %%
 scale = cl.Dropout(0.2).scale
-check_answer(answer_1, scale, f"1 / (1 − 0.2) = {scale:g}, so that the expected output equals the input.")
+check_answer(answer_1, scale,
+             f"1 / (1 − 0.2) = {scale:g}, so that the expected output equals the input.")
 
 # %% [markdown]
 # ## 2. A new mask every time

@@ -41,8 +41,9 @@ x_train, x_val = x_train / 255, x_val / 255
 print("train", x_train.shape, " validation", x_val.shape, " classes", np.unique(y_train))
 net = cl.Network(lenet5(), seed=0)
 for rec in net.trace(x_train[0]):
-    learnables = ", ".join(f"{k} {'x'.join(map(str, v.shape))}" for k, v in rec.layer.params.items())
-    print(f"{rec.name:12s} {rec.type_name:24s} output {str(rec.output_shape):12s} {learnables or '-'}")
+    shapes = [f"{k} {'x'.join(map(str, v.shape))}" for k, v in rec.layer.params.items()]
+    print(f"{rec.name:12s} {rec.type_name:24s} output {str(rec.output_shape):12s} "
+          f"{', '.join(shapes) or '-'}")
 
 # %% [markdown]
 # **Exercise 1.** The list shows every layer's learnables (weights FH×FW×C×F for a
@@ -82,7 +83,8 @@ options = cl.TrainingOptions("adam", initial_learn_rate=0.002, max_epochs=2, min
                              validation_data=(x_val, y_val), validation_frequency=20,
                              verbose=False, progress_bar=False, seed=0)
 net, info = await monitor.run(x_train, y_train, lenet5(), options)
-print(f"stopped: {info.stopped_reason}; {info.iteration} iterations in {info.elapsed_seconds:.1f} s")
+print(f"stopped: {info.stopped_reason}; {info.iteration} iterations "
+      f"in {info.elapsed_seconds:.1f} s")
 print(f"first loss {info.loss[0]:.6f}; validation accuracy: {info.final_validation_accuracy:.1%}")
 
 # %% [markdown]
