@@ -7,8 +7,8 @@ In a notebook, train through the monitor and wait for it with ``await``:
 
 ``run`` trains in a background thread and the cell waits for that thread with ``await``, so
 the kernel's event loop stays free: the Stop click reaches the kernel while training runs
-(ipykernel dispatches widget messages while a cell awaits, as the tested 7.4 does; a kernel
-that does not still trains to the end, and its interrupt button still stops cleanly),
+(ipykernel 7.4 and later dispatch widget messages while a cell awaits; an older kernel
+still trains to the end, the readout says so, and its interrupt button stops cleanly),
 training ends after the
 iteration in progress (stopped_reason "interrupted", the partial network is returned) and the
 readout says that you stopped it. Pass a list of layers, not a Network, and running the cell
@@ -65,6 +65,7 @@ class TrainingMonitor(widgets.VBox):
         self.min_interval = float(min_interval)
         self.clock = clock
         self.stopped_by_user = False
+        self.note = ""          # a line under the readout (why Stop cannot work, if it cannot)
         self.curves = TrainingCurves()
         self.progress = widgets.IntProgress(value=0, min=0, max=1, description="training",
                                             layout=widgets.Layout(width="420px"))
@@ -130,7 +131,8 @@ class TrainingMonitor(widgets.VBox):
         start = self._last_draw = self.clock()
         self.progress.max = max(info.total_iterations, 1)
         self.progress.value = info.iteration
-        self.readout.value = readout_html(info, stopped_by_user=self.stopped_by_user)
+        self.readout.value = readout_html(info, stopped_by_user=self.stopped_by_user) + (
+            f"<br><i>{html.escape(self.note)}</i>" if self.note else "")
         if info.iteration:
             self.curves.update(info)
             self.image.value = self.curves.png()
@@ -184,6 +186,10 @@ class TrainingMonitor(widgets.VBox):
         iteration), so no thread keeps training behind your back.
         """
         self.start(X, Y, layers_or_network, options, callbacks=callbacks)
+        self.note = "" if _kernel_hears_widgets_while_awaiting() else (
+            "this kernel (ipykernel older than 7.4) hears the Stop button only after training: "
+            "to stop now, use the kernel's interrupt button")
+        self.readout.value = self.note or self.readout.value
         try:
             while self.running:
                 await asyncio.sleep(poll_seconds)
@@ -210,6 +216,20 @@ class TrainingMonitor(widgets.VBox):
         if self._error is not None:
             raise self._error
         return self._result
+
+
+def _kernel_hears_widgets_while_awaiting() -> bool:
+    """False inside an ipykernel older than 7.4 (it queues widget messages behind an awaiting
+    cell); True in 7.4 and later, and outside a kernel (nothing to hear)."""
+    import sys
+    kernel = sys.modules.get("ipykernel")
+    if kernel is None:
+        return True
+    try:
+        major, minor = (int(part) for part in kernel.__version__.split(".")[:2])
+    except (AttributeError, ValueError):
+        return True
+    return (major, minor) >= (7, 4)
 
 
 def readout_html(info, *, stopped_by_user: bool = False) -> str:

@@ -194,6 +194,26 @@ def test_running_again_from_layers_starts_from_fresh_weights(digits):
     assert not mon.stopped_by_user and "completed 1 epochs" in mon.readout.value
 
 
+def test_an_older_kernel_is_told_that_stop_waits(digits, monkeypatch):
+    import sys
+    import types
+    real = sys.modules.get("ipykernel")
+
+    def kernel(version):               # what the monitor reads: the loaded ipykernel's version
+        fake = types.ModuleType("ipykernel")
+        fake.__dict__.update(vars(real) if real else {})
+        fake.__version__, fake.version_info = version, tuple(map(int, version.split(".")))
+        return fake
+    monkeypatch.setitem(sys.modules, "ipykernel", kernel("7.3.0"))
+    X, y = digits
+    mon = TrainingMonitor()
+    asyncio.run(mon.run(X, y, layers(), options(max_epochs=1)))
+    assert "older than 7.4" in mon.readout.value and "interrupt button" in mon.readout.value
+    monkeypatch.setitem(sys.modules, "ipykernel", kernel("7.4.0"))
+    asyncio.run(mon.run(X, y, layers(), options(max_epochs=1)))
+    assert "older than" not in mon.readout.value
+
+
 def test_readout_before_and_after():
     from cnnlab.training_record import TrainingInfo
     info = TrainingInfo(total_iterations=4, iterations_per_epoch=2, max_epochs=2,
