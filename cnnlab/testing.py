@@ -1,5 +1,8 @@
 """Tools for checking numbers: used by the test suite and by lesson exercises.
 
+``check_answer`` is the lessons' exercise check: the expected value is computed by cnnlab in
+the check cell (never typed there), and its working is printed only once the answer is right.
+
 Centred differences in float64 (h = 1e-5) give gradients to about 1e-8 relative error for
 smooth functions; that is the independent check on every backward rule.
 """
@@ -63,3 +66,35 @@ def check_layer_gradients(layer, x: np.ndarray, *, training: bool = False, seed:
     for k, p in layer.params.items():
         numeric[k] = numerical_gradient(loss, p, h=h)
     return {k: (analytic[k], numeric[k]) for k in analytic}
+
+
+def check_answer(answer, expected, working: str = "", *, atol: float = 1e-8,
+                 rtol: float = 1e-5) -> None:
+    """A lesson exercise's check: prints one line and returns nothing (so a check cell shows
+    only that line), never raises.
+
+    ``None`` (the exercise untouched) asks for an answer; an answer of the expected shape
+    within ``atol + rtol·|expected|`` of it is right and the ``working`` is shown; anything
+    else (a wrong number, a wrong shape, a text) is "not yet" and shows nothing of the answer.
+    ``atol`` is how far a careful student may be off, e.g. when the lesson teaches adding
+    printed, rounded values: n terms rounded to 4 decimals are each off by up to 0.00005.
+
+    >>> check_answer(None, 3)
+    Fill in your answer (replace None), then run this cell again.
+    >>> check_answer(0.0889, 0.08914, "sum of dL/dy", atol=5e-4)
+    Right! sum of dL/dy
+    >>> check_answer("nine", 9)
+    Not yet: you wrote 'nine'. Look again and try once more.
+    """
+    if answer is None:
+        print("Fill in your answer (replace None), then run this cell again.")
+        return
+    try:
+        right = (np.shape(answer) == np.shape(expected)
+                 and bool(np.allclose(answer, expected, rtol=rtol, atol=atol)))
+    except (TypeError, ValueError):          # a text, a ragged list: not a number
+        right = False
+    if right:
+        print(f"Right! {working}")
+    else:
+        print(f"Not yet: you wrote {answer!r}. Look again and try once more.")

@@ -1,31 +1,35 @@
 """TrainingMonitor: live loss/accuracy curves, a progress readout and a Stop button.
 
-Two ways to use it:
+In a notebook, train through the monitor and wait for it with ``await``:
 
     mon = TrainingMonitor(); display(mon)
-    net, info = cl.train_network(X, Y, layers, cl.TrainingOptions(..., plots=mon))
+    net, info = await mon.run(X, Y, layers, options)
 
-``plots=mon`` makes the training loop call ``mon.update(info)`` after every iteration and
-``mon.close(info)`` at the end, and stop cleanly after the iteration in progress once the
-Stop button set ``mon.stop_requested`` (stopped_reason "interrupted", the partial network is
-returned). ``callbacks=[mon]`` does the same through the callback protocol (``mon(info)``
-returns True after Stop). Or let the monitor wire itself:
+``run`` trains in a background thread and the cell waits for that thread with ``await``, so
+the kernel's event loop stays free: the Stop click reaches the kernel while training runs
+(ipykernel 7.4 and later dispatch widget messages while a cell awaits; an older kernel
+still trains to the end, the readout says so, and its interrupt button stops cleanly),
+training ends after the
+iteration in progress (stopped_reason "interrupted", the partial network is returned) and the
+readout says that you stopped it. Pass a list of layers, not a Network, and running the cell
+again trains fresh weights (``Network(layers, seed=options.seed)``) instead of continuing.
 
-    net, info = mon.train(X, Y, layers, options)          # blocks, like train_network
-    mon.start(X, Y, layers, options); ...; net, info = mon.result()   # in a background thread
-
-In a notebook the kernel handles a button click only when it is not busy running a cell, so
-while ``train_network`` (or ``mon.train``) runs in the cell the curves update but the Stop
-click waits until the cell ends. ``mon.start`` trains in a background thread: the cell
-returns at once, the kernel stays free, and Stop works while training runs (Jupyter's
-interrupt button stops the blocking form: the training loop treats Ctrl-C as a clean stop).
+A cell that calls ``train_network`` directly keeps the kernel busy until training ends: the
+curves still update (``TrainingOptions(plots=mon)`` calls ``mon.update(info)`` after every
+iteration and ``mon.close(info)`` at the end), but a Stop click waits in the kernel's queue
+until the cell is over; Jupyter's interrupt button does stop it cleanly (the training loop
+treats Ctrl-C as a clean stop). Outside a notebook ``mon.train(...)`` blocks like
+``train_network``, and ``mon.start(...)`` / ``mon.result()`` run the thread without ``await``.
 
 Redrawing is throttled to ``min_interval`` seconds (0.3 s: at most ~3 pictures a second) and
 to four times the last picture's drawing time (so drawing takes at most ~20% of the run); the
-first iteration and the end of training are always drawn.
+first iteration and the end of training are always drawn. ``clock`` (``time.perf_counter``)
+is what the throttle reads: tests pass a clock of their own, so that how many pictures are
+drawn does not depend on how fast the machine draws.
 """
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import html
 import threading
@@ -53,11 +57,15 @@ class TrainingMonitor(widgets.VBox):
     Attributes: ``progress`` (IntProgress over iterations), ``readout`` (HTML: iteration,
     epoch, loss, accuracy, validation, time), ``stop_button``, ``image`` (the curves PNG),
     ``curves`` (the ``TrainingCurves`` renderer), ``stop_requested`` (bool), ``info`` (the
-    TrainingInfo last seen), ``draws`` (pictures rendered so far).
+    TrainingInfo last seen), ``draws`` (pictures rendered so far), ``stopped_by_user`` (the
+    last run ended because Stop was pressed).
     """
 
-    def __init__(self, *, min_interval: float = 0.3):
+    def __init__(self, *, min_interval: float = 0.3, clock=time.perf_counter):
         self.min_interval = float(min_interval)
+        self.clock = clock
+        self.stopped_by_user = False
+        self.note = ""          # a line under the readout (why Stop cannot work, if it cannot)
         self.curves = TrainingCurves()
         self.progress = widgets.IntProgress(value=0, min=0, max=1, description="training",
                                             layout=widgets.Layout(width="420px"))
@@ -83,14 +91,13 @@ class TrainingMonitor(widgets.VBox):
         """Called by train_network after every iteration (``TrainingOptions(plots=mon)``)."""
         if info is not self.info:                 # a new run: fresh state
             self.info = info
-            self.stop_requested = False
+            self.stop_requested = self.stopped_by_user = False
             self.stop_button.disabled = False
             self.stop_button.description = "Stop"
             self.progress.max = max(info.total_iterations, 1)
             self._last_draw = -float("inf")
         # at most one picture per min_interval, and drawing at most ~20% of the time
-        if time.perf_counter() - self._last_draw >= max(self.min_interval,
-                                                        4 * self._draw_seconds):
+        if self.clock() - self._last_draw >= max(self.min_interval, 4 * self._draw_seconds):
             self.draw(info)
 
     def close(self, info=None) -> None:
@@ -102,6 +109,8 @@ class TrainingMonitor(widgets.VBox):
             super().close()
             return
         self.info = info
+        # the loop stops for the Stop button only through stop_requested ("interrupted")
+        self.stopped_by_user = self.stop_requested and info.stopped_reason == "interrupted"
         self.draw(info)
         self.stop_button.disabled = True
         self.stop_button.description = "Stop"
@@ -119,15 +128,16 @@ class TrainingMonitor(widgets.VBox):
     # ---- drawing ------------------------------------------------------------------------
     def draw(self, info) -> None:
         """Readout, progress bar and curves from ``info`` (not throttled)."""
-        start = self._last_draw = time.perf_counter()
+        start = self._last_draw = self.clock()
         self.progress.max = max(info.total_iterations, 1)
         self.progress.value = info.iteration
-        self.readout.value = readout_html(info)
+        self.readout.value = readout_html(info, stopped_by_user=self.stopped_by_user) + (
+            f"<br><i>{html.escape(self.note)}</i>" if self.note else "")
         if info.iteration:
             self.curves.update(info)
             self.image.value = self.curves.png()
             self.draws += 1
-        self._draw_seconds = time.perf_counter() - start
+        self._draw_seconds = self.clock() - start
 
     # ---- training through the monitor ---------------------------------------------------
     def _wire(self, options, callbacks):
@@ -166,6 +176,32 @@ class TrainingMonitor(widgets.VBox):
         self._thread = threading.Thread(target=run, name="cnnlab-training", daemon=True)
         self._thread.start()
 
+    async def run(self, X, Y, layers_or_network, options=None, *, callbacks=None,
+                  poll_seconds: float = 0.05):
+        """Train in a background thread and wait for it without blocking the event loop.
+
+        ``net, info = await mon.run(...)`` in a notebook cell: while the cell awaits, the kernel
+        still handles widget messages, so Stop works during training. A KeyboardInterrupt or a
+        cancelled cell asks the thread to stop after its iteration and waits for it (one
+        iteration), so no thread keeps training behind your back.
+        """
+        self.start(X, Y, layers_or_network, options, callbacks=callbacks)
+        self.note = "" if _kernel_hears_widgets_while_awaiting() else (
+            "this kernel (ipykernel older than 7.4) hears the Stop button only after training: "
+            "to stop now, use the kernel's interrupt button")
+        self.readout.value = self.note or self.readout.value
+        try:
+            while self.running:
+                await asyncio.sleep(poll_seconds)
+        except KeyboardInterrupt:
+            self.stop()
+            self._thread.join()
+        except asyncio.CancelledError:
+            self.stop()
+            self._thread.join()
+            raise
+        return self.result()
+
     @property
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
@@ -182,8 +218,23 @@ class TrainingMonitor(widgets.VBox):
         return self._result
 
 
-def readout_html(info) -> str:
-    """One or two lines: where training is, the latest numbers, time used and left."""
+def _kernel_hears_widgets_while_awaiting() -> bool:
+    """False inside an ipykernel older than 7.4 (it queues widget messages behind an awaiting
+    cell); True in 7.4 and later, and outside a kernel (nothing to hear)."""
+    import sys
+    kernel = sys.modules.get("ipykernel")
+    if kernel is None:
+        return True
+    try:
+        major, minor = (int(part) for part in kernel.__version__.split(".")[:2])
+    except (AttributeError, ValueError):
+        return True
+    return (major, minor) >= (7, 4)
+
+
+def readout_html(info, *, stopped_by_user: bool = False) -> str:
+    """One or two lines: where training is, the latest numbers, time used and left; at the
+    end why training stopped (``stopped_by_user``: the Stop button, said in those words)."""
     parts = [html.escape(status_line(info))]
     if info.iteration:
         k = info.iteration - 1
@@ -202,6 +253,9 @@ def readout_html(info) -> str:
         if not info.stopped_reason and 0 < done < 1:
             parts.append(f"about {_hms(used * (1 - done) / done)} left")
     text = " · ".join(parts)
-    if info.stopped_reason:
+    if stopped_by_user:
+        text += (f"<br><i>stopped by user (the Stop button) after iteration {info.iteration} "
+                 f"of {info.total_iterations}</i>")
+    elif info.stopped_reason:
         text += f"<br><i>{html.escape(info.message)}</i>"
     return text

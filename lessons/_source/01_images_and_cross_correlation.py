@@ -13,18 +13,10 @@
 # %%
 import numpy as np
 import cnnlab as cl
+from cnnlab.testing import check_answer   # prints Right! / Not yet / Fill in
 np.set_printoptions(linewidth=120)
 from cnnlab.datasets import make_digits
 
-
-def check(answer, expected, working=""):
-    """Compare your answer with the one cnnlab computed; prints a message, never raises."""
-    if answer is None:
-        print("Fill in your answer (replace None), then run this cell again.")
-    elif np.shape(answer) == np.shape(expected) and np.allclose(answer, expected):
-        print(f"Right! {working}")
-    else:
-        print(f"Not yet: you wrote {answer!r}. Look again and try once more.")
 
 # %% [markdown]
 # ## 1. An image is a grid of numbers
@@ -48,12 +40,13 @@ print(digit[8:20, 6:22])
 answer_1 = None   # your number of values in `images`
 
 # %%
-check(answer_1, images.size, f"{' · '.join(map(str, images.shape))} = {images.size:,} values.")
+check_answer(answer_1, images.size, f"{' · '.join(map(str, images.shape))} = {images.size:,} values.")
 
 # %% [markdown]
 # ## 2. One window, by hand
 #
-# The reference documents' small example: a 5×5 input and a 3×3 filter. The layer puts the
+# A small example from Dumoulin and Visin's *A guide to convolution arithmetic for deep
+# learning* (2016, figure 1.1): a 5×5 input and a 3×3 filter. The layer puts the
 # filter on the top-left 3×3 window of the input, multiplies the nine pairs of numbers that
 # lie on top of each other, and adds the nine products (plus the bias, here 0). That sum is
 # output (0, 0). Then the filter moves one column to the right, and so on.
@@ -73,6 +66,20 @@ window = x[0:3, 0:3]
 print("window:\n", window)
 print("window * filter, element by element:\n", window * w)
 print("sum =", (window * w).sum())
+
+# %% [markdown]
+# **Exercise 2.** Now you: compute output (1, 2) by hand (row 1, column 2: the window whose
+# top-left corner is x[1, 2]). Write the number, then check; the layer does all nine windows
+# in the next section.
+
+# %%
+answer_2 = None   # your value of output (1, 2)
+
+# %%
+layer_net = cl.Network([cl.ImageInput((5, 5, 1), normalization="none"),
+                        cl.Convolution2D(3, 1, weights=w[:, :, None, None], bias=np.zeros(1))])
+step = layer_net.trace(x[:, :, None])["conv_1"].step(1, 2)
+check_answer(answer_2, step.value, str(step))
 
 # %% [markdown]
 # Now let cnnlab's convolution layer do all nine windows. The weights of a convolution layer
@@ -102,16 +109,6 @@ from cnnlab.widgets.convolution import ConvolutionExplorer
 ConvolutionExplorer(rec)
 
 # %% [markdown]
-# **Exercise 2.** Compute output (1, 2) by hand (row 1, column 2: the window whose top-left
-# corner is x[1, 2]). Write the number, then check.
-
-# %%
-answer_2 = None   # your value of output (1, 2)
-
-# %%
-check(answer_2, rec.step(1, 2).value, str(rec.step(1, 2)))
-
-# %% [markdown]
 # ## 3. Cross-correlation, not convolution
 #
 # In mathematics a convolution *flips* the filter (rotates it by 180°) before sliding it.
@@ -130,7 +127,20 @@ print("true convolution (flipped filter):\n", true_conv)
 # ## 4. The same on a real digit
 #
 # A 3×3 filter that subtracts the left column from the right column responds to vertical
-# edges. Apply it to the digit from section 1 and look at where the output is large.
+# edges. We apply it to the 28×28 digit from section 1, with no padding and stride 1.
+#
+# **Exercise 3.** Before running the cell below: how many output rows will there be? (Lesson 2
+# derives the formula.)
+
+# %%
+answer_3 = None   # number of output rows
+
+# %%
+r = cl.arithmetic.conv_output_size(28, 3)
+check_answer(answer_3, r.value, r.substituted)
+
+# %% [markdown]
+# Now apply the filter and look at where the output is large.
 
 # %%
 edge = np.array([[-1, 0, 1], [-1, 0, 1], [-1, 0, 1]], dtype=float)
@@ -146,17 +156,6 @@ print(np.round(response[8:20, 6:22], 1))
 
 # %%
 ConvolutionExplorer(edge_net.layers[1], images[0] / 255, network=edge_net)
-
-# %% [markdown]
-# **Exercise 3.** The digit is 28×28 and the filter 3×3 with no padding and stride 1. How many
-# output rows are there? (Lesson 2 derives the formula.)
-
-# %%
-answer_3 = None   # number of output rows
-
-# %%
-r = cl.arithmetic.conv_output_size(28, 3)
-check(answer_3, r.value, r.substituted)
 
 # %% [markdown]
 # **What you saw.** An image batch is N×H×W×C; a convolution layer's output at (i, j) is the

@@ -12,18 +12,9 @@
 # %%
 import numpy as np
 import cnnlab as cl
+from cnnlab.testing import check_answer   # prints Right! / Not yet / Fill in
 from cnnlab.arithmetic import conv_output_size, same_padding
 np.set_printoptions(linewidth=120)
-
-
-def check(answer, expected, working=""):
-    """Compare your answer with the one cnnlab computed; prints a message, never raises."""
-    if answer is None:
-        print("Fill in your answer (replace None), then run this cell again.")
-    elif np.shape(answer) == np.shape(expected) and np.allclose(answer, expected):
-        print(f"Right! {working}")
-    else:
-        print(f"Not yet: you wrote {answer!r}. Look again and try once more.")
 
 
 def padded(x, padding, padding_value=0, filter_size=3, stride=1):
@@ -45,7 +36,8 @@ def padded(x, padding, padding_value=0, filter_size=3, stride=1):
 
 # %%
 x = np.arange(1, 10, dtype=float).reshape(3, 3)
-for value in [0, "replicate", "symmetric-include-edge", "symmetric-exclude-edge"]:
+print("input:\n", x.astype(int), "\n")
+for value in [0, "replicate", "symmetric-include-edge"]:
     rec = padded(x, 2, value)
     print(f"padding_value = {value!r}:")
     print(rec.padded_input[:, :, 0].astype(int), "\n")
@@ -58,14 +50,19 @@ print(padded(x, 2).padding_mask.astype(int))
 
 # %% [markdown]
 # **Exercise 1.** With `"symmetric-exclude-edge"` and padding 2, what number lands in the
-# top-left corner of the padded input? Think it through before running the cell above again.
+# top-left corner of the padded input? (The padded input is shown after the check.)
 
 # %%
 answer_1 = None   # top-left value of the padded input
 
 # %%
-check(answer_1, padded(x, 2, "symmetric-exclude-edge").padded_input[0, 0, 0],
-      "Mirroring around the edge without repeating it: row 2 and column 2 of the input, i.e. 9.")
+mirrored = padded(x, 2, "symmetric-exclude-edge").padded_input[0, 0, 0]
+check_answer(answer_1, mirrored, f"The corner holds {mirrored:g}: the input is mirrored around "
+             "its edge row and column, which are not repeated.")
+
+# %%
+print("padding_value = 'symmetric-exclude-edge':")
+print(padded(x, 2, "symmetric-exclude-edge").padded_input[:, :, 0].astype(int))
 
 # %% [markdown]
 # ## 2. The four padding forms
@@ -97,22 +94,24 @@ for note in r.notes:
 #
 # $$o = \left\lfloor \frac{i - ((k-1)\,d+1) + p_b + p_a}{s} \right\rfloor + 1.$$
 #
-# `cnnlab.arithmetic` returns the value, the exact quotient before flooring, and the formula
-# with your numbers in it.
+# `cnnlab.arithmetic` returns the value, the quotient inside the floor (`r.quotient`), the
+# output size the formula would give without the floor (`r.unfloored` = quotient + 1), and
+# the formula with your numbers in it.
 
 # %%
 r = conv_output_size(32, 5, stride=2, padding=2)
-print("value:", r.value, " exact:", r.exact)
+print("value:", r.value, " quotient:", r.quotient, " unfloored:", r.unfloored)
 print(r.formula)
 print(r.substituted)
 for note in r.notes:
     print("-", note)
 
 # %% [markdown]
-# The quotient is 15.5, not a whole number: the filter's last position would stick out of the
-# padded input, so the layer stops one step early and the last row/column of the padded input
-# is never read. The reference documents' example: a 32×32 input, 5×5 filters, stride 2 and
-# padding 2 give 16×16 maps (2048 neurons with 8 filters).
+# The quotient is 15.5, not a whole number (so the unfloored size is 16.5, and the floor makes
+# it 16): the filter's last position would stick out of the padded input, so the layer stops
+# one step early and the last row/column of the padded input is never read. The reference
+# documents' example: a 32×32 input, 5×5 filters, stride 2 and padding 2 give 16×16 maps
+# (2048 neurons with 8 filters).
 
 # %% [markdown]
 # **Exercise 2.** The reference documents' 28×28 input with a 6×4 filter (6 rows, 4 columns),
@@ -124,7 +123,8 @@ answer_2 = None   # (rows, columns)
 
 # %%
 rows, cols = conv_output_size(28, 6, stride=4, padding=1), conv_output_size(28, 4, stride=4)
-check(answer_2, (rows.value, cols.value), f"rows: {rows.substituted}; columns: {cols.substituted}")
+check_answer(answer_2, (rows.value, cols.value),
+             f"rows: {rows.substituted}; columns: {cols.substituted}")
 
 # %% [markdown]
 # **Exercise 3.** Input 7, filter 3, stride 2, no padding. Is the quotient exact? What is the
@@ -135,7 +135,8 @@ answer_3 = None   # output size
 
 # %%
 r = conv_output_size(7, 3, stride=2)
-check(answer_3, r.value, f"{r.substituted} (exact quotient {r.exact})")
+exact = "a whole number" if r.quotient == int(r.quotient) else "not a whole number"
+check_answer(answer_3, r.value, f"{r.substituted}: the quotient {r.quotient:g} is {exact}.")
 
 # %% [markdown]
 # ## 4. Try it: the arithmetic calculator

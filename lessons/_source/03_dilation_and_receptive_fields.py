@@ -9,18 +9,10 @@
 # %%
 import numpy as np
 import cnnlab as cl
+from cnnlab.testing import check_answer   # prints Right! / Not yet / Fill in
 from cnnlab.arithmetic import effective_filter_size, receptive_field
 np.set_printoptions(linewidth=120)
 
-
-def check(answer, expected, working=""):
-    """Compare your answer with the one cnnlab computed; prints a message, never raises."""
-    if answer is None:
-        print("Fill in your answer (replace None), then run this cell again.")
-    elif np.shape(answer) == np.shape(expected) and np.allclose(answer, expected):
-        print(f"Right! {working}")
-    else:
-        print(f"Not yet: you wrote {answer!r}. Look again and try once more.")
 
 # %% [markdown]
 # ## 1. A dilated filter
@@ -71,7 +63,7 @@ answer_1 = None   # effective size (one number)
 
 # %%
 r = effective_filter_size(3, 4)
-check(answer_1, r.value, f"{r.substituted}: two gaps of 4 steps between three taps, plus "
+check_answer(answer_1, r.value, f"{r.substituted}: two gaps of 4 steps between three taps, plus "
       "the first tap. A 7×7 span would be dilation 3.")
 
 # %% [markdown]
@@ -121,9 +113,10 @@ answer_2 = None   # side of the receptive field
 
 # %%
 r = receptive_field([(3, 1, 0), (3, 1, 0), (3, 1, 0)])
-check(answer_2, r.value[-1].size,
-      f"sizes {[f.size for f in r.value]} — the same field as one 7×7 filter, with 27 weights "
-      "per channel instead of 49.")
+side = r.value[-1].size
+check_answer(answer_2, side, f"sizes {[f.size for f in r.value]}: the same field as one "
+             f"{side}×{side} filter, with 3·3·3 = {3 * 3 * 3} weights per channel instead of "
+             f"{side * side}.")
 
 # %% [markdown]
 # ## 4. Try it

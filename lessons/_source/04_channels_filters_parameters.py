@@ -4,25 +4,17 @@
 # **Goals.**
 # 1. Know the shape of a convolution layer's weights: FH×FW×C×F (a filter spans *all* C input
 #    channels) and its bias: F.
-# 2. Count parameters, neurons and connections — and verify the reference documents' numbers
-#    608, 203,840 and 392,200 yourself.
+# 2. Count parameters, neurons and connections, and reproduce the counts of the MATLAB
+#    documentation's and the crash-course article's worked examples yourself.
 # 3. See how groups cut the count: grouped and depthwise convolution.
 
 # %%
 import numpy as np
 import cnnlab as cl
+from cnnlab.testing import check_answer   # prints Right! / Not yet / Fill in
 from cnnlab import arithmetic as ar
 np.set_printoptions(linewidth=120)
 
-
-def check(answer, expected, working=""):
-    """Compare your answer with the one cnnlab computed; prints a message, never raises."""
-    if answer is None:
-        print("Fill in your answer (replace None), then run this cell again.")
-    elif np.shape(answer) == np.shape(expected) and np.allclose(answer, expected):
-        print(f"Right! {working}")
-    else:
-        print(f"Not yet: you wrote {answer!r}. Look again and try once more.")
 
 # %% [markdown]
 # ## 1. One filter spans every input channel
@@ -35,7 +27,6 @@ net = cl.Network([cl.ImageInput((32, 32, 3), normalization="none"),
                   cl.Convolution2D(5, 8, stride=2, padding=2)], seed=0)
 conv = net.layers[1]
 print("weights:", conv.params["weights"].shape, "(FH×FW×C×F)   bias:", conv.params["bias"].shape)
-print("learnable parameters:", net.num_parameters)
 x = np.random.default_rng(0).random((32, 32, 3))
 rec = net.trace(x)["conv_1"]
 step = rec.step(0, 0, filter=3)
@@ -43,16 +34,22 @@ print(step.text(6))
 print("output size:", rec.output.shape)
 
 # %% [markdown]
-# **Exercise 1 (the reference documents' 608).** A layer of 8 filters of size 5×5 on a
-# 3-channel input. How many learnable parameters? Work it out by hand: (weights per filter +
-# 1 bias) × filters.
+# **Exercise 1 (the MATLAB documentation's example).** The layer above: 8 filters of size 5×5
+# on a 3-channel input. How many learnable parameters? Work it out by hand: (weights per
+# filter + 1 bias) × filters.
 
 # %%
 answer_1 = None   # number of parameters
 
 # %%
 r = ar.conv_parameters(5, 3, 8)
-check(answer_1, r.value, r.substituted)
+check_answer(answer_1, r.value, r.substituted)
+
+# %% [markdown]
+# The layer itself agrees:
+
+# %%
+print("learnable parameters of the built layer:", net.num_parameters)
 
 # %% [markdown]
 # The same layer produces 16×16 maps (lesson 2), so 16·16·8 neurons:
@@ -61,40 +58,48 @@ check(answer_1, r.value, r.substituted)
 print(ar.neurons(16, 16, 8).substituted)
 
 # %% [markdown]
-# ## 2. Connections: the reference documents' 203,840
+# ## 2. Connections: the crash-course article's example
 #
-# A 28×28 grey image, 10 filters of 5×5, stride 1, padded so that the maps stay 28×28 (as in
-# the crash-course article the number comes from): each of the 28·28·10 neurons is connected to
-# 5·5 = 25 inputs plus its bias. Count the connections, the bias included.
+# The "Crash course in CNNs" article's worked example: a 32×32 grey image, 10 filters of 5×5,
+# stride 1, no padding. The maps are 28×28 (lesson 2's formula: 32 − 5 + 1), and each of the
+# 28·28·10 neurons is connected to 5·5 = 25 inputs plus its bias. Count the connections, the
+# bias included.
 
 # %%
 answer_2 = None   # number of connections
 
 # %%
-r = ar.conv_connections(28, 28, 5, 1, 10)
-check(answer_2, r.value, r.substituted)
+side = ar.conv_output_size(32, 5)
+r = ar.conv_connections(side.value, side.value, 5, 1, 10)
+check_answer(answer_2, r.value, f"maps {side.substituted}; connections {r.substituted}")
+
+# %% [markdown]
+# How the count is made (run this after your answer):
+
+# %%
 for note in r.notes:
     print("-", note)
 
 # %% [markdown]
-# ## 3. A fully connected layer: the reference documents' 392,200
+# ## 3. A fully connected layer: the crash-course article's example, continued
 #
-# A fully connected layer of 200 neurons after a 14×14×10 input: each neuron has one weight
-# per input value plus one bias.
+# The article pools the 28×28×10 maps 2×2 with stride 2 to 14×14×10 and follows them with a
+# fully connected layer of 200 neurons: each neuron has one weight per input value plus one
+# bias. How many parameters?
 
 # %%
 answer_3 = None   # parameters of the fully connected layer
 
 # %%
-r = ar.fc_parameters((10, 14, 14), 200)
-check(answer_3, r.value, r.substituted)
-for note in r.notes:
-    print("-", note)
+r = ar.fc_parameters((14, 14, 10), 200)
+check_answer(answer_3, r.value, r.substituted)
 
 # %% [markdown]
-# Check with a real layer: build it and count.
+# How the count is made, and a real layer built and counted (run this after your answer):
 
 # %%
+for note in r.notes:
+    print("-", note)
 fc_net = cl.Network([cl.ImageInput((14, 14, 10), normalization="none"), cl.FullyConnected(200)])
 print("weights", fc_net.layers[1].params["weights"].shape, "bias", fc_net.layers[1].params["bias"].shape,
       "→", f"{fc_net.num_parameters:,}", "parameters")
@@ -123,7 +128,7 @@ answer_4 = None
 
 # %%
 r = ar.conv_parameters(3, 32, 32, groups=32)
-check(answer_4, r.value, r.substituted)
+check_answer(answer_4, r.value, r.substituted)
 
 # %% [markdown]
 # ## 5. The whole network at once

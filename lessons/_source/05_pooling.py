@@ -9,18 +9,9 @@
 # %%
 import numpy as np
 import cnnlab as cl
+from cnnlab.testing import check_answer   # prints Right! / Not yet / Fill in
 from cnnlab.arithmetic import pool_output_size
 np.set_printoptions(linewidth=120)
-
-
-def check(answer, expected, working=""):
-    """Compare your answer with the one cnnlab computed; prints a message, never raises."""
-    if answer is None:
-        print("Fill in your answer (replace None), then run this cell again.")
-    elif np.shape(answer) == np.shape(expected) and np.allclose(answer, expected):
-        print(f"Right! {working}")
-    else:
-        print(f"Not yet: you wrote {answer!r}. Look again and try once more.")
 
 
 def pool(x, layer):
@@ -37,20 +28,28 @@ x = np.array([[1, 3, 2, 0],
               [0, 2, 9, 5],
               [3, 1, 7, 8]], dtype=float)
 mx = pool(x, cl.MaxPooling2D(2, stride=2))
-av = pool(x, cl.AveragePooling2D(2, stride=2))
 print("max:\n", mx.output[:, :, 0])
-print("average:\n", av.output[:, :, 0])
 for step in mx.steps(0):
     print(step.text())
 
 # %% [markdown]
-# **Exercise 1.** Average pooling output (1, 1) — the bottom-right 2×2 window. Compute it.
+# **Exercise 1.** Average pooling of the same input, 2×2 with stride 2: what is output (1, 1),
+# the average of the bottom-right 2×2 window? Compute it.
 
 # %%
 answer_1 = None
 
 # %%
-check(answer_1, av.output[1, 1, 0], av.step(1, 1, 0).text())
+av = pool(x, cl.AveragePooling2D(2, stride=2))
+check_answer(answer_1, av.output[1, 1, 0], av.step(1, 1, 0).text())
+
+# %% [markdown]
+# All four averages (run this after your answer):
+
+# %%
+print("average:\n", av.output[:, :, 0])
+for step in av.steps(0):
+    print(step.text())
 
 # %% [markdown]
 # ## 2. Overlapping pooling
@@ -82,7 +81,7 @@ answer_2 = None
 
 # %%
 r = pool_output_size(13, 3, stride=2)
-check(answer_2, r.value, r.substituted)
+check_answer(answer_2, r.value, r.substituted)
 
 # %% [markdown]
 # ## 3. Padding in pooling

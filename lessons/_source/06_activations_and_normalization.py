@@ -10,17 +10,8 @@
 # %%
 import numpy as np
 import cnnlab as cl
+from cnnlab.testing import check_answer   # prints Right! / Not yet / Fill in
 np.set_printoptions(linewidth=120, precision=4, suppress=True)
-
-
-def check(answer, expected, working=""):
-    """Compare your answer with the one cnnlab computed; prints a message, never raises."""
-    if answer is None:
-        print("Fill in your answer (replace None), then run this cell again.")
-    elif np.shape(answer) == np.shape(expected) and np.allclose(answer, expected):
-        print(f"Right! {working}")
-    else:
-        print(f"Not yet: you wrote {answer!r}. Look again and try once more.")
 
 
 def one(layer, shape):
@@ -44,14 +35,17 @@ print(f"{'input':14s}", z)
 answer_1 = None
 
 # %%
-check(answer_1, one(cl.LeakyReLU(0.1), (1, 1, 1)).predict(np.full((1, 1, 1, 1), -2.5)).item(),
-      "Negative inputs are multiplied by the scale: 0.1 · (−2.5) = −0.25.")
+leaky = one(cl.LeakyReLU(0.1), (1, 1, 1)).predict(np.full((1, 1, 1, 1), -2.5)).item()
+check_answer(answer_1, leaky,
+             f"Negative inputs are multiplied by the scale: 0.1 · (−2.5) = {leaky:g}.")
 
 # %% [markdown]
 # ## 2. Batch normalization
 #
 # For each channel c, over the mini-batch and all positions:
-# 15356\hat x = \frac{x - \mu_c}{\sqrt{\sigma_c^2 + \epsilon}},\qquad y = \gamma_c\,\hat x + \beta_c15356
+#
+# $$\hat x = \frac{x - \mu_c}{\sqrt{\sigma_c^2 + \epsilon}},\qquad y = \gamma_c\,\hat x + \beta_c$$
+#
 # γ (scale) and β (offset) are learned. While training the layer also keeps running averages of
 # μ and σ², which it uses when predicting.
 
@@ -67,14 +61,20 @@ bn = bn_net.layers[1]
 print("learnables:", {k: v.shape for k, v in bn.params.items()})
 
 # %% [markdown]
-# One value by hand, for the first image of the batch (the trace keeps the statistics it used):
+# One value by hand. Trace the whole batch (and look at its first image): in training mode the
+# trace keeps the statistics the layer used, those of the 16 images together, the same
+# numbers as the batch mean printed above.
 
 # %%
-tr = bn_net.trace(batch[0], training=True)["batchnorm_1"]
-print("mode:", tr.mode, "mean", tr.mean, "variance", tr.variance, "epsilon", tr.epsilon)
+tr = bn_net.trace(batch, image=0, training=True)["batchnorm_1"]
+print("mode:", tr.mode)
+print("mean used     :", tr.mean, "  batch mean     :", batch.mean(axis=(0, 1, 2)))
+print("variance used :", tr.variance, "  batch variance :", batch.var(axis=(0, 1, 2)))
+print("epsilon", tr.epsilon, " scale", tr.scale_param, " offset", tr.offset)
 v = batch[0, 0, 0, 0]
 by_hand = (v - tr.mean[0]) / np.sqrt(tr.variance[0] + tr.epsilon) * tr.scale_param[0] + tr.offset[0]
-print(f"x = {v:.4f} → by hand {by_hand:.4f}, layer {tr.output[0, 0, 0]:.4f}")
+print(f"image 0, row 0, column 0, channel 0: x = {v:.4f} → by hand {by_hand:.4f}, "
+      f"layer {y_train[0, 0, 0, 0]:.4f}")
 
 # %% [markdown]
 # **Exercise 2.** Batch normalization on a 16-channel input: how many learnable parameters?
@@ -84,14 +84,15 @@ answer_2 = None
 
 # %%
 r = cl.arithmetic.batchnorm_parameters(16)
-check(answer_2, r.value, r.substituted)
+check_answer(answer_2, r.value, r.substituted)
 
 # %% [markdown]
 # ## 3. Cross-channel normalization (local response normalization)
 #
 # Each value is divided by a term built from the squares of the values at the same position in
 # the n neighbouring channels:
-# 15356y = \frac{x}{\left(k + \frac{\alpha}{n}\sum_{\text{window}} x_j^2\right)^{\beta}}15356
+#
+# $$y = \frac{x}{\left(k + \frac{\alpha}{n}\sum_{\text{window}} x_j^2\right)^{\beta}}$$
 
 # %%
 xc = np.arange(1, 6, dtype=float).reshape(1, 1, 5)
@@ -106,17 +107,43 @@ print("by hand, channel 2:", 3 / (2 + 1.0 * (2**2 + 3**2 + 4**2) / 3) ** 0.75)
 # %% [markdown]
 # ## 4. In a network
 #
-# The reference documents' network has convolution → batch normalization → ReLU twice. Pick
-# the batchnorm and relu layers in the explorer and compare their maps with the convolution's.
+# The MATLAB documentation's first digit network has convolution → batch normalization → ReLU
+# twice. Untrained and predicting, its batch normalization changes nothing: it starts with
+# running mean 0, running variance 1, scale 1 and offset 0, so y = x / √(1 + ε) ≈ x and its
+# maps equal the convolution's. Ten training steps on 200 digits move the running statistics
+# (and the scale and offset) to the channels' real numbers; now the maps differ.
 
 # %%
 from cnnlab.datasets import make_digits
 from cnnlab.models import reference_example
 from cnnlab.widgets.network import NetworkExplorer
-images, labels = make_digits(4, seed=0)
+images, labels = make_digits(200, seed=0)
 ref = cl.Network(reference_example(), seed=0)
 ref.fit_normalization(images / 255)
-NetworkExplorer(ref, images / 255, layer="batchnorm_1")
+
+
+def compare(net, title):
+    """Batch-norm output against its input (the convolution's output), predicting digit 0."""
+    tr = net.trace(images[0] / 255)
+    conv_map, bn_map = tr["conv_1"].output, tr["batchnorm_1"].output
+    state = net["batchnorm_1"].state
+    print(f"{title}: running mean {state['trained_mean'][:3]}..., running variance "
+          f"{state['trained_variance'][:3]}...")
+    print(f"   largest |batchnorm_1 − conv_1| on digit 0: {np.abs(bn_map - conv_map).max():.4f}")
+
+
+compare(ref, "untrained")
+options = cl.TrainingOptions("sgdm", max_epochs=1, mini_batch_size=20, plots="none",
+                             verbose=False, progress_bar=False, seed=0)
+ref, info = cl.train_network(images / 255, labels, ref, options)
+compare(ref, f"after {info.iteration} training steps")
+
+# %% [markdown]
+# Pick conv_1 and batchnorm_1 in the explorer (the same channel) and compare their maps: the
+# trained batch normalization shifts and rescales each channel.
+
+# %%
+NetworkExplorer(ref, images[:4] / 255, layer="batchnorm_1")
 
 # %% [markdown]
 # **What you saw.** Activations act on each number alone; batch normalization standardizes each

@@ -10,17 +10,9 @@
 # %%
 import numpy as np
 import cnnlab as cl
+from cnnlab.testing import check_answer   # prints Right! / Not yet / Fill in
 np.set_printoptions(linewidth=120, precision=3, suppress=True)
 
-
-def check(answer, expected, working=""):
-    """Compare your answer with the one cnnlab computed; prints a message, never raises."""
-    if answer is None:
-        print("Fill in your answer (replace None), then run this cell again.")
-    elif np.shape(answer) == np.shape(expected) and np.allclose(answer, expected):
-        print(f"Right! {working}")
-    else:
-        print(f"Not yet: you wrote {answer!r}. Look again and try once more.")
 
 # %% [markdown]
 # ## 1. A mask, and the scaling
@@ -41,8 +33,9 @@ print(f"kept {rec.kept} of {x.size}; expected {rec.expected_kept:g}")
 answer_1 = None
 
 # %%
-check(answer_1, cl.Dropout(0.2).scale,
-      "1 / (1 − 0.2) = 1.25, so that the expected output equals the input.")
+scale = cl.Dropout(0.2).scale
+check_answer(answer_1, scale,
+             f"1 / (1 − 0.2) = {scale:g}, so that the expected output equals the input.")
 
 # %% [markdown]
 # ## 2. A new mask every time
@@ -57,12 +50,14 @@ for _ in range(3):
 # %% [markdown]
 # ## 3. The expected value is preserved
 #
-# Average many training passes: the mean output approaches the input, 1.
+# One training pass over a batch of 200 images of ones: each image gets its own mask, so this
+# averages 200 masks. The mean output approaches the input, 1.
 
 # %%
 big = np.ones((200, 6, 6, 1))
 y = net.forward(big, training=True)
-print("mean over 200 passes:", y.mean().round(3), "  fraction kept:", (y > 0).mean().round(3))
+print("mean over 200 images, one mask each:", y.mean().round(3),
+      "  fraction kept:", (y > 0).mean().round(3))
 
 # %% [markdown]
 # **Try it.** Change p, draw new masks, and switch between training and prediction mode.
@@ -89,8 +84,9 @@ answer_2 = None
 # %%
 big_net = cl.Network([cl.ImageInput((10, 10, 20), normalization="none"), cl.Dropout(0.5)], seed=0)
 rec = big_net.trace(np.ones((10, 10, 20)), training=True)[1]
-check(answer_2, rec.expected_kept, f"(1 − p)·H·W·C = 0.5·2000 = {rec.expected_kept:g} on average; "
-      f"this pass kept {rec.kept}.")
+size = rec.mask.size
+check_answer(answer_2, rec.expected_kept, f"(1 − p)·H·W·C = 0.5·{size} = {rec.expected_kept:g} "
+             f"on average; this pass kept {rec.kept}.")
 
 # %% [markdown]
 # **What you saw.** While training, dropout zeros each value with probability p and scales the

@@ -10,19 +10,11 @@
 # %%
 import numpy as np
 import cnnlab as cl
+from cnnlab.testing import check_answer   # prints Right! / Not yet / Fill in
 from cnnlab.datasets import make_digits
 from cnnlab.models import reference_example
 np.set_printoptions(linewidth=120, precision=4, suppress=True)
 
-
-def check(answer, expected, working=""):
-    """Compare your answer with the one cnnlab computed; prints a message, never raises."""
-    if answer is None:
-        print("Fill in your answer (replace None), then run this cell again.")
-    elif np.shape(answer) == np.shape(expected) and np.allclose(answer, expected):
-        print(f"Right! {working}")
-    else:
-        print(f"Not yet: you wrote {answer!r}. Look again and try once more.")
 
 # %% [markdown]
 # ## 1. Fully connected
@@ -39,7 +31,9 @@ print("W·x + b by hand:", by_hand, "  layer:", rec.output.ravel())
 # %% [markdown]
 # ## 2. Softmax and cross-entropy
 #
-# 15356p_i = \frac{e^{z_i}}{\sum_j e^{z_j}},\qquad \text{loss} = -\sum_i t_i \ln p_i = -\ln p_{\text{true class}}15356
+#
+# $$p_i = \frac{e^{z_i}}{\sum_j e^{z_j}},\qquad \text{loss} = -\sum_i t_i \ln p_i = -\ln p_{\text{true class}}$$
+#
 # Softmax is computed after subtracting the largest score (same ratios, no overflow).
 
 # %%
@@ -60,7 +54,7 @@ answer_1 = None
 
 # %%
 loss2 = sm_net.trace(z.reshape(1, 1, 3), labels=[2]).loss
-check(None if answer_1 is None else round(answer_1, 3), round(float(loss2), 3),
+check_answer(None if answer_1 is None else round(answer_1, 3), round(float(loss2), 3),
       f"−ln p2 = −ln {s.probabilities[2]:.4f} = {float(loss2):.4f}: a confident wrong answer costs a lot.")
 
 # %% [markdown]
@@ -109,7 +103,7 @@ answer_2 = None
 
 # %%
 r = cl.arithmetic.fc_parameters((14, 14, 32), 10)
-check(answer_2, r.value, r.substituted)
+check_answer(answer_2, r.value, r.substituted)
 
 # %% [markdown]
 # **What you saw.** A fully connected layer is one matrix product on the flattened input;

@@ -1,5 +1,8 @@
 """TrainingMonitor on a tiny real training run (reference backend): curves equal the
-history, Stop ends training cleanly."""
+history, Stop ends training cleanly (also while ``await mon.run(...)`` leaves the event loop
+free, as a notebook cell does), and redraws are throttled by a clock the test controls, so no
+count depends on how fast this machine draws."""
+import asyncio
 import time
 
 import numpy as np
@@ -31,7 +34,7 @@ def options(mon=None, **kw):
 
 def test_monitor_curves_equal_the_training_history(digits):
     X, y = digits
-    mon = TrainingMonitor(min_interval=0)
+    mon = TrainingMonitor(min_interval=0, clock=lambda: 0.0)   # time stands still
     net, info = cl.train_network(X, y, layers(),
                                  options(mon, validation_data=(X[:8], y[:8]),
                                          validation_frequency=2),
@@ -48,7 +51,7 @@ def test_monitor_curves_equal_the_training_history(digits):
     assert f"loss {info.loss[-1]:.4f}" in mon.readout.value
     assert bytes(mon.image.value)[:4] == b"\x89PNG"
     assert mon.stop_button.disabled            # nothing to stop any more
-    assert 2 <= mon.draws <= 7                 # first iteration, throttled ones, the end
+    assert mon.draws == 7                      # no throttling: 6 iterations and the end
 
 
 def test_stop_button_ends_training_with_the_partial_network(digits):
@@ -85,13 +88,59 @@ def test_plots_alone_is_enough_for_the_stop_button(digits):
     assert "monitor" in info.message
 
 
+class ManualClock:
+    """Seconds that pass only when the test says so."""
+
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+
 def test_throttled_redraws_and_a_fresh_state_for_a_new_run(digits):
     X, y = digits
-    mon = TrainingMonitor(min_interval=3600)
+    clock = ManualClock()
+    mon = TrainingMonitor(min_interval=3600, clock=clock)
     mon.stop()                                  # a stale press before the run ...
-    net, info = mon.train(X, y, layers(), options())
+
+    def a_minute_per_iteration(info):
+        clock.now += 60
+
+    net, info = mon.train(X, y, layers(), options(), callbacks=[a_minute_per_iteration])
     assert info.stopped_reason == "max-epochs"  # ... does not stop the new run
+    assert not mon.stopped_by_user
     assert mon.draws == 2                       # the first iteration and the end only
+
+
+def test_a_slow_picture_spaces_the_next_ones(digits):
+    # each picture "takes" 2 s, each iteration 1 s: after a picture the next waits 4 · 2 s
+    X, y = digits
+    clock = ManualClock()
+    mon = TrainingMonitor(min_interval=0, clock=clock)
+    render = mon.curves.png
+
+    def slow_png():
+        clock.now += 2
+        return render()
+    mon.curves.png = slow_png
+
+    def a_second_per_iteration(info):
+        clock.now += 1
+
+    drawn_at = []
+    real_draw = mon.draw
+
+    def recording_draw(info):
+        drawn_at.append(info.iteration)
+        real_draw(info)
+    mon.draw = recording_draw
+    net, info = mon.train(X, y, layers(), options(max_epochs=4),
+                          callbacks=[a_second_per_iteration])
+    assert info.iteration == 12
+    # iteration 1 at t = 0 (drawn until t = 2), then t = 3, 4, ...: iteration 7 at t = 8 is
+    # the first 8 s after the last picture began; then nothing until the end (t = 15 < 16)
+    assert drawn_at == [1, 7, 12] and mon.draws == 3
 
 
 def test_background_start_and_stop(digits):
@@ -108,6 +157,61 @@ def test_background_start_and_stop(digits):
     assert info.stopped_reason == "interrupted" and 1 <= info.iteration < 600
     with pytest.raises(RuntimeError, match="no run"):
         TrainingMonitor().result()
+
+
+def test_awaited_run_leaves_the_event_loop_free_for_the_stop_click(digits):
+    # what a notebook cell does: ``await mon.run(...)``; the click is handled by the same event
+    # loop while training runs in its thread, as the kernel handles the browser's click
+    X, y = digits
+    mon = TrainingMonitor()
+
+    async def click_once_training_runs():
+        while mon.info is None or mon.info.iteration < 2:
+            await asyncio.sleep(0.01)
+        mon.stop_button.click()
+
+    async def cell():
+        clicker = asyncio.ensure_future(click_once_training_runs())
+        result = await mon.run(X, y, layers(), options(max_epochs=200))
+        await clicker
+        return result
+
+    net, info = asyncio.run(cell())
+    assert info.stopped_reason == "interrupted" and 2 <= info.iteration < info.total_iterations
+    assert mon.stopped_by_user and not mon.running
+    assert "stopped by user (the Stop button) after iteration" in mon.readout.value
+    assert f"after iteration {info.iteration} of {info.total_iterations}" in mon.readout.value
+    assert isinstance(net, cl.Network)
+
+
+def test_running_again_from_layers_starts_from_fresh_weights(digits):
+    # a lesson cell that passes layers (not a trained Network) trains the same run again
+    X, y = digits
+    first = asyncio.run(TrainingMonitor().run(X, y, layers(), options(max_epochs=1)))[1]
+    mon = TrainingMonitor()
+    again = asyncio.run(mon.run(X, y, layers(), options(max_epochs=1)))[1]
+    np.testing.assert_array_equal(first.loss, again.loss)
+    assert not mon.stopped_by_user and "completed 1 epochs" in mon.readout.value
+
+
+def test_an_older_kernel_is_told_that_stop_waits(digits, monkeypatch):
+    import sys
+    import types
+    real = sys.modules.get("ipykernel")
+
+    def kernel(version):               # what the monitor reads: the loaded ipykernel's version
+        fake = types.ModuleType("ipykernel")
+        fake.__dict__.update(vars(real) if real else {})
+        fake.__version__, fake.version_info = version, tuple(map(int, version.split(".")))
+        return fake
+    monkeypatch.setitem(sys.modules, "ipykernel", kernel("7.3.0"))
+    X, y = digits
+    mon = TrainingMonitor()
+    asyncio.run(mon.run(X, y, layers(), options(max_epochs=1)))
+    assert "older than 7.4" in mon.readout.value and "interrupt button" in mon.readout.value
+    monkeypatch.setitem(sys.modules, "ipykernel", kernel("7.4.0"))
+    asyncio.run(mon.run(X, y, layers(), options(max_epochs=1)))
+    assert "older than" not in mon.readout.value
 
 
 def test_readout_before_and_after():
