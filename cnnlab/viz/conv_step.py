@@ -31,6 +31,7 @@ import textwrap
 import numpy as np
 from matplotlib.lines import Line2D
 
+from ._step_view import StepView
 from .canvas import (HIGHLIGHT, INSERTED, MAX_NUMBERS, WEIGHTS, Canvas, fmt,
                      limits)
 
@@ -42,7 +43,7 @@ def padding_label(value) -> str:
     return f"the constant {fmt(value)}"
 
 
-class ConvStepFigure:
+class ConvStepFigure(StepView):
     """The step picture of a convolution record (see the module docstring).
 
     record : a convolution (or transposed convolution) LayerRecord; filter : which filter
@@ -197,21 +198,6 @@ class ConvStepFigure:
         return text
 
     # ---- one step --------------------------------------------------------------------------
-    def position(self, which) -> tuple[int, int, int]:
-        """(index, row, col) of a scan-order index or a (row, col) pair."""
-        oh, ow = self.record.output_shape[:2]
-        if isinstance(which, tuple):
-            row, col = which
-            if not (0 <= row < oh and 0 <= col < ow):
-                raise ValueError(f"ConvStepFigure: position ({row}, {col}) is outside the "
-                                 f"{oh}×{ow} output")
-            return row * ow + col, int(row), int(col)
-        i = int(which)
-        if not 0 <= i < oh * ow:
-            raise ValueError(f"ConvStepFigure: step {i} is out of range 0..{oh * ow - 1} "
-                             f"({oh}×{ow} output positions)")
-        return i, i // ow, i % ow
-
     def show_step(self, which):
         """Draw the step at scan index ``which`` or at output position ``(row, col)``."""
         i, row, col = self.position(which)

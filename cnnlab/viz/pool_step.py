@@ -23,10 +23,11 @@ import numpy as np
 from matplotlib.lines import Line2D
 
 from ..trace.sums import factor
+from ._step_view import StepView
 from .canvas import MAX_NUMBERS, SECOND, Canvas, limits
 
 
-class PoolStepFigure:
+class PoolStepFigure(StepView):
     """The step picture of a pooling record (see the module docstring).
 
     After ``show_step``: ``step`` (the PoolStep), ``index``, ``window`` / ``previous``
@@ -111,19 +112,6 @@ class PoolStepFigure:
         if self.text:
             dyn += [self.output_title, self.equation]
         c.animated(*dyn)
-
-    def position(self, which):
-        oh, ow = self.record.output_shape[:2]
-        if isinstance(which, tuple):
-            row, col = which
-            if not (0 <= row < oh and 0 <= col < ow):
-                raise ValueError(f"PoolStepFigure: position ({row}, {col}) is outside the "
-                                 f"{oh}×{ow} output")
-            return row * ow + col, int(row), int(col)
-        i = int(which)
-        if not 0 <= i < oh * ow:
-            raise ValueError(f"PoolStepFigure: step {i} is out of range 0..{oh * ow - 1}")
-        return i, i // ow, i % ow
 
     def show_step(self, which):
         i, row, col = self.position(which)

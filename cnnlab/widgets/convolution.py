@@ -20,22 +20,19 @@ last valid settings and every control stays usable.
 """
 from __future__ import annotations
 
-import html
-
 import ipywidgets as widgets
+import traitlets
 
-from ..viz.animate import conv_example, traced
-from ..viz.canvas import push
+from ..viz.animate import conv_example
 from ..viz.conv_step import ConvStepFigure
 from ..viz.transposed_step import TransposedStepFigure
-from ..trace.records import LayerRecord
-from ._controls import Message, Navigator, find_network, hide, safe
+from ._step_explorer import StepExplorer
 
 PADDING_VALUES = ["zeros", "a number", "replicate", "symmetric-include-edge",
                   "symmetric-exclude-edge"]
 
 
-class ConvolutionExplorer(widgets.VBox):
+class ConvolutionExplorer(StepExplorer):
     """See the module docstring.
 
     source : None (the example), a convolution Layer of a Network (with ``image``), or a
@@ -43,59 +40,53 @@ class ConvolutionExplorer(widgets.VBox):
     image : the image to trace ``network`` on (H×W×C or H×W)
     network : the Network holding ``source`` (found automatically when omitted)
 
+    State (traitlets, see ``cnnlab.widgets._step_explorer``): ``position``, ``filter`` and
+    the example's settings ``input_size``, ``filter_size``, ``stride``, ``padding`` ("0" ..
+    "3" or "same"), ``padding_value`` (one of PADDING_VALUES), ``number`` (the constant for
+    "a number"), ``dilation``, ``channels``, ``num_filters``, ``seed``.
+
     Attributes: ``record`` (the LayerRecord shown), ``figure`` (ConvStepFigure), ``image``
     (ipywidgets.Image), ``caption`` (HTML with the written-out sum), ``message``,
     ``navigator`` (``.slider``, ``.play``, ``.back``, ``.forward``), ``filter_picker``,
     ``controls`` (dict of the hyperparameter widgets), ``from_layer``.
     """
 
+    filter = traitlets.Int(0, help="the filter shown")
+    input_size = traitlets.Int(5)
+    filter_size = traitlets.Int(3)
+    stride = traitlets.Int(2)
+    padding = traitlets.Unicode("1")
+    padding_value = traitlets.Unicode("zeros")
+    number = traitlets.Float(1.0)
+    dilation = traitlets.Int(1)
+    channels = traitlets.Int(1)
+    num_filters = traitlets.Int(2)
+    seed = traitlets.Int(0)
+
+    name = "ConvolutionExplorer"
+    kinds = ("conv", "transposed-conv")
+    picker_trait = "filter"
+    setting_traits = {"input": "input_size", "filter": "filter_size", "stride": "stride",
+                      "padding": "padding", "padding_value": "padding_value",
+                      "number": "number", "dilation": "dilation", "channels": "channels",
+                      "filters": "num_filters", "seed": "seed"}
+    caption_style = "font-size:12px; line-height:1.3"
+    wrong_kind = "a convolution (PoolingExplorer shows pooling layers)"
+    example_layer = "conv_1"
+
     def __init__(self, source=None, image=None, *, network=None, filter: int = 0,
                  max_channels: int = 3):
-        self.message = Message()
-        self.image = widgets.Image(format="png")
-        self.caption = widgets.HTML()
         self.max_channels = max_channels
-        self.record, self.figure = None, None
-        self.from_layer = source is not None
-        self.controls = self._make_controls()
-        self.filter_picker = widgets.Dropdown(options=[0], value=0, description="filter",
-                                              layout=widgets.Layout(width="160px"))
-        self.navigator = Navigator(1)
-        self.navigator.on_change(safe(self.message, self.show))
-        self.filter_picker.observe(safe(self.message, lambda c: self._draw(c["new"])),
-                                   names="value")
-        boxes = [widgets.HBox([self.controls[k] for k in ("input", "filter", "stride")]),
-                 widgets.HBox([self.controls[k] for k in ("padding", "padding_value",
-                                                          "number", "dilation")]),
-                 widgets.HBox([self.controls[k] for k in ("channels", "filters", "seed")])]
-        self.control_box = widgets.VBox(boxes)
-        super().__init__([self.control_box,
-                          widgets.HBox([self.navigator, self.filter_picker]), self.message,
-                          self.image, self.caption])
-        if source is None:
-            for w in self.controls.values():
-                w.observe(safe(self.message, lambda _c: self.rebuild()), names="value")
-            self.rebuild()
-        else:
-            hide(*self.controls.values())
-            self.control_box.layout.display = "none"
-            self.set_record(self._record_of(source, image, network), filter)
+        super().__init__(source, image, network=network, which=filter)
 
-    # ---- sources --------------------------------------------------------------------------
-    @staticmethod
-    def _record_of(source, image, network):
-        if isinstance(source, LayerRecord):                # a trace record
-            record = source                                       # a trace record
-        else:
-            if image is None:
-                raise ValueError("ConvolutionExplorer: give the image to trace the network on: "
-                                 "ConvolutionExplorer(net['conv_1'], image)")
-            net = network if network is not None else find_network(source)
-            record = net.trace(image, upto=source.name)[source.name]
-        if record.kind not in ("conv", "transposed-conv"):
-            raise ValueError(f"ConvolutionExplorer: {record.name} is a {record.type_name}, "
-                             "not a convolution (PoolingExplorer shows pooling layers)")
-        return record
+    @property
+    def filter_picker(self):
+        """The filter dropdown (linked to ``filter``)."""
+        return self.picker
+
+    @traitlets.validate("filter")
+    def _valid_filter(self, proposal):
+        return self._valid_map(proposal["value"])
 
     def _make_controls(self):
         slider = dict(continuous_update=False, layout=widgets.Layout(width="240px"))
@@ -117,75 +108,34 @@ class ConvolutionExplorer(widgets.VBox):
             "seed": widgets.IntText(0, description="seed", layout=widgets.Layout(width="150px")),
         }
 
-    def settings(self) -> dict:
-        """The example's keyword arguments for ``conv_example`` from the controls."""
+    def _control_rows(self):
         c = self.controls
-        padding = c["padding"].value
-        mode = c["padding_value"].value
-        value = {"zeros": 0, "a number": c["number"].value}.get(mode, mode)
-        c["number"].disabled = mode != "a number"
-        return dict(input_size=c["input"].value, filter_size=c["filter"].value,
-                    stride=c["stride"].value,
-                    padding=padding if padding == "same" else int(padding),
-                    dilation=c["dilation"].value, padding_value=value,
-                    channels=c["channels"].value, num_filters=c["filters"].value,
-                    seed=c["seed"].value)
+        return [[c[k] for k in ("input", "filter", "stride")],
+                [c[k] for k in ("padding", "padding_value", "number", "dilation")],
+                [c[k] for k in ("channels", "filters", "seed")]]
 
-    def rebuild(self):
-        """Build, trace and draw the example from the controls (errors go to ``message``)."""
-        s = self.settings()
-        record = traced(*conv_example(**s))
-        self.set_record(record, min(self.filter_picker.value, s["num_filters"] - 1))
+    def settings(self) -> dict:
+        """The example's keyword arguments for ``conv_example``, from the state."""
+        mode = self.padding_value
+        value = {"zeros": 0, "a number": self.number}.get(mode, mode)
+        self.controls["number"].disabled = mode != "a number"
+        return dict(input_size=self.input_size, filter_size=self.filter_size,
+                    stride=self.stride,
+                    padding=self.padding if self.padding == "same" else int(self.padding),
+                    dilation=self.dilation, padding_value=value, channels=self.channels,
+                    num_filters=self.num_filters, seed=self.seed)
 
-    # ---- drawing --------------------------------------------------------------------------
-    def set_record(self, record, filter: int = 0):
-        """Show another convolution record (rebuilds the figure once)."""
-        self.record = record
-        figure = self._figure(filter)
-        self.figure = figure
-        self.message.clear()
-        nf = record.output_shape[2]
-        self.navigator.set_count(record.num_steps)
-        if list(self.filter_picker.options) != list(range(nf)):
-            self.filter_picker.options = list(range(nf))
-        if self.filter_picker.value != filter:
-            self.filter_picker.value = filter      # its observer redraws
-        self.show(self.navigator.slider.value)
+    def _example(self):
+        return conv_example(**self.settings())
 
-    def _draw(self, filter):
-        if self.record is not None and (self.figure is None or self.figure.filter != filter):
-            self.figure = self._figure(filter)
-            self.show(self.navigator.slider.value)
-
-    def _figure(self, filter):
-        cls = TransposedStepFigure if self.record.kind == "transposed-conv" else ConvStepFigure
-        return cls(self.record, filter, max_channels=self.max_channels, text=False)
-
-    def show(self, index: int):
-        """Draw step ``index`` (scan order) of the current filter."""
-        if self.figure is None:
-            return
-        self.figure.show_step(int(index))
-        push(self.image, self.figure.png())
-        self.caption.value = ("<pre style='font-size:12px; line-height:1.3'>"
-                              + html.escape(self.figure.caption()) + "</pre>")
+    def _figure(self, record, filter):
+        cls = TransposedStepFigure if record.kind == "transposed-conv" else ConvStepFigure
+        return cls(record, filter, max_channels=self.max_channels, text=False)
 
     def go_to(self, row: int, col: int, filter: int | None = None):
         """Jump to output (row, col), optionally of another filter (the NetworkExplorer's
         'open in ConvolutionExplorer' calls this)."""
-        oh, ow, nf = self.record.output_shape
-        if not (0 <= row < oh and 0 <= col < ow):
-            raise ValueError(f"ConvolutionExplorer.go_to: ({row}, {col}) is outside the "
-                             f"{oh}×{ow} output of {self.record.name}")
-        if filter is not None:
-            if not 0 <= filter < nf:
-                raise ValueError(f"ConvolutionExplorer.go_to: filter = {filter} is out of "
-                                 f"range 0..{nf - 1}")
-            self.filter_picker.value = int(filter)
-        index = int(row) * ow + int(col)
-        if self.navigator.slider.value == index:
-            self.show(index)
-        self.navigator.slider.value = index
+        super().go_to(row, col, filter)
 
 
 def step_benchmark(moves: int = 100, input_size: int = 28, filter_size: int = 3) -> dict:

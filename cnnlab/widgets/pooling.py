@@ -12,30 +12,57 @@ explanation; the picture keeps the last valid settings.
 """
 from __future__ import annotations
 
-import html
-
 import ipywidgets as widgets
+import traitlets
 
-from ..viz.animate import pool_example, traced
-from ..viz.canvas import push
+from ..viz.animate import pool_example
 from ..viz.pool_step import PoolStepFigure
-from ..trace.records import LayerRecord
-from ._controls import Message, Navigator, find_network, hide, safe
+from ._step_explorer import StepExplorer
 
 POOL_KINDS = ("maxpool", "avgpool", "gapool", "gmpool")
 
 
-class PoolingExplorer(widgets.VBox):
-    """See the module docstring. Attributes: ``record``, ``figure`` (PoolStepFigure),
-    ``image``, ``caption``, ``message``, ``navigator``, ``channel_picker``, ``controls``."""
+class PoolingExplorer(StepExplorer):
+    """See the module docstring.
+
+    State (traitlets, see ``cnnlab.widgets._step_explorer``): ``position``, ``channel`` and
+    the example's settings ``input_size``, ``pool_size``, ``stride``, ``padding`` ("0",
+    "1", "2" or "same"), ``mode`` ("max" or "average"), ``seed``.
+
+    Attributes: ``record``, ``figure`` (PoolStepFigure), ``image``, ``caption``,
+    ``message``, ``navigator``, ``channel_picker``, ``controls``."""
+
+    channel = traitlets.Int(0, help="the channel shown")
+    input_size = traitlets.Int(6)
+    pool_size = traitlets.Int(3)
+    stride = traitlets.Int(2)
+    padding = traitlets.Unicode("0")
+    mode = traitlets.Unicode("max")
+    seed = traitlets.Int(0)
+
+    name = "PoolingExplorer"
+    kinds = POOL_KINDS
+    picker_trait = "channel"
+    setting_traits = {"input": "input_size", "pool": "pool_size", "stride": "stride",
+                      "padding": "padding", "mode": "mode", "seed": "seed"}
+    wrong_kind = "a pooling layer"
+    example_layer = "maxpool_1"
 
     def __init__(self, source=None, image=None, *, network=None, channel: int = 0):
-        self.message = Message()
-        self.image = widgets.Image(format="png")
-        self.caption = widgets.HTML()
-        self.record, self.figure = None, None
+        super().__init__(source, image, network=network, which=channel)
+
+    @property
+    def channel_picker(self):
+        """The channel dropdown (linked to ``channel``)."""
+        return self.picker
+
+    @traitlets.validate("channel")
+    def _valid_channel(self, proposal):
+        return self._valid_map(proposal["value"])
+
+    def _make_controls(self):
         slider = dict(continuous_update=False, layout=widgets.Layout(width="240px"))
-        self.controls = {
+        return {
             "input": widgets.IntSlider(6, min=1, max=28, description="input H=W", **slider),
             "pool": widgets.IntSlider(3, min=1, max=6, description="pool", **slider),
             "stride": widgets.IntSlider(2, min=1, max=6, description="stride", **slider),
@@ -46,88 +73,23 @@ class PoolingExplorer(widgets.VBox):
                                           description="mode"),
             "seed": widgets.IntText(0, description="seed", layout=widgets.Layout(width="150px")),
         }
-        self.channel_picker = widgets.Dropdown(options=[0], value=0, description="channel",
-                                               layout=widgets.Layout(width="160px"))
-        self.navigator = Navigator(1)
-        self.navigator.on_change(safe(self.message, self.show))
-        self.channel_picker.observe(safe(self.message, lambda c: self._draw(c["new"])),
-                                    names="value")
-        c = self.controls
-        self.control_box = widgets.VBox([
-            widgets.HBox([c["input"], c["pool"], c["stride"]]),
-            widgets.HBox([c["padding"], c["mode"], c["seed"]])])
-        super().__init__([self.control_box,
-                          widgets.HBox([self.navigator, self.channel_picker]), self.message,
-                          self.image, self.caption])
-        if source is None:
-            for w in c.values():
-                w.observe(safe(self.message, lambda _c: self.rebuild()), names="value")
-            self.rebuild()
-        else:
-            hide(*c.values())
-            self.control_box.layout.display = "none"
-            self.set_record(self._record_of(source, image, network), channel)
 
-    @staticmethod
-    def _record_of(source, image, network):
-        if isinstance(source, LayerRecord):                # a trace record
-            record = source
-        else:
-            if image is None:
-                raise ValueError("PoolingExplorer: give the image to trace the network on: "
-                                 "PoolingExplorer(net['maxpool_1'], image)")
-            net = network if network is not None else find_network(source)
-            record = net.trace(image, upto=source.name)[source.name]
-        if record.kind not in POOL_KINDS:
-            raise ValueError(f"PoolingExplorer: {record.name} is a {record.type_name}, not a "
-                             "pooling layer")
-        return record
+    def _control_rows(self):
+        c = self.controls
+        return [[c["input"], c["pool"], c["stride"]], [c["padding"], c["mode"], c["seed"]]]
 
     def settings(self) -> dict:
-        c = self.controls
-        padding = c["padding"].value
-        return dict(input_size=c["input"].value, pool_size=c["pool"].value,
-                    stride=c["stride"].value,
-                    padding=padding if padding == "same" else int(padding),
-                    mode=c["mode"].value, seed=c["seed"].value)
+        """The example's keyword arguments for ``pool_example``, from the state."""
+        return dict(input_size=self.input_size, pool_size=self.pool_size, stride=self.stride,
+                    padding=self.padding if self.padding == "same" else int(self.padding),
+                    mode=self.mode, seed=self.seed)
 
-    def rebuild(self):
-        self.set_record(traced(*pool_example(**self.settings())), 0)
+    def _example(self):
+        return pool_example(**self.settings())
 
-    def set_record(self, record, channel: int = 0):
-        figure = PoolStepFigure(record, channel, text=False)
-        self.record, self.figure = record, figure
-        self.message.clear()
-        nc = record.output_shape[2]
-        self.navigator.set_count(record.num_steps)
-        if list(self.channel_picker.options) != list(range(nc)):
-            self.channel_picker.options = list(range(nc))
-        if self.channel_picker.value != channel:
-            self.channel_picker.value = channel
-        self.show(self.navigator.slider.value)
-
-    def _draw(self, channel):
-        if self.record is not None and (self.figure is None or self.figure.channel != channel):
-            self.figure = PoolStepFigure(self.record, channel, text=False)
-            self.show(self.navigator.slider.value)
-
-    def show(self, index: int):
-        if self.figure is None:
-            return
-        self.figure.show_step(int(index))
-        push(self.image, self.figure.png())
-        self.caption.value = ("<pre style='font-size:12px'>"
-                              + html.escape(self.figure.caption()) + "</pre>")
+    def _figure(self, record, channel):
+        return PoolStepFigure(record, channel, text=False)
 
     def go_to(self, row: int, col: int, channel: int | None = None):
         """Jump to output (row, col), optionally of another channel."""
-        oh, ow, nc = self.record.output_shape
-        if not (0 <= row < oh and 0 <= col < ow):
-            raise ValueError(f"PoolingExplorer.go_to: ({row}, {col}) is outside the "
-                             f"{oh}×{ow} output of {self.record.name}")
-        if channel is not None:
-            self.channel_picker.value = int(channel)
-        index = int(row) * ow + int(col)
-        if self.navigator.slider.value == index:
-            self.show(index)
-        self.navigator.slider.value = index
+        super().go_to(row, col, channel)

@@ -128,3 +128,36 @@ def test_a_transposed_record_is_shown_as_the_convolution_of_its_upsampled_input(
     assert w.navigator.slider.max == 24                      # (2 - 1)·2 + 3 = 5: 5×5 outputs
     w.go_to(4, 4)
     assert w.figure.step.value == pytest.approx(rec.output[4, 4, 0])
+
+
+def test_the_state_is_traits_linked_to_the_controls():
+    import ipywidgets
+    import traitlets
+    w = ConvolutionExplorer()
+    before = png(w)
+    w.position = 4                                   # as the slider would
+    assert w.navigator.slider.value == 4 and w.figure.index == 4 and png(w) != before
+    w.navigator.slider.value = 2                     # and the other way
+    assert w.position == 2
+    w.filter = 1
+    assert w.filter_picker.value == 1 and w.figure.filter == 1 and w.figure.step.filter == 1
+    w.stride = 1                                     # a setting: 5×5, 3×3, padding 1 → 5×5
+    assert w.controls["stride"].value == 1 and w.record.output_shape == (5, 5, 2)
+    w.padding = "same"
+    w.padding_value = "replicate"
+    assert w.controls["padding"].value == "same" and w.record.padding_value == "replicate"
+    w.controls["filters"].value = 3
+    assert w.num_filters == 3 and w.record.output_shape[2] == 3
+    with pytest.raises(traitlets.TraitError, match="position = 25 is out of range 0..24"):
+        w.position = 25
+    with pytest.raises(traitlets.TraitError, match="filter = 3 is out of range 0..2"):
+        w.filter = 3
+    assert w.position == 2 and w.filter == 1          # unchanged by the refused values
+    # two explorers stepped together by one link
+    other = ConvolutionExplorer()
+    other.stride = 1
+    other.padding = "same"
+    ipywidgets.link((w, "position"), (other, "position"))
+    w.position = 7
+    assert other.position == 7 and other.figure.index == 7
+    assert other.figure.step.row == 1 and other.figure.step.col == 2     # 7 = 1·5 + 2

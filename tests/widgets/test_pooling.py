@@ -53,3 +53,25 @@ def test_real_layer():
     assert w.control_box.layout.display == "none"
     with pytest.raises(ValueError, match="not a pooling layer"):
         PoolingExplorer(net.trace(x)["relu_1"])
+
+
+def test_the_state_is_traits_linked_to_the_controls():
+    import traitlets
+    w = PoolingExplorer()
+    w.position = 3
+    assert w.navigator.slider.value == 3 and w.figure.index == 3
+    assert (w.figure.step.row, w.figure.step.col) == (1, 1)
+    w.mode = "average"
+    assert w.controls["mode"].value == "average" and w.record.mode == "average"
+    w.controls["pool"].value = 2                     # floor((6 - 2) / 2) + 1 = 3
+    assert w.pool_size == 2 and w.record.output_shape[:2] == (3, 3)
+    with pytest.raises(traitlets.TraitError, match="channel = 1 is out of range 0..0"):
+        w.channel = 1
+    x = np.random.default_rng(0).random((8, 8, 2))
+    net = cl.Network([cl.ImageInput((8, 8, 2), normalization="none"),
+                      cl.MaxPooling2D(2, stride=2)], seed=0, backend="reference")
+    real = PoolingExplorer(net.trace(x)["maxpool_1"])
+    real.channel = 1
+    assert real.channel_picker.value == 1 and real.figure.channel == 1
+    real.position = 5                                # 5 = 1·4 + 1
+    assert real.figure.step.value == pytest.approx(x[2:4, 2:4, 1].max(), rel=1e-6)
