@@ -136,27 +136,3 @@ class ConvolutionExplorer(StepExplorer):
         """Jump to output (row, col), optionally of another filter (the NetworkExplorer's
         'open in ConvolutionExplorer' calls this)."""
         super().go_to(row, col, filter)
-
-
-def step_benchmark(moves: int = 100, input_size: int = 28, filter_size: int = 3) -> dict:
-    """Time slider moves through the widget: ``slider.value = i`` until the Image bytes are
-    new (one step update). Returns median / 90th percentile / max milliseconds. A benchmark,
-    not a test: run ``python -c "from cnnlab.widgets.convolution import step_benchmark as b;
-    print(b())"``."""
-    import time
-    import numpy as np
-    w = ConvolutionExplorer()
-    for key, value in (("padding", "1"), ("stride", 1), ("input", input_size),
-                       ("filter", filter_size)):
-        w.controls[key].value = value
-    times, cpu = [], []
-    for i in range(1, moves + 1):
-        start, start_cpu = time.perf_counter(), time.process_time()
-        w.navigator.slider.value = i % w.record.num_steps
-        times.append(time.perf_counter() - start)
-        cpu.append(time.process_time() - start_cpu)
-    ms, cpu_ms = np.array(times) * 1000, np.array(cpu) * 1000
-    # wall time depends on what else runs on the machine; CPU time much less
-    return {"moves": moves, "output": w.record.output_shape, "median_ms": float(np.median(ms)),
-            "p90_ms": float(np.percentile(ms, 90)), "max_ms": float(ms.max()),
-            "median_cpu_ms": float(np.median(cpu_ms)), "png_bytes": len(bytes(w.image.value))}
