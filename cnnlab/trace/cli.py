@@ -13,16 +13,9 @@ from __future__ import annotations
 
 import argparse
 
-import numpy as np
-
-from .. import spec
+from .. import examples, spec
 from ..helpformat import HelpFormatter, plain
 from .text import grid
-
-# the reference documents' convolution arithmetic example: 5x5 input, 3x3 kernel, no padding
-EXAMPLE_INPUT = [[3, 3, 2, 1, 0], [0, 0, 1, 3, 1], [3, 1, 2, 2, 3], [2, 0, 0, 2, 2],
-                 [2, 0, 0, 0, 1]]
-EXAMPLE_KERNEL = [[0, 1, 2], [2, 2, 0], [0, 1, 2]]
 
 
 def _pair(text, what):
@@ -34,35 +27,24 @@ def _pair(text, what):
 
 
 def build(args):
-    """The one-layer network and its input, from the command-line options."""
-    from ..layers.conv import Convolution2D
-    from ..layers.input import ImageInput
+    """The one-layer network and its input, from the command-line options (built by
+    ``cnnlab.examples``, as the explorers and animations build theirs)."""
     from ..layers.pool import AveragePooling2D, MaxPooling2D
-    from ..network import Network
-    rng = np.random.default_rng(args.seed)
     if args.example:
-        x = np.array(EXAMPLE_INPUT, float)[:, :, None]
-        layer = Convolution2D(3, 1, weights=np.array(EXAMPLE_KERNEL, float)[:, :, None, None],
-                              bias=np.zeros(1))
-    else:
-        (h, w), c = _pair(args.input, "input"), args.channels
-        if c < 1:
-            raise ValueError(f"--channels = {c}: need at least 1")
-        x = rng.integers(0, 4, (h, w, c)).astype(float)
-        padding = spec.value(args.padding)
-        if args.pool:
-            cls = MaxPooling2D if args.pool == "max" else AveragePooling2D
-            layer = cls(_pair(args.filter, "filter"), stride=args.stride, padding=padding)
-        else:
-            fh, fw = _pair(args.filter, "filter")
-            value = spec.value(args.padding_value)
-            layer = Convolution2D((fh, fw), 1, stride=args.stride, dilation=args.dilation,
-                                  padding=padding, padding_value=value,
-                                  weights=rng.integers(-1, 3, (fh, fw, c, 1)).astype(float),
-                                  bias=np.array([float(args.bias)]))
-    net = Network([ImageInput(x.shape, normalization="none"), layer], dtype="float64",
-                  backend="reference")
-    return net, x
+        return examples.reference_convolution()
+    size, padding = _pair(args.input, "input"), spec.value(args.padding)
+    if args.channels < 1:
+        raise ValueError(f"--channels = {args.channels}: need at least 1")
+    if args.pool:
+        # pooling on the same 0..3 input a convolution of this seed would see
+        _rng, x = examples.small_input(size, args.channels, args.seed)
+        cls = MaxPooling2D if args.pool == "max" else AveragePooling2D
+        return examples.one_layer(x, cls(_pair(args.filter, "filter"), stride=args.stride,
+                                          padding=padding)), x
+    return examples.conv_example(size, _pair(args.filter, "filter"), stride=args.stride,
+                                 dilation=args.dilation, padding=padding,
+                                 padding_value=spec.value(args.padding_value),
+                                 channels=args.channels, bias=args.bias, seed=args.seed)
 
 
 def main(argv=None) -> int:

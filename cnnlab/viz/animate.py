@@ -6,11 +6,10 @@
     animate_transposed(output="up.gif", input_size=3, filter_size=3, stride=2)
 
 Each takes either a trace record (``LayerRecord`` of the right kind) or the sizes of a
-one-layer example, which is built here as a real cnnlab ``Network`` (float64, reference
-kernels) on small integers drawn from ``seed`` — inputs 0..3, weights -1..2, bias 0 — so
-every sum in the picture can be checked by hand, and traced with ``net.trace``. The frames are
-the step pictures of ``conv_step`` / ``pool_step`` / ``transposed_step``, one persistent
-figure updated in place: ONE FRAME PER OUTPUT POSITION in scan order (row by row), no extra
+one-layer example of ``cnnlab.examples`` (a real cnnlab ``Network`` on small integers drawn
+from ``seed``, so every sum in the picture can be checked by hand), traced with ``net.trace``.
+The frames are the step pictures of ``conv_step`` / ``pool_step`` / ``transposed_step``,
+one persistent figure updated in place: ONE FRAME PER OUTPUT POSITION in scan order (row by row), no extra
 frames (a GIF of an H_out×W_out output has exactly H_out·W_out frames).
 
 The suffix of ``output`` picks the format: ``.gif`` (Pillow, which matplotlib brings; one
@@ -22,85 +21,10 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import numpy as np
-
+from ..examples import conv_example, pool_example, transposed_example, traced  # noqa: F401
 from .conv_step import ConvStepFigure
 from .pool_step import PoolStepFigure
 from .transposed_step import TransposedStepFigure
-
-
-# ---- one-layer examples (also used by the widgets and ``cnnlab animate``) --------------------
-
-def _size(name, v):
-    if isinstance(v, (int, np.integer)) and not isinstance(v, bool):
-        return int(v), int(v)
-    if isinstance(v, (tuple, list)) and len(v) == 2 and all(
-            isinstance(i, (int, np.integer)) for i in v):
-        return int(v[0]), int(v[1])
-    raise ValueError(f"{name} = {v!r}: expected a positive integer or (height, width)")
-
-
-def _input(input_size, channels, seed):
-    h, w = _size("input_size", input_size)
-    if h < 1 or w < 1:
-        raise ValueError(f"input_size = {input_size!r}: height and width must be at least 1")
-    if not isinstance(channels, (int, np.integer)) or channels < 1:
-        raise ValueError(f"channels = {channels!r}: need at least 1 input channel")
-    rng = np.random.default_rng(seed)
-    return rng, rng.integers(0, 4, (h, w, int(channels))).astype(np.float64)
-
-
-def _network(x, layer):
-    from ..layers.input import ImageInput
-    from ..network import Network
-    return Network([ImageInput(x.shape, normalization="none"), layer], dtype="float64",
-                   backend="reference")
-
-
-def conv_example(input_size=5, filter_size=3, *, stride=1, padding=0, dilation=1,
-                 padding_value=0, channels=1, num_filters=1, seed=0):
-    """(network, image) of one convolution on small integers (see the module docstring).
-    Invalid combinations raise the layer's own ValueError."""
-    from ..layers.conv import Convolution2D
-    rng, x = _input(input_size, channels, seed)
-    fh, fw = _size("filter_size", filter_size)
-    if not isinstance(num_filters, (int, np.integer)) or num_filters < 1:
-        raise ValueError(f"num_filters = {num_filters!r}: need at least 1 filter")
-    w = rng.integers(-1, 3, (fh, fw, x.shape[2], int(num_filters))).astype(np.float64)
-    layer = Convolution2D((fh, fw), int(num_filters), stride=stride, dilation=dilation,
-                          padding=padding, padding_value=padding_value, weights=w,
-                          bias=np.zeros(int(num_filters)))
-    return _network(x, layer), x
-
-
-def pool_example(input_size=6, pool_size=3, *, stride=2, padding=0, mode="max", channels=1,
-                 seed=0):
-    """(network, image) of one max or average pooling layer on small integers (0..8)."""
-    from ..layers.pool import AveragePooling2D, MaxPooling2D
-    if mode not in ("max", "average"):
-        raise ValueError(f"mode = {mode!r}: expected 'max' or 'average'")
-    rng, _ = _input(input_size, channels, seed)
-    x = rng.integers(0, 9, (*_size("input_size", input_size), int(channels))).astype(float)
-    cls = MaxPooling2D if mode == "max" else AveragePooling2D
-    return _network(x, cls(pool_size, stride=stride, padding=padding)), x
-
-
-def transposed_example(input_size=3, filter_size=3, *, stride=2, cropping=0, channels=1,
-                       num_filters=1, seed=0):
-    """(network, image) of one transposed convolution on small integers."""
-    from ..layers.transposed import TransposedConvolution2D
-    rng, x = _input(input_size, channels, seed)
-    fh, fw = _size("filter_size", filter_size)
-    w = rng.integers(-1, 3, (fh, fw, int(num_filters), x.shape[2])).astype(np.float64)
-    layer = TransposedConvolution2D((fh, fw), int(num_filters), stride=stride,
-                                    cropping=cropping, weights=w,
-                                    bias=np.zeros(int(num_filters)))
-    return _network(x, layer), x
-
-
-def traced(net, x):
-    """The record of the one layer after the input layer."""
-    return net.trace(x)[1]
 
 
 # ---- writing frames --------------------------------------------------------------------------

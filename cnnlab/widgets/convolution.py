@@ -9,7 +9,7 @@
 Without a layer, every control change (input size, filter size, stride, padding incl. "same",
 padding value — zeros, a number or one of the three edge modes —, dilation, number of input
 channels, number of filters, seed) builds a one-layer cnnlab Network on small integers
-(``cnnlab.viz.animate.conv_example``), traces it (``net.trace``) and redraws. With a layer,
+(``cnnlab.examples.conv_example``), traces it (``net.trace``) and redraws. With a layer,
 the network is traced on the image and that layer is shown; the hyperparameter controls are
 hidden. Either way the picture is ``cnnlab.viz.conv_step.ConvStepFigure`` (one persistent
 figure, updated in place per step) and the numbers are the trace's.
@@ -23,7 +23,7 @@ from __future__ import annotations
 import ipywidgets as widgets
 import traitlets
 
-from ..viz.animate import conv_example
+from ..examples import conv_example
 from ..viz.conv_step import ConvStepFigure
 from ..viz.transposed_step import TransposedStepFigure
 from ._step_explorer import StepExplorer

@@ -5,7 +5,7 @@
     PoolingExplorer(trace["maxpool_1"])          # a record of a trace
 
 Without a layer every control change (input size, pool size, stride, padding incl. "same",
-max / average, seed) builds a one-layer network (``cnnlab.viz.animate.pool_example``), traces
+max / average, seed) builds a one-layer network (``cnnlab.examples.pool_example``), traces
 it and redraws ``cnnlab.viz.pool_step.PoolStepFigure``; with a layer those controls are
 hidden and a channel picker chooses the map. Impossible settings show the engine's
 explanation; the picture keeps the last valid settings.
@@ -15,7 +15,7 @@ from __future__ import annotations
 import ipywidgets as widgets
 import traitlets
 
-from ..viz.animate import pool_example
+from ..examples import pool_example
 from ..viz.pool_step import PoolStepFigure
 from ._step_explorer import StepExplorer
 

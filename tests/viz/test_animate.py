@@ -6,8 +6,8 @@ import pytest
 from PIL import Image
 
 import cnnlab as cl
-from cnnlab.viz.animate import (animate_convolution, animate_pooling, animate_transposed,
-                                conv_example, traced)
+from cnnlab.examples import conv_example, traced
+from cnnlab.viz.animate import animate_convolution, animate_pooling, animate_transposed
 from cnnlab.cli import main as cnnlab_main
 from cnnlab.viz.cli import main
 

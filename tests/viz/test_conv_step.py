@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import cnnlab as cl
-from cnnlab.viz.animate import conv_example, pool_example, traced
+from cnnlab.examples import conv_example, pool_example, traced
 from cnnlab.viz.conv_step import ConvStepFigure
 
 EXAMPLE_INPUT = [[3, 3, 2, 1, 0], [0, 0, 1, 3, 1], [3, 1, 2, 2, 3], [2, 0, 0, 2, 2],

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import cnnlab as cl
-from cnnlab.viz.animate import pool_example, traced
+from cnnlab.examples import pool_example, traced
 from cnnlab.viz.pool_step import PoolStepFigure
 
 X = np.array([[1, 5, 2, 0], [3, 4, 8, 1], [0, 2, 6, 7], [9, 1, 3, 2]], float)

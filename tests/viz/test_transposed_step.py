@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import cnnlab as cl
-from cnnlab.viz.animate import conv_example, traced
+from cnnlab.examples import conv_example, traced
 from cnnlab.viz.transposed_step import TransposedStepFigure
 
 

@@ -121,7 +121,7 @@ def test_real_layer_of_a_real_network(lenet):
 
 
 def test_a_transposed_record_is_shown_as_the_convolution_of_its_upsampled_input():
-    from cnnlab.viz.animate import transposed_example, traced
+    from cnnlab.examples import transposed_example, traced
     rec = traced(*transposed_example(2, 3, stride=2))
     w = ConvolutionExplorer(rec)
     assert type(w.figure).__name__ == "TransposedStepFigure"
