@@ -1,20 +1,17 @@
-"""What a training run records and shows: its history, a progress bar, a table, a plot.
+"""What a training run records and prints: its history, a progress bar, a table.
 
 * ``TrainingInfo``: the history, one entry per iteration, returned by ``train_network``.
 * ``Progress``: a ``tqdm.auto`` bar over iterations (a widget in Jupyter, text on stderr in a
   terminal) with the loss and accuracy in its postfix, and, when ``options.verbose``, a table
   like MATLAB's printed every ``verbose_frequency`` iterations (and at the first and last).
-* ``TrainingProgressPlot``: ``plots="training-progress"``; loss and accuracy curves redrawn
-  at most once a second. In Jupyter the figure is displayed and updated in place; elsewhere
-  it is saved as a PNG (``path``, by default training-progress.png in the checkpoint folder
-  or the current folder). The widgets will replace it; any object with ``update(info)``
-  (and optionally ``close(info)``) can be passed as ``plots`` instead.
+* ``make_monitor``: what ``options.plots`` asks for. The pictures live in ``cnnlab.viz``:
+  ``plots="training-progress"`` is ``cnnlab.viz.training_progress.TrainingProgressPlot``,
+  which draws with ``cnnlab.viz.training_curves.TrainingCurves``.
 """
 from __future__ import annotations
 
 import math
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -187,73 +184,14 @@ class Progress:
         self._print(f"Training stopped ({info.stopped_reason}): {info.message}.")
 
 
-def _in_jupyter() -> bool:
-    shell = sys.modules.get("IPython")
-    if shell is None:
-        return False
-    ip = shell.get_ipython()
-    return ip is not None and type(ip).__name__ == "ZMQInteractiveShell"
-
-
-class TrainingProgressPlot:
-    """Loss (top) and accuracy or RMSE (bottom) against iteration, with validation points."""
-
-    def __init__(self, *, path=None, min_interval: float = 1.0):
-        from matplotlib.figure import Figure
-        self.figure = Figure(figsize=(7, 5), layout="constrained")
-        self.axes = self.figure.subplots(2, 1, sharex=True)
-        self.path = None if path is None else Path(path)
-        self.min_interval = float(min_interval)
-        self._last = -math.inf
-        self._handle = None
-        self._jupyter = _in_jupyter()
-
-    def update(self, info):
-        if time.perf_counter() - self._last >= self.min_interval:
-            self.draw(info)
-
-    def close(self, info):
-        self.draw(info)
-
-    def draw(self, info):
-        self._last = time.perf_counter()
-        metric_name = "accuracy (%)" if info.task == "classification" else "RMSE"
-        scale = 100 if info.task == "classification" else 1
-        train = info.accuracy if info.task == "classification" else info.rmse
-        val = info.validation_accuracy if info.task == "classification" else info.validation_rmse
-        it = info.iterations
-        has_val = ~np.isnan(info.validation_loss)
-        for ax, y, yv, name in ((self.axes[0], info.loss, info.validation_loss, "loss"),
-                                (self.axes[1], train * scale, val * scale, metric_name)):
-            ax.clear()
-            ax.plot(it, y, lw=1, label="mini-batch")
-            if has_val.any():
-                ax.plot(it[has_val], yv[has_val], "o--", ms=3, label="validation")
-                ax.legend(loc="best")
-            ax.set_ylabel(name)
-            ax.grid(alpha=0.3)
-        self.axes[1].set_xlabel("iteration")
-        self.axes[0].set_title(f"epoch {info.epoch} of {info.max_epochs}, iteration "
-                               f"{info.iteration} of {info.total_iterations}"
-                               + (f" — stopped: {info.stopped_reason}"
-                                  if info.stopped_reason else ""))
-        if self._jupyter:
-            from IPython.display import display
-            if self._handle is None:
-                self._handle = display(self.figure, display_id=True)
-            else:
-                self._handle.update(self.figure)
-        elif self.path is not None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.figure.savefig(self.path)
-
-
 def make_monitor(options):
-    """The monitor ``options.plots`` asks for: None, a TrainingProgressPlot or the object."""
+    """The monitor ``options.plots`` asks for: None, a TrainingProgressPlot (drawn by
+    ``cnnlab.viz``) or the object."""
     if isinstance(options.plots, str):
         if options.plots == "none":
             return None
+        from .viz.training_progress import TrainingProgressPlot, in_jupyter
         folder = Path(options.checkpoint_path) if options.checkpoint_path else Path(".")
-        return TrainingProgressPlot(path=None if _in_jupyter()
+        return TrainingProgressPlot(path=None if in_jupyter()
                                     else folder / "training-progress.png")
     return options.plots
