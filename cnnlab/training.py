@@ -350,8 +350,11 @@ def train_network(X, Y, layers_or_network, options: TrainingOptions | None = Non
             _validate(info, net, out, task, val, options, final_only=True)
     info.classes = getattr(out, "classes", None)
     progress.summary(info)
-    if monitor is not None and hasattr(monitor, "close"):
-        monitor.close(info)
+    if monitor is not None:
+        # finish(info); close(info) is the older name (an ipywidget's close() takes no info)
+        end = getattr(monitor, "finish", None) or getattr(monitor, "close", None)
+        if end is not None:
+            end(info)
     if reason == "nan-loss":
         warnings.warn(f"training diverged: {message}", TrainingDiverged, stacklevel=2)
     return net, info

@@ -51,8 +51,6 @@ class TrainingProgressPlot:
         """When training ends: the final picture."""
         self.draw(info)
 
-    close = finish          # the name train_network calls until it calls finish
-
     def draw(self, info):
         self._last = time.perf_counter()
         self.curves.update(info)

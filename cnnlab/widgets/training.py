@@ -16,7 +16,7 @@ again trains fresh weights (``Network(layers, seed=options.seed)``) instead of c
 
 A cell that calls ``train_network`` directly keeps the kernel busy until training ends: the
 curves still update (``TrainingOptions(plots=mon)`` calls ``mon.update(info)`` after every
-iteration and ``mon.close(info)`` at the end), but a Stop click waits in the kernel's queue
+iteration and ``mon.finish(info)`` at the end), but a Stop click waits in the kernel's queue
 until the cell is over; Jupyter's interrupt button does stop it cleanly (the training loop
 treats Ctrl-C as a clean stop). Outside a notebook ``mon.train(...)`` blocks like
 ``train_network``, and ``mon.start(...)`` / ``mon.result()`` run the thread without ``await``.
@@ -100,14 +100,9 @@ class TrainingMonitor(widgets.VBox):
         if self.clock() - self._last_draw >= max(self.min_interval, 4 * self._draw_seconds):
             self.draw(info)
 
-    def close(self, info=None) -> None:
+    def finish(self, info) -> None:
         """Called once when training ends: the final picture and why it stopped.
-
-        Without ``info`` this is ipywidgets' ``Widget.close`` (removes the widget).
-        """
-        if info is None:
-            super().close()
-            return
+        (``close()`` stays ipywidgets' ``Widget.close``, which removes the widget.)"""
         self.info = info
         # the loop stops for the Stop button only through stop_requested ("interrupted")
         self.stopped_by_user = self.stop_requested and info.stopped_reason == "interrupted"

@@ -223,3 +223,14 @@ def test_readout_before_and_after():
     info.elapsed_seconds = 2.0
     text = readout_html(info)
     assert "RMSE 0.25" in text and "elapsed 00:00:02" in text and "about 00:00:06 left" in text
+
+
+def test_finish_ends_a_run_and_close_stays_the_widgets_close(digits):
+    X, y = digits
+    mon = TrainingMonitor(min_interval=1e9, clock=lambda: 0.0)   # only first and last drawn
+    _, info = cl.train_network(X, y, layers(), options(mon, max_epochs=1))
+    assert mon.info is info and mon.stop_button.disabled
+    assert mon.draws == 2 and "(stopped: max-epochs)" in mon.readout.value
+    assert mon.comm is not None
+    mon.close()                                  # ipywidgets' close: the widget goes away
+    assert mon.comm is None
