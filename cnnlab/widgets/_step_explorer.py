@@ -25,9 +25,8 @@ import html
 import ipywidgets as widgets
 import traitlets
 
-from ..trace.records import LayerRecord
 from ..viz.canvas import push
-from ._controls import Message, Navigator, find_network, hide, safe
+from ._controls import Message, Navigator, hide, record_of, safe
 
 
 class StepExplorer(widgets.VBox):
@@ -101,15 +100,9 @@ class StepExplorer(widgets.VBox):
 
     # ---- sources --------------------------------------------------------------------------
     def _record_of(self, source, image, network, layer):
-        """The record to show: a trace record, or a layer traced on ``image``."""
-        if isinstance(source, LayerRecord):
-            record = source
-        else:
-            if image is None:
-                raise ValueError(f"{self.name}: give the image to trace the network on: "
-                                 f"{self.name}(net[{self.example_layer!r}], image)")
-            net = network if network is not None else find_network(source)
-            record = net.trace(image, upto=source.name)[source.name]
+        """The record to show (see ``_controls.record_of``), of a kind this explorer shows."""
+        record = record_of(self.name, source, image, network=network, layer=layer,
+                           example=self.example_layer)
         if record.kind not in self.kinds:
             raise ValueError(f"{self.name}: {record.name} is a {record.type_name}, not "
                              f"{self.wrong_kind}")
