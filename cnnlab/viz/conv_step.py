@@ -262,8 +262,3 @@ class ConvStepFigure(StepView):
 
     def png(self) -> bytes:
         return self.canvas.png()
-
-
-def conv_step_png(record, row: int = 0, col: int = 0, filter: int = 0, **options) -> bytes:
-    """PNG bytes of one step (a convenience for scripts and notebooks)."""
-    return ConvStepFigure(record, filter, **options).show_step((row, col)).png()
