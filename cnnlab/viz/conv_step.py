@@ -60,18 +60,12 @@ class ConvStepFigure(StepView):
     filter_label = "filter"
     title_lines = 2            # lines in the input panel's title
     inserted = None            # cells to tint as inserted zeros (transposed convolution)
+    kinds, kind_text, map_name = ("conv", "transposed-conv"), "a convolution", "filter"
 
     def __init__(self, record, filter: int = 0, *, max_channels: int = 3, max_terms: int = 12,
                  cell: float | None = None, dpi: int = 100, text: bool = True):
-        if getattr(record, "kind", None) not in ("conv", "transposed-conv"):
-            raise ValueError(f"ConvStepFigure: record {getattr(record, 'name', record)!r} is "
-                             f"a {getattr(record, 'type_name', type(record).__name__)}, not a "
-                             "convolution")
-        oh, ow, nf = record.output_shape
-        if not isinstance(filter, (int, np.integer)) or not 0 <= filter < nf:
-            raise ValueError(f"ConvStepFigure: filter = {filter!r} is out of range 0..{nf - 1} "
-                             f"({record.name} has {nf} filters)")
-        self.record, self.filter, self.max_terms = record, int(filter), max_terms
+        self.record, self.filter = record, self.checked(record, filter)
+        self.max_terms = max_terms
         self.text = text
         self.channels = record.channels_of(self.filter)
         self.shown = self.channels[:max_channels]

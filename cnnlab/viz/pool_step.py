@@ -35,17 +35,13 @@ class PoolStepFigure(StepView):
     ``patch_grid``, ``output_grid`` (NaN where not computed yet), ``equation``.
     """
 
+    kinds = ("maxpool", "avgpool", "gapool", "gmpool")
+    kind_text, map_name = "a pooling layer", "channel"
+
     def __init__(self, record, channel: int = 0, *, cell: float | None = None,
                  dpi: int = 100, text: bool = True):
-        if getattr(record, "kind", None) not in ("maxpool", "avgpool", "gapool", "gmpool"):
-            raise ValueError(f"PoolStepFigure: record {getattr(record, 'name', record)!r} is "
-                             f"a {getattr(record, 'type_name', type(record).__name__)}, not "
-                             "a pooling layer")
-        oh, ow, nc = record.output_shape
-        if not isinstance(channel, (int, np.integer)) or not 0 <= channel < nc:
-            raise ValueError(f"PoolStepFigure: channel = {channel!r} is out of range "
-                             f"0..{nc - 1} ({record.name} has {nc} channels)")
-        self.record, self.channel, self.text = record, int(channel), text
+        self.record, self.channel = record, self.checked(record, channel)
+        self.text = text
         self.is_max = record.mode.endswith("max")
         self._build(cell, dpi)
         self.index = None

@@ -33,12 +33,10 @@ class TransposedStepFigure(ConvStepFigure):
     input_label = "upsampled input"
     filter_label = "rotated filter"
     title_lines = 3
+    kinds, kind_text = ("transposed-conv",), "a transposed convolution"
 
     def __init__(self, record, filter: int = 0, **options):
-        if getattr(record, "kind", None) != "transposed-conv":
-            raise ValueError(f"TransposedStepFigure: record {getattr(record, 'name', record)!r}"
-                             f" is a {getattr(record, 'type_name', type(record).__name__)}, "
-                             "not a transposed convolution")
+        self.checked(record, filter)
         self.inserted = record.upsampled_mask == 1
         super().__init__(record, filter, **options)
 

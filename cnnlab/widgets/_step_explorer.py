@@ -4,8 +4,8 @@ The explorer is state plus a renderer (the ipympl / anywidget model). Its state 
 of its own:
 
 * ``position``: the output position shown, in scan order (row · W_out + col);
-* the map shown: ``filter`` (convolution) or ``channel`` (pooling), named by
-  ``picker_trait``;
+* the map shown: ``filter`` (convolution) or ``channel`` (pooling), a ``MapIndex`` trait
+  named by ``picker_trait``;
 * the example's settings (``input_size``, ``stride``, ``padding``, ...), named by
   ``setting_traits`` (control key -> trait), used only when no layer or record was given.
 
@@ -27,6 +27,14 @@ import traitlets
 
 from ..viz.canvas import push
 from ._controls import Message, Navigator, hide, record_of, safe
+
+
+class MapIndex(traitlets.Int):
+    """The filter or channel shown: an index into the third axis of the record's output,
+    refused (TraitError) when the record has no such map."""
+
+    def validate(self, obj, value):
+        return obj._valid_map(super().validate(obj, value))
 
 
 class StepExplorer(widgets.VBox):
@@ -88,8 +96,7 @@ class StepExplorer(widgets.VBox):
         return i
 
     def _valid_map(self, value: int) -> int:
-        """``value`` when it names a map of the record's output (for the subclass's
-        filter / channel validator)."""
+        """``value`` when it names a map of the record's output (see ``MapIndex``)."""
         n = self.record.output_shape[2] if self.record is not None else 1
         if not 0 <= value < n:
             what = self.picker_trait

@@ -28,7 +28,7 @@ import traitlets
 from ..examples import conv_example
 from ..viz.conv_step import ConvStepFigure
 from ..viz.transposed_step import TransposedStepFigure
-from ._step_explorer import StepExplorer
+from ._step_explorer import MapIndex, StepExplorer
 
 PADDING_VALUES = ["zeros", "a number", "replicate", "symmetric-include-edge",
                   "symmetric-exclude-edge"]
@@ -54,7 +54,9 @@ class ConvolutionExplorer(StepExplorer):
     ``controls`` (dict of the hyperparameter widgets), ``from_layer``.
     """
 
-    filter = traitlets.Int(0, help="the filter shown")
+    filter = MapIndex(0, help="the filter shown")
+    filter_picker = property(lambda self: self.picker, doc="the filter dropdown, linked to "
+                             "``filter``")
     input_size = traitlets.Int(5)
     filter_size = traitlets.Int(3)
     stride = traitlets.Int(2)
@@ -81,15 +83,6 @@ class ConvolutionExplorer(StepExplorer):
                  max_channels: int = 3):
         self.max_channels = max_channels
         super().__init__(source, image, network=network, layer=layer, which=filter)
-
-    @property
-    def filter_picker(self):
-        """The filter dropdown (linked to ``filter``)."""
-        return self.picker
-
-    @traitlets.validate("filter")
-    def _valid_filter(self, proposal):
-        return self._valid_map(proposal["value"])
 
     def _make_controls(self):
         slider = dict(continuous_update=False, layout=widgets.Layout(width="240px"))

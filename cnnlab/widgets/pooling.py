@@ -18,7 +18,7 @@ import traitlets
 
 from ..examples import pool_example
 from ..viz.pool_step import PoolStepFigure
-from ._step_explorer import StepExplorer
+from ._step_explorer import MapIndex, StepExplorer
 
 POOL_KINDS = ("maxpool", "avgpool", "gapool", "gmpool")
 
@@ -33,7 +33,9 @@ class PoolingExplorer(StepExplorer):
     Attributes: ``record``, ``figure`` (PoolStepFigure), ``image``, ``caption``,
     ``message``, ``navigator``, ``channel_picker``, ``controls``."""
 
-    channel = traitlets.Int(0, help="the channel shown")
+    channel = MapIndex(0, help="the channel shown")
+    channel_picker = property(lambda self: self.picker, doc="the channel dropdown, linked to "
+                             "``channel``")
     input_size = traitlets.Int(6)
     pool_size = traitlets.Int(3)
     stride = traitlets.Int(2)
@@ -52,15 +54,6 @@ class PoolingExplorer(StepExplorer):
     def __init__(self, source=None, image=None, *, network=None, layer=None,
                  channel: int = 0):
         super().__init__(source, image, network=network, layer=layer, which=channel)
-
-    @property
-    def channel_picker(self):
-        """The channel dropdown (linked to ``channel``)."""
-        return self.picker
-
-    @traitlets.validate("channel")
-    def _valid_channel(self, proposal):
-        return self._valid_map(proposal["value"])
 
     def _make_controls(self):
         slider = dict(continuous_update=False, layout=widgets.Layout(width="240px"))
