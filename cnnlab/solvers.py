@@ -246,7 +246,7 @@ class TrainingOptions:
         validation_frequency iterations and at the end
     verbose, verbose_frequency : print a progress table every verbose_frequency iterations
     plots : "none" | "training-progress" | a monitor object with ``update(info)`` (called
-        after every iteration) and optionally ``close(info)``
+        after every iteration) and optionally ``finish(info)`` (once, at the end)
     checkpoint_path : a folder for end-of-epoch checkpoints (and resuming), or None
     seed : seeds the network's Generator (weights, dropout masks) when train_network builds
         the network from layers, and, separately, the shuffling Generator (None: random)

@@ -16,7 +16,8 @@ and ``ipywidgets.link((a, "position"), (b, "position"))`` steps two explorers to
 
 A subclass gives ``name``, ``kinds`` (record kinds it shows), ``picker_trait``, the traits,
 ``_make_controls()``, ``_control_rows()``, ``settings()``, ``_example()`` (the one-layer
-network and image of the settings, from ``cnnlab.examples``) and ``_figure(which)``.
+network and image of the settings, from ``cnnlab.examples``) and
+``_figure(record, which)``.
 """
 from __future__ import annotations
 
@@ -34,7 +35,7 @@ class MapIndex(traitlets.Int):
     refused (TraitError) when the record has no such map."""
 
     def validate(self, obj, value):
-        return obj._valid_map(super().validate(obj, value))
+        return obj.check_map(super().validate(obj, value))
 
 
 class StepExplorer(widgets.VBox):
@@ -95,7 +96,7 @@ class StepExplorer(widgets.VBox):
                                        "positions)")
         return i
 
-    def _valid_map(self, value: int) -> int:
+    def check_map(self, value: int) -> int:
         """``value`` when it names a map of the record's output (see ``MapIndex``)."""
         n = self.record.output_shape[2] if self.record is not None else 1
         if not 0 <= value < n:
