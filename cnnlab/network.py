@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import weakref
 
 import numpy as np
 
@@ -59,6 +60,7 @@ class Network:
         kernels = get_backend(self._backend)
         shape = self.input_size
         for i, layer in enumerate(self.layers):
+            layer._network = weakref.ref(self)      # so net["conv_1"].network is net
             shape = layer.build(shape, rng=self.rng, dtype=self.dtype, kernels=kernels)
             memory.check_request(self.layers[:i + 1], self.dtype, 1, training=False,
                                  what=f"Network: {layer.label} (output "
@@ -173,6 +175,12 @@ class Network:
         for layer in self.layers:
             for key, value in layer.params.items():
                 yield layer, key, value
+
+    def __setstate__(self, state):
+        # a copied network (copy.deepcopy, astype) adopts its copied layers
+        self.__dict__.update(state)
+        for layer in self.layers:
+            layer._network = weakref.ref(self)
 
     def astype(self, dtype) -> "Network":
         """A copy of the network with parameters and state in another float dtype."""

@@ -150,6 +150,12 @@ class Layer:
         if dy.shape != want:
             raise ValueError(f"{self.label}: gradient has shape {dy.shape}; {expected}")
 
+    @property
+    def network(self):
+        """The Network this layer belongs to (it sets itself here when it builds), or None."""
+        ref = self.__dict__.get("_network")
+        return ref() if ref is not None else None
+
     def _need_cache(self):
         if self._cache is None:
             raise RuntimeError(f"{self.label}: backward called before forward (or after a "
@@ -216,6 +222,7 @@ class Layer:
         # the kernel backend is a module (not copyable); a Network sets it again
         state = dict(self.__dict__)
         state["kernels"] = None
+        state["_network"] = None        # a copy belongs to no network until one adopts it
         if "_workspace" in state:   # a convolution's scratch matrices: never worth copying
             state["_workspace"] = {}
         return state

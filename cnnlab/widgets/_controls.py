@@ -5,8 +5,7 @@
 * ``Message``: an HTML line that shows an error (the engine's ValueError text) or a note.
 * ``safe(message, fn)``: a handler that never lets an exception escape into ipywidgets' log
   (where nobody sees it): the text goes to the message line and the widget stays usable.
-* ``record_of(...)``: the LayerRecord to show from a record, a trace and a layer name, a
-  network, an image and a layer name, or a layer, an image and its network.
+* ``find_network(layer)``: the Network holding a layer, for ``Explorer(net["conv_1"], image)``.
 """
 from __future__ import annotations
 
@@ -92,41 +91,11 @@ def hide(*ws):
         w.layout.display = "none"
 
 
-def record_of(who: str, source, image=None, *, network=None, layer=None,
-              example: str = "conv_1"):
-    """The LayerRecord an explorer shows, from any of
-
-        record                          a record of a trace made earlier
-        trace, layer="conv_1"           a Trace and the name of one of its layers
-        net, image, layer="conv_1"      a Network traced on ``image`` up to that layer
-        net["conv_1"], image, network=net
-
-    ``who`` names the explorer in the errors; ``example`` is the layer name they suggest.
-    A layer does not know its network: it has to be given.
-    """
-    from ..network import Network
-    from ..trace import LayerRecord, Trace
-    if isinstance(source, LayerRecord):
-        return source
-    if isinstance(source, Trace):
-        if layer is None:
-            raise ValueError(f"{who}: name the layer of the trace to show: "
-                             f"{who}(trace, layer={example!r})")
-        return source[layer]
-    if isinstance(source, Network):
-        net, name = source, layer
-        if name is None:
-            raise ValueError(f"{who}: name the layer of the network to show: "
-                             f"{who}(net, image, layer={example!r})")
-    else:
-        net, name = network, getattr(source, "name", None)
-    if image is None:
-        raise ValueError(f"{who}: give the image to trace the network on: "
-                         f"{who}(net, image, layer={example!r})")
+def find_network(layer):
+    """The Network that holds ``layer`` (layers keep a weak reference to it); ValueError if
+    the layer is in no live network."""
+    net = getattr(layer, "network", None)
     if net is None:
-        raise ValueError(f"{who}: {name or source!r} is a layer, and a layer does not know its "
-                         f"network: {who}(net, image, layer={name or example!r}) or "
-                         f"{who}(net[{name or example!r}], image, network=net)")
-    if not isinstance(net, Network):
-        raise TypeError(f"{who}: network = {type(net).__name__}: expected a cnnlab Network")
-    return net.trace(image, upto=name)[name]
+        raise ValueError(f"{getattr(layer, 'name', layer)!r} is not in any live Network; pass "
+                         "network=net (or a trace record) so the explorer can trace it")
+    return net

@@ -26,8 +26,9 @@ import html
 import ipywidgets as widgets
 import traitlets
 
+from ..trace.records import LayerRecord
 from ..viz.canvas import push
-from ._controls import Message, Navigator, hide, record_of, safe
+from ._controls import Message, Navigator, find_network, hide, safe
 
 
 class MapIndex(traitlets.Int):
@@ -108,9 +109,15 @@ class StepExplorer(widgets.VBox):
 
     # ---- sources --------------------------------------------------------------------------
     def _record_of(self, source, image, network, layer):
-        """The record to show (see ``_controls.record_of``), of a kind this explorer shows."""
-        record = record_of(self.name, source, image, network=network, layer=layer,
-                           example=self.example_layer)
+        """The record to show: a trace record, or a layer traced on ``image``."""
+        if isinstance(source, LayerRecord):
+            record = source
+        else:
+            if image is None:
+                raise ValueError(f"{self.name}: give the image to trace the network on: "
+                                 f"{self.name}(net[{self.example_layer!r}], image)")
+            net = network if network is not None else find_network(source)
+            record = net.trace(image, upto=source.name)[source.name]
         if record.kind not in self.kinds:
             raise ValueError(f"{self.name}: {record.name} is a {record.type_name}, not "
                              f"{self.wrong_kind}")

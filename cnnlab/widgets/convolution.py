@@ -1,10 +1,8 @@
 """ConvolutionExplorer: step a convolution window by window, and change it while you watch.
 
     ConvolutionExplorer()                          # a 5×5 example, 3×3 filter, padding 1, stride 2
-    ConvolutionExplorer(net, image, layer="conv_1")   # a real layer of a real network on an
-                                                   # image (or net["conv_1"], image, network=net)
+    ConvolutionExplorer(net["conv_1"], image)      # a real layer of a real network on an image
     ConvolutionExplorer(trace["conv_1"])           # a record of a trace made earlier
-    ConvolutionExplorer(trace, layer="conv_1")     # the same
     ConvolutionExplorer(trace["transposed_1"])     # a transposed convolution, read as the
                                                    # convolution of its upsampled input
 
@@ -37,11 +35,10 @@ PADDING_VALUES = ["zeros", "a number", "replicate", "symmetric-include-edge",
 class ConvolutionExplorer(StepExplorer):
     """See the module docstring.
 
-    source : None (the example), a Network (with ``image`` and ``layer``), a convolution
-        Layer (with ``image`` and ``network``), a Trace (with ``layer``) or a convolution
-        LayerRecord of a trace
-    image : the image to trace the network on (H×W×C or H×W)
-    network : the Network holding the layer ``source``; layer : the layer's name
+    source : None (the example), a convolution Layer of a Network (with ``image``), or a
+        convolution LayerRecord of a trace
+    image : the image to trace ``network`` on (H×W×C or H×W)
+    network : the Network holding ``source`` (found automatically when omitted)
 
     State (traitlets, see ``cnnlab.widgets._step_explorer``): ``position``, ``filter`` and
     the example's settings ``input_size``, ``filter_size``, ``stride``, ``padding`` ("0" ..
@@ -79,10 +76,10 @@ class ConvolutionExplorer(StepExplorer):
     wrong_kind = "a convolution (PoolingExplorer shows pooling layers)"
     example_layer = "conv_1"
 
-    def __init__(self, source=None, image=None, *, network=None, layer=None, filter: int = 0,
+    def __init__(self, source=None, image=None, *, network=None, filter: int = 0,
                  max_channels: int = 3):
         self.max_channels = max_channels
-        super().__init__(source, image, network=network, layer=layer, which=filter)
+        super().__init__(source, image, network=network, which=filter)
 
     def _make_controls(self):
         slider = dict(continuous_update=False, layout=widgets.Layout(width="240px"))

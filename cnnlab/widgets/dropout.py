@@ -1,8 +1,7 @@
 """DropoutExplorer: draw dropout masks over a map of activations and see the survivors scaled.
 
     DropoutExplorer()                              # an 8×8 map of small integers, p = 0.5
-    DropoutExplorer(net, image, layer="dropout_1") # the activations that reach a real layer
-                                                   # (or net["dropout_1"], image, network=net)
+    DropoutExplorer(net["dropout_1"], image)       # the activations that reach a real layer
     DropoutExplorer(activations=a)                 # any H×W×C (or H×W) array
 
 Controls: the probability p, "resample" (a new mask from the same random stream), and
@@ -20,7 +19,8 @@ import numpy as np
 
 from ..viz.canvas import push
 from ..viz.dropout_view import DropoutView
-from ._controls import Message, record_of, safe
+from ..trace.records import LayerRecord
+from ._controls import Message, find_network, safe
 
 
 def default_activations(seed: int = 0) -> np.ndarray:
@@ -34,7 +34,7 @@ class DropoutExplorer(widgets.VBox):
     the picture; not displayed twice),
     ``message``, ``probability``, ``resample``, ``mode``, ``seed``."""
 
-    def __init__(self, source=None, image=None, *, network=None, layer=None, activations=None,
+    def __init__(self, source=None, image=None, *, network=None, activations=None,
                  probability: float | None = None, seed: int = 0):
         self.message = Message()
         if activations is None:
@@ -42,7 +42,7 @@ class DropoutExplorer(widgets.VBox):
                 activations = default_activations(seed)
             else:
                 activations, probability = self._activations_of(source, image, network,
-                                                                layer, probability)
+                                                                probability)
         a = np.asarray(activations, dtype=np.float64)
         if a.ndim == 2:
             a = a[:, :, None]
@@ -72,16 +72,18 @@ class DropoutExplorer(widgets.VBox):
         self.redraw()
 
     @staticmethod
-    def _activations_of(source, image, network, layer, probability):
-        kind = getattr(source, "kind", None)          # a layer or a record says what it is
-        if kind is not None and kind != "dropout":
+    def _activations_of(source, image, network, probability):
+        if getattr(source, "kind", None) != "dropout":
             raise ValueError(f"DropoutExplorer: {getattr(source, 'name', source)!r} is not a "
                              "dropout layer")
-        rec = record_of("DropoutExplorer", source, image, network=network, layer=layer,
-                        example="dropout_1")
-        if rec.kind != "dropout":
-            raise ValueError(f"DropoutExplorer: {rec.name!r} is not a dropout layer")
-        return rec.input, probability if probability is not None else rec.probability
+        if isinstance(source, LayerRecord):                # a trace record
+            return source.input, probability if probability is not None else source.probability
+        if image is None:
+            raise ValueError("DropoutExplorer: give the image to trace the network on: "
+                             "DropoutExplorer(net['dropout_1'], image)")
+        net = network if network is not None else find_network(source)
+        rec = net.trace(image, upto=source.name)[source.name]
+        return rec.input, probability if probability is not None else source.probability
 
     def redraw(self):
         """Trace the dropout layer once more (a new mask in training mode) and draw it."""

@@ -1,9 +1,8 @@
 """PoolingExplorer: step max or average pooling window by window, and change it while you watch.
 
     PoolingExplorer()                            # a 6×6 example, 3×3 max pooling, stride 2
-    PoolingExplorer(net, image, layer="maxpool_1")   # a real pooling layer on an image
-                                                 # (or net["maxpool_1"], image, network=net)
-    PoolingExplorer(trace["maxpool_1"])          # a record of a trace (or trace, layer=...)
+    PoolingExplorer(net["maxpool_1"], image)     # a real pooling layer on an image
+    PoolingExplorer(trace["maxpool_1"])          # a record of a trace
 
 Without a layer every control change (input size, pool size, stride, padding incl. "same",
 max / average, seed) builds a one-layer network (``cnnlab.examples.pool_example``), traces
@@ -51,9 +50,8 @@ class PoolingExplorer(StepExplorer):
     wrong_kind = "a pooling layer"
     example_layer = "maxpool_1"
 
-    def __init__(self, source=None, image=None, *, network=None, layer=None,
-                 channel: int = 0):
-        super().__init__(source, image, network=network, layer=layer, which=channel)
+    def __init__(self, source=None, image=None, *, network=None, channel: int = 0):
+        super().__init__(source, image, network=network, which=channel)
 
     def _make_controls(self):
         slider = dict(continuous_update=False, layout=widgets.Layout(width="240px"))

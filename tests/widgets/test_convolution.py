@@ -101,7 +101,7 @@ def test_invalid_settings_explain_and_keep_the_widget_usable():
 
 def test_real_layer_of_a_real_network(lenet):
     net, image = lenet
-    w = ConvolutionExplorer(net, image, layer="conv_2")
+    w = ConvolutionExplorer(net["conv_2"], image)
     assert w.control_box.layout.display == "none"
     assert all(c.disabled for c in w.controls.values())
     w.go_to(5, 6, filter=3)
@@ -118,25 +118,6 @@ def test_real_layer_of_a_real_network(lenet):
         ConvolutionExplorer(net.trace(image)["relu_1"])
     with pytest.raises(ValueError, match="give the image"):
         ConvolutionExplorer(net["conv_1"])
-
-
-def test_the_network_is_given_not_found_through_the_layer(lenet):
-    net, image = lenet
-    trace = net.trace(image)
-    want = trace["conv_1"].step(2, 3, 1).value
-    for w in (ConvolutionExplorer(net["conv_1"], image, network=net),
-              ConvolutionExplorer(trace, layer="conv_1"),
-              ConvolutionExplorer(net, image, layer="conv_1")):
-        w.go_to(2, 3, filter=1)
-        assert w.record.name == "conv_1" and w.figure.step.value == pytest.approx(want)
-    with pytest.raises(ValueError, match="a layer does not know its network"):
-        ConvolutionExplorer(net["conv_1"], image)
-    with pytest.raises(ValueError, match="name the layer of the network"):
-        ConvolutionExplorer(net, image)
-    with pytest.raises(ValueError, match="name the layer of the trace"):
-        ConvolutionExplorer(trace)
-    with pytest.raises(ValueError, match="not a convolution"):
-        ConvolutionExplorer(net, image, layer="relu_1")
 
 
 def test_a_transposed_record_is_shown_as_the_convolution_of_its_upsampled_input():

@@ -29,16 +29,10 @@ def test_real_layer_and_fully_connected_activations():
     x = np.random.default_rng(0).random((6, 6, 1))
     net = cl.Network([cl.ImageInput((6, 6, 1), normalization="none"), cl.FullyConnected(5),
                       cl.Dropout(0.2)], seed=0, backend="reference")
-    w = DropoutExplorer(net, x, layer="dropout_1")
+    w = DropoutExplorer(net["dropout_1"], x)
     assert w.probability.value == pytest.approx(0.2)
     assert w.activations.shape == (1, 5, 1)                    # 1×1×5 laid out as a row
     np.testing.assert_allclose(w.activations.reshape(-1),
                                net.trace(x)["fc_1"].output.reshape(-1))
     with pytest.raises(ValueError, match="not a dropout layer"):
         DropoutExplorer(net["fc_1"], x)
-    with pytest.raises(ValueError, match="not a dropout layer"):
-        DropoutExplorer(net, x, layer="fc_1")
-    also = DropoutExplorer(net["dropout_1"], x, network=net)
-    np.testing.assert_array_equal(also.activations, w.activations)
-    with pytest.raises(ValueError, match="a layer does not know its network"):
-        DropoutExplorer(net["dropout_1"], x)

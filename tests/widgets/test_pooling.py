@@ -46,18 +46,13 @@ def test_real_layer():
     x = np.random.default_rng(0).random((8, 8, 2))
     net = cl.Network([cl.ImageInput((8, 8, 2), normalization="none"), cl.ReLU(),
                       cl.MaxPooling2D(2, stride=2)], seed=0, backend="reference")
-    w = PoolingExplorer(net, x, layer="maxpool_1")
+    w = PoolingExplorer(net["maxpool_1"], x)
     w.go_to(3, 2, channel=1)
     assert w.figure.channel == 1                               # float32 network
     assert w.figure.step.value == pytest.approx(x[6:8, 4:6, 1].max(), rel=1e-6)
     assert w.control_box.layout.display == "none"
     with pytest.raises(ValueError, match="not a pooling layer"):
         PoolingExplorer(net.trace(x)["relu_1"])
-    also = PoolingExplorer(net["maxpool_1"], x, network=net, channel=1)
-    also.go_to(3, 2)
-    assert also.figure.step.value == w.figure.step.value
-    with pytest.raises(ValueError, match="a layer does not know its network"):
-        PoolingExplorer(net["maxpool_1"], x)
 
 
 def test_the_state_is_traits_linked_to_the_controls():
