@@ -261,6 +261,12 @@ def is_number(v) -> bool:
     return isinstance(v, numbers.Real) and not isinstance(v, bool) and np.isfinite(v)
 
 
+def positive_int(layer_label: str, parameter: str, value) -> int:
+    if not is_int(value) or value < 1:
+        raise ValueError(f"{layer_label}: {parameter} = {value!r}: must be a positive integer")
+    return int(value)
+
+
 def pair(layer_label: str, parameter: str, value, *, minimum: int = 1) -> tuple[int, int]:
     """A scalar or (h, w) hyperparameter as a pair of ints >= minimum, or a clear ValueError."""
     vals = (value, value) if is_int(value) else value

@@ -30,13 +30,11 @@ from __future__ import annotations
 import numpy as np
 
 from .. import arithmetic as ar
-from .. import initializers
-from .base import Layer, is_int, nonnegative_factor, pair
-from .conv import (brackets, channels_option, initial_array, initializer_name,
-                   positive_int, shape_error)
+from .base import is_int, pair, positive_int
+from .learnable import LearnableLayer, brackets, channels_option, shape_error
 
 
-class TransposedConvolution2D(Layer):
+class TransposedConvolution2D(LearnableLayer):
     """A 2-D transposed convolutional layer (see the module docstring).
 
     Parameters
@@ -67,8 +65,9 @@ class TransposedConvolution2D(Layer):
         if self._cropping_option == "same":      # refuse a filter smaller than the stride now
             ar.padding.same_cropping_sides(self._filter_size, self._stride, who=label)
         self._num_channels_option = channels_option(label, num_channels)
-        self._initial_weights = initial_array(label, "weights", weights)
-        self._initial_bias = initial_array(label, "bias", bias)
+        self._set_learnable(weights, bias, (weights_initializer, bias_initializer),
+                            (weight_learn_rate_factor, bias_learn_rate_factor),
+                            (weight_l2_factor, bias_l2_factor))
         w0 = self._initial_weights
         if w0 is not None and (w0.ndim != 4 or w0.shape[:3] != self._filter_size +
                                (self._num_filters,)):
@@ -76,16 +75,6 @@ class TransposedConvolution2D(Layer):
             raise shape_error(label, "weights", w0.shape,
                               f"expected {fh}x{fw}x{self._num_filters}xC (filter height x "
                               "width x filters x input channels)")
-        self.weights_initializer = initializers.check(label, "weights_initializer",
-                                                      weights_initializer)
-        self.bias_initializer = initializers.check(label, "bias_initializer", bias_initializer)
-        self.learn_rate_factors = {
-            "weights": nonnegative_factor(label, "weight_learn_rate_factor",
-                                          weight_learn_rate_factor),
-            "bias": nonnegative_factor(label, "bias_learn_rate_factor", bias_learn_rate_factor)}
-        self.l2_factors = {
-            "weights": nonnegative_factor(label, "weight_l2_factor", weight_l2_factor),
-            "bias": nonnegative_factor(label, "bias_l2_factor", bias_l2_factor)}
         self._crops = None
         self._num_channels = None
         self._arith = {}
@@ -113,7 +102,8 @@ class TransposedConvolution2D(Layer):
         self._require_built()
         h, w, _ = self.input_shape
         (fh, fw), (sh, sw) = self._filter_size, self._stride
-        return (h - 1) * sh + fh, (w - 1) * sw + fw
+        return (ar.transposed_conv_output_size(h, fh, stride=sh).value,
+                ar.transposed_conv_output_size(w, fw, stride=sw).value)
 
     # ---- building ------------------------------------------------------------------------
     def _build(self, input_shape, rng):
@@ -127,7 +117,8 @@ class TransposedConvolution2D(Layer):
             t, b, l, r = ar.padding.same_cropping_sides((fh, fw), (sh, sw), who=self.label)
         else:
             t, b, l, r = self._cropping_option
-        full_h, full_w = (h - 1) * sh + fh, (w - 1) * sw + fw
+        full_h = ar.transposed_conv_output_size(h, fh, stride=sh).value   # (H - 1)·sh + FH
+        full_w = ar.transposed_conv_output_size(w, fw, stride=sw).value
         if t + b >= full_h or l + r >= full_w:
             raise self.error(
                 "cropping", self._cropping_option,
@@ -145,29 +136,12 @@ class TransposedConvolution2D(Layer):
         except ValueError as e:
             raise self.error("cropping", self._cropping_option, str(e)) from None
         self._crops, self._num_channels = (t, b, l, r), c
-        shape = (fh, fw, f, c)
-        w0 = self._initial_weights
-        if w0 is not None:
-            if w0.shape != shape:
-                raise shape_error(self.label, "weights", w0.shape,
-                                  f"expected {fh}x{fw}x{f}x{c} (filter height x width x "
-                                  "filters x input channels)")
-            weights = initializers.given(self.label, "weights", w0, shape, self.dtype)
-        else:
-            weights = initializers.initialize(self.weights_initializer, shape,
-                                              num_in=fh * fw * f, num_out=fh * fw * c, rng=rng,
-                                              dtype=self.dtype, label=self.label,
-                                              parameter="weights")
-        if self._initial_bias is not None:
-            b0 = self._initial_bias
-            if b0.size != f or b0.shape not in ((f,), (1, 1, f), (1, f), (f, 1)):
-                raise shape_error(self.label, "bias", b0.shape,
-                                  f"expected {f} values, shape ({f},) or 1x1x{f}")
-            bias = initializers.given(self.label, "bias", b0.reshape(f), (f,), self.dtype)
-        else:
-            bias = initializers.initialize(self.bias_initializer, (f,), num_in=fh * fw * f,
-                                           num_out=fh * fw * c, rng=rng, dtype=self.dtype,
-                                           label=self.label, parameter="bias")
+        # fan-in FH·FW·F: each input pixel feeds FH·FW·F weights (see the module docstring)
+        weights = self._weights_from(rng, (fh, fw, f, c), num_in=fh * fw * f,
+                                     num_out=fh * fw * c,
+                                     expected=f"{fh}x{fw}x{f}x{c} (filter height x width x "
+                                     "filters x input channels)")
+        bias = self._bias_from(rng, f, num_in=fh * fw * f, num_out=fh * fw * c)
         self.params = {"weights": weights, "bias": bias}
         return (self._arith["output_height"].value, self._arith["output_width"].value, f)
 
@@ -208,12 +182,7 @@ class TransposedConvolution2D(Layer):
                 "stride": list(self._stride),
                 "cropping": crop if crop == "same" else list(crop),
                 "num_channels": self._num_channels_option,
-                "weights_initializer": initializer_name(self.weights_initializer),
-                "bias_initializer": initializer_name(self.bias_initializer),
-                "weight_learn_rate_factor": self.learn_rate_factors["weights"],
-                "bias_learn_rate_factor": self.learn_rate_factors["bias"],
-                "weight_l2_factor": self.l2_factors["weights"],
-                "bias_l2_factor": self.l2_factors["bias"], "name": self.name}
+                **self._learnable_config(), "name": self.name}
 
     def arithmetic(self):
         """{"output_height", "output_width", "parameters"}: cnnlab.arithmetic Results."""
