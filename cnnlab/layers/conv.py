@@ -20,10 +20,10 @@ import numpy as np
 from .. import arithmetic as ar
 from ..kernels import padding as padding_ops
 from .base import arrays_in, is_int, pair, positive_int
-from .learnable import LearnableLayer, brackets, channels_option, shape_error
+from .learnable import FilterBank, brackets, shape_error
 
 
-class Convolution2D(LearnableLayer):
+class Convolution2D(FilterBank):
     """A 2-D convolutional layer (see the module docstring for the formula).
 
     Parameters
@@ -57,15 +57,12 @@ class Convolution2D(LearnableLayer):
                  bias_l2_factor=0, name=""):
         super().__init__(name=name)
         label = self.label
-        self._filter_size = pair(label, "filter_size", filter_size)
-        self._num_filters = positive_int(label, "num_filters", num_filters)
-        self._stride = pair(label, "stride", stride)
+        self._set_filter_bank(filter_size, num_filters, stride, num_channels)
         self._dilation = pair(label, "dilation", dilation)
         # "same" or (top, bottom, left, right): the one reading of every padding form
         self._padding_option = ar.padding.parse_sides(padding, who=label, name="padding")
         self._padding_value = padding_ops.check_padding_value(label, padding_value)
         self._groups = positive_int(label, "groups", groups)
-        self._num_channels_option = channels_option(label, num_channels)
         if self._num_filters % self._groups:
             raise self.error("groups", self._groups,
                              f"{self._groups} does not divide num_filters = {self._num_filters}"
@@ -90,16 +87,8 @@ class Convolution2D(LearnableLayer):
                               "x width x channels per group x filters)")
         self._pads = None        # (top, bottom, left, right), fixed at build
         self._workspace = {}     # scratch the fast kernels share between forward and backward
-        self._num_channels = None
-        self._arith = {}
 
     # ---- read-only hyperparameters -------------------------------------------------------
-    @property
-    def filter_size(self): return self._filter_size
-    @property
-    def num_filters(self): return self._num_filters
-    @property
-    def stride(self): return self._stride
     @property
     def dilation(self): return self._dilation
     @property
@@ -121,12 +110,6 @@ class Convolution2D(LearnableLayer):
     def padding(self):
         """(top, bottom, left, right) once built; before that "same" or the given 4-tuple."""
         return self._pads if self._pads is not None else self._padding_option
-
-    @property
-    def num_channels(self):
-        """Input channels C once built; before that "auto" or the given number."""
-        return self._num_channels if self._num_channels is not None else \
-            self._num_channels_option
 
     @property
     def effective_filter_size(self):
@@ -154,9 +137,7 @@ class Convolution2D(LearnableLayer):
         h, w, c = input_shape
         (fh, fw), (sh, sw), (dh, dw) = self._filter_size, self._stride, self._dilation
         g, f = self._groups, self._num_filters
-        if is_int(self._num_channels_option) and self._num_channels_option != c:
-            raise self.error("num_channels", self._num_channels_option,
-                             f"the input {h}x{w}x{c} has {c} channels")
+        self._check_channels(input_shape)
         if c % g:
             raise self.error("groups", g, f"{g} does not divide num_channels = {c} (the input "
                              f"{h}x{w}x{c}); each group needs the same number of channels")
@@ -279,12 +260,6 @@ class Convolution2D(LearnableLayer):
                 "padding_value": self._padding_value, "groups": self._groups,
                 "num_channels": self._num_channels_option, "has_bias": self._has_bias,
                 **self._learnable_config(), "name": self.name}
-
-    def arithmetic(self):
-        """{"output_height", "output_width", "parameters", "effective_filter_height",
-        "effective_filter_width"}: cnnlab.arithmetic Results, with formulas."""
-        self._require_built()
-        return dict(self._arith)
 
     def multiply_adds(self):
         """Per image: OH·OW·FH·FW·(C/groups)·F."""

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import initializers
-from .base import Layer, is_int, nonnegative_factor
+from .base import Layer, is_int, nonnegative_factor, pair, positive_int
 
 
 # ---- validators of filter-bank layers -------------------------------------------------------
@@ -132,3 +132,43 @@ class LearnableLayer(Layer):
                 "bias_learn_rate_factor": self.learn_rate_factors["bias"],
                 "weight_l2_factor": self.l2_factors["weights"],
                 "bias_l2_factor": self.l2_factors["bias"]}
+
+
+class FilterBank(LearnableLayer):
+    """A layer of F filters of FH×FW slid with a stride (the convolution and the transposed
+    convolution): the hyperparameters both read the same way, and the input-channel check."""
+
+    def _set_filter_bank(self, filter_size, num_filters, stride, num_channels):
+        label = self.label
+        self._filter_size = pair(label, "filter_size", filter_size)
+        self._num_filters = positive_int(label, "num_filters", num_filters)
+        self._stride = pair(label, "stride", stride)
+        self._num_channels_option = channels_option(label, num_channels)
+        self._num_channels = None      # C, fixed at build
+        self._arith = {}               # the cnnlab.arithmetic Results of the build
+
+    @property
+    def filter_size(self): return self._filter_size
+    @property
+    def num_filters(self): return self._num_filters
+    @property
+    def stride(self): return self._stride
+
+    @property
+    def num_channels(self):
+        """Input channels C once built; before that "auto" or the given number."""
+        return self._num_channels if self._num_channels is not None else \
+            self._num_channels_option
+
+    def _check_channels(self, input_shape):
+        """At build: the input's channels against a given num_channels."""
+        h, w, c = input_shape
+        if is_int(self._num_channels_option) and self._num_channels_option != c:
+            raise self.error("num_channels", self._num_channels_option,
+                             f"the input {h}x{w}x{c} has {c} channels")
+
+    def arithmetic(self):
+        """The cnnlab.arithmetic Results behind the output size and the parameter count
+        ("output_height", "output_width", "parameters", ...), with their formulas."""
+        self._require_built()
+        return dict(self._arith)

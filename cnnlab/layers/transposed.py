@@ -30,11 +30,10 @@ from __future__ import annotations
 import numpy as np
 
 from .. import arithmetic as ar
-from .base import is_int, pair, positive_int
-from .learnable import LearnableLayer, brackets, channels_option, shape_error
+from .learnable import FilterBank, brackets, shape_error
 
 
-class TransposedConvolution2D(LearnableLayer):
+class TransposedConvolution2D(FilterBank):
     """A 2-D transposed convolutional layer (see the module docstring).
 
     Parameters
@@ -57,14 +56,11 @@ class TransposedConvolution2D(LearnableLayer):
                  weight_l2_factor=1, bias_l2_factor=0, name=""):
         super().__init__(name=name)
         label = self.label
-        self._filter_size = pair(label, "filter_size", filter_size)
-        self._num_filters = positive_int(label, "num_filters", num_filters)
-        self._stride = pair(label, "stride", stride)
+        self._set_filter_bank(filter_size, num_filters, stride, num_channels)
         # "same" or (top, bottom, left, right), read as padding is (arithmetic.padding)
         self._cropping_option = ar.padding.parse_sides(cropping, who=label, name="cropping")
         if self._cropping_option == "same":      # refuse a filter smaller than the stride now
             ar.padding.same_cropping_sides(self._filter_size, self._stride, who=label)
-        self._num_channels_option = channels_option(label, num_channels)
         self._set_learnable(weights, bias, (weights_initializer, bias_initializer),
                             (weight_learn_rate_factor, bias_learn_rate_factor),
                             (weight_l2_factor, bias_l2_factor))
@@ -76,26 +72,13 @@ class TransposedConvolution2D(LearnableLayer):
                               f"expected {fh}x{fw}x{self._num_filters}xC (filter height x "
                               "width x filters x input channels)")
         self._crops = None
-        self._num_channels = None
-        self._arith = {}
 
     # ---- read-only hyperparameters -------------------------------------------------------
-    @property
-    def filter_size(self): return self._filter_size
-    @property
-    def num_filters(self): return self._num_filters
-    @property
-    def stride(self): return self._stride
 
     @property
     def cropping(self):
         """(top, bottom, left, right) once built; before that "same" or the given 4-tuple."""
         return self._crops if self._crops is not None else self._cropping_option
-
-    @property
-    def num_channels(self):
-        return self._num_channels if self._num_channels is not None else \
-            self._num_channels_option
 
     def full_output_size(self):
         """((H - 1)·sh + FH, (W - 1)·sw + FW): the output before cropping."""
@@ -109,9 +92,7 @@ class TransposedConvolution2D(LearnableLayer):
     def _build(self, input_shape, rng):
         h, w, c = input_shape
         (fh, fw), (sh, sw), f = self._filter_size, self._stride, self._num_filters
-        if is_int(self._num_channels_option) and self._num_channels_option != c:
-            raise self.error("num_channels", self._num_channels_option,
-                             f"the input {h}x{w}x{c} has {c} channels")
+        self._check_channels(input_shape)
         if self._cropping_option == "same":
             # crop FH - sh per axis (so the output is H·sh), extra row/column bottom/right
             t, b, l, r = ar.padding.same_cropping_sides((fh, fw), (sh, sw), who=self.label)
@@ -183,11 +164,6 @@ class TransposedConvolution2D(LearnableLayer):
                 "cropping": crop if crop == "same" else list(crop),
                 "num_channels": self._num_channels_option,
                 **self._learnable_config(), "name": self.name}
-
-    def arithmetic(self):
-        """{"output_height", "output_width", "parameters"}: cnnlab.arithmetic Results."""
-        self._require_built()
-        return dict(self._arith)
 
     def multiply_adds(self):
         """Per image: every input value times every weight of its channel, H·W·C·FH·FW·F
