@@ -114,18 +114,13 @@ class Convolution2D(FilterBank):
     @property
     def effective_filter_size(self):
         """((FH - 1)·dh + 1, (FW - 1)·dw + 1): the span of the dilated filter."""
-        (fh, fw), (dh, dw) = self._filter_size, self._dilation
-        return (fh - 1) * dh + 1, (fw - 1) * dw + 1
+        return ar.effective_filter_hw(self._filter_size, self._dilation)
 
     def effective_weights(self) -> np.ndarray:
         """The dilated filter bank: the weights with dh - 1 (dw - 1) zero rows (columns)
         inserted between neighbours, shape (FH-1)·dh+1 × (FW-1)·dw+1 × C/groups × F."""
         self._require_built()
-        w = self.params["weights"]
-        eh, ew = self.effective_filter_size
-        out = np.zeros((eh, ew) + w.shape[2:], dtype=w.dtype)
-        out[::self._dilation[0], ::self._dilation[1]] = w
-        return out
+        return ar.dilate(self.params["weights"], self._dilation)
 
     def pad_input(self, x: np.ndarray) -> np.ndarray:
         """The input as the filters see it: padded with this layer's padding and value."""
@@ -141,20 +136,14 @@ class Convolution2D(FilterBank):
         if c % g:
             raise self.error("groups", g, f"{g} does not divide num_channels = {c} (the input "
                              f"{h}x{w}x{c}); each group needs the same number of channels")
-        eh, ew = self.effective_filter_size
         if self._padding_option == "same":
             # per axis the total padding that makes the output ceil(input / stride)
             pads = ar.padding.same_sides((h, w), (fh, fw), (sh, sw), (dh, dw))
         else:
             pads = self._padding_option
         t, b, l, r = (int(p) for p in pads)
-        hp, wp = h + t + b, w + l + r
-        if eh > hp or ew > wp:
-            raise self.error(
-                "filter_size", self._filter_size,
-                f"with dilation {self._dilation} the filter spans {eh}x{ew} "
-                f"(({fh} - 1)·{dh} + 1 by ({fw} - 1)·{dw} + 1), larger than the padded input "
-                f"{hp}x{wp} ({h} + {t} + {b} by {w} + {l} + {r})")
+        ar.check_window_fits(f"{self.label}: filter_size = {self._filter_size!r}", (h, w),
+                             (fh, fw), ((t, b), (l, r)), (dh, dw))
         try:
             self._arith = {
                 "output_height": ar.conv_output_size(h, fh, stride=sh, padding=(t, b),

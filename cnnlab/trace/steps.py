@@ -22,6 +22,7 @@ from functools import cached_property
 
 import numpy as np
 
+from .. import arithmetic as ar
 from . import sums as printed
 
 
@@ -236,11 +237,8 @@ class BackwardStep:
 def conv_step(xp, pad_mask, w, b, stride, dilation, groups, row, col, f, output):
     """The WindowStep of a convolution at (row, col) for filter f (see the module formula)."""
     fh, fw, cg, nf = w.shape
-    (sh, sw), (dh, dw) = stride, dilation
-    g = f // (nf // groups)
-    channels = tuple(range(g * cg, (g + 1) * cg))
-    rows = row * sh + dh * np.arange(fh)
-    cols = col * sw + dw * np.arange(fw)
+    channels = ar.group_channels(f, num_filters=nf, groups=groups, channels_per_group=cg)
+    rows, cols = ar.window_taps(stride, dilation, (fh, fw), row, col)
     patch = xp[np.ix_(rows, cols, channels)]
     weights = w[:, :, :, f]
     products = patch * weights
@@ -257,11 +255,8 @@ def conv_step(xp, pad_mask, w, b, stride, dilation, groups, row, col, f, output)
 
 def conv_backward_step(xp, w, dy, stride, dilation, groups, row, col, f):
     fh, fw, cg, nf = w.shape
-    (sh, sw), (dh, dw) = stride, dilation
-    g = f // (nf // groups)
-    channels = tuple(range(g * cg, (g + 1) * cg))
-    rows = row * sh + dh * np.arange(fh)
-    cols = col * sw + dw * np.arange(fw)
+    channels = ar.group_channels(f, num_filters=nf, groups=groups, channels_per_group=cg)
+    rows, cols = ar.window_taps(stride, dilation, (fh, fw), row, col)
     grad = dy[row, col, f]
     return BackwardStep(row=row, col=col, filter=f, channels=channels, rows=rows, cols=cols,
                         output_gradient=float(grad), input_gradient=grad * w[:, :, :, f],
