@@ -20,8 +20,10 @@ floor((32 - ((5 - 1)·1 + 1) + 2 + 2) / 2) + 1 = floor((32 - 5 + 2 + 2) / 2) + 1
 608
 """
 from . import padding
-from ._core import Result, is_sequence
-from ._core import n as format_number
+from . import checks, formatting
+from ._core import Result
+from .checks import is_sequence
+from .formatting import format_number
 from .counts import (batchnorm_parameters, conv_connections, conv_multiply_adds, conv_parameters,
                      fc_connections, fc_multiply_adds, fc_parameters, neurons,
                      transposed_conv_multiply_adds, transposed_conv_parameters)

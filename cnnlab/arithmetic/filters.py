@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._core import positive_int
+from .checks import positive_int
 from .sizes import effective_filter_size
 
 

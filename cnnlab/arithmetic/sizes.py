@@ -6,7 +6,10 @@ O output size.
 """
 from __future__ import annotations
 
-from ._core import Result, lines_cols, n, plural, positive_int, sides
+from ._core import Result
+from .checks import positive_int, sides
+from .formatting import format_number as n
+from .formatting import lines_cols, plural
 
 CONV_FORMULA = "floor((I - ((K - 1)·D + 1) + P_before + P_after) / S) + 1"
 POOL_FORMULA = "floor((I - K + P_before + P_after) / S) + 1"

@@ -39,8 +39,8 @@ def initial_array(label: str, parameter: str, value):
         return None
     arr = np.array(value)
     if not np.issubdtype(arr.dtype, np.number) or np.iscomplexobj(arr):
-        raise ValueError(f"{label}: {parameter} must be a real numeric array, got dtype "
-                         f"{arr.dtype}")
+        raise ValueError(f"{label}: {parameter} = array of dtype {arr.dtype}: must be a real "
+                         "numeric array")
     return arr
 
 

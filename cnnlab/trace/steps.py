@@ -26,20 +26,6 @@ from .. import arithmetic as ar
 from . import sums as printed
 
 
-def _fmt(v) -> str:
-    """A number as a person writes it: 3 not 3.0, 0.25, -1.5, 0.0123, -inf (max-pool padding).
-
-    >>> [_fmt(3.0), _fmt(0.25), _fmt(float("-inf"))]
-    ['3', '0.25', '-inf']
-    """
-    v = float(v)
-    if not np.isfinite(v):
-        return "nan" if np.isnan(v) else ("-inf" if v < 0 else "inf")
-    if v == int(v) and abs(v) < 1e15:
-        return str(int(v))
-    return f"{v:.4g}"
-
-
 @dataclass(frozen=True)
 class WindowStep:
     """One output position of a convolution (or transposed convolution, read as one).
@@ -230,7 +216,7 @@ class BackwardStep:
 
     def __str__(self):
         return (f"dL/dy({self.row}, {self.col}, filter {self.filter}) = "
-                f"{_fmt(self.output_gradient)}: adds dL/dy·w to {self.input_gradient.size} "
+                f"{printed.factor(self.output_gradient)}: adds dL/dy·w to {self.input_gradient.size} "
                 f"input cells and dL/dy·x to {self.weight_gradient.size} weights")
 
 

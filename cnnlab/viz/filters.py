@@ -20,6 +20,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from .. import arithmetic as ar
+from ..arithmetic.formatting import cell, fixed
 from .canvas import WEIGHTS as CMAP
 from .network_view import shape_text
 
@@ -79,12 +80,12 @@ def filters_figure(source, *, filters=None, max_filters: int = 8, max_channels: 
                             wspace=0.1, hspace=0.3)
     what = (f"dilated {fh}×{fw} filter spans {eh}×{ew} (holes hatched)" if effective and
             (dh, dw) != (1, 1) else f"weights {shape_text(w.shape)} (FH×FW×C/G×F)")
-    fig.suptitle(f"{name}: {what}\ncolour range ±{limit:.3g} (0 is white)", fontsize=9.5,
+    fig.suptitle(f"{name}: {what}\ncolour range ±{cell(limit)} (0 is white)", fontsize=9.5,
                  x=0.02, ha="left", y=0.995, va="top")
     for r, k in enumerate(chosen):
         label = fig.add_subplot(grid[r, 0])
         label.axis("off")
-        label.text(0, 0.5, f"filter {k}\nbias {float(bias[k]):.3g}", fontsize=8.5,
+        label.text(0, 0.5, f"filter {k}\nbias {cell(bias[k])}", fontsize=8.5,
                    va="center", transform=label.transAxes)
         seen = channels_of(k)
         for j in range(shown_c):
@@ -102,7 +103,7 @@ def filters_figure(source, *, filters=None, max_filters: int = 8, max_channels: 
             if numbers:
                 for (y, x) in zip(*np.nonzero(np.isfinite(data))):
                     v = data[y, x]
-                    ax.text(x, y, f"{v:.2f}", ha="center", va="center", fontsize=7,
+                    ax.text(x, y, fixed(v, 2), ha="center", va="center", fontsize=7,
                             color="white" if abs(v) > 0.6 * limit else "black")
             ax.set_xticks([])
             ax.set_yticks([])
