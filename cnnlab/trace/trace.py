@@ -170,8 +170,7 @@ def trace_network(net, x, *, image: int = 0, training: bool = False, backward: b
                 rec._set(loss_terms=out.loss_terms(y, labels)[k]
                          if hasattr(out, "loss_terms") else None,
                          loss=float(out.loss(y[k:k + 1], labels[k:k + 1])),
-                         targets=out.targets(labels, y.shape)[k]
-                         if out.kind == "classoutput" else out.targets(y, labels)[k])
+                         targets=out.targets(labels, y.shape)[k])
                 loss = rec.loss
             records.append(rec)
         if backward:
