@@ -23,6 +23,11 @@ from __future__ import annotations
 
 import numpy as np
 
+# the validators every layer uses, one message form for all of cnnlab:
+# "<layer label>: <parameter> = <value>: <what is wrong>" (cnnlab.arithmetic.checks)
+from ..arithmetic.checks import (is_int, is_number, nonnegative_factor,  # noqa: F401
+                                 pair, positive_int)
+
 
 class Layer:
     #: prefix of automatic names: conv -> conv_1, conv_2, ...
@@ -247,9 +252,3 @@ def unique_nbytes(arrays) -> int:
             a = a.base
         owners[id(a)] = a.nbytes
     return sum(owners.values())
-
-
-# ---- the validators the layers use: cnnlab.arithmetic.checks, one message form ---------------
-# "<layer label>: <parameter> = <value>: <what is wrong>"
-from ..arithmetic.checks import (is_int, is_number, nonnegative_factor, pair,  # noqa: E402,F401
-                                 positive_int)

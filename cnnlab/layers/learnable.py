@@ -5,10 +5,10 @@ and L2 factors, the bias (and whether there is one), and how config() records th
 ``FullyConnected``) read their learnable options here, so the checks and the messages are the
 same in every layer:
 
-    effective learn rate of a parameter = global learn rate · its learn-rate factor
-    L2 penalty of a parameter            = global L2 factor · its L2 factor · ½·Σ w²
+    learn rate of a parameter  = learn rate · its learn-rate factor
+    L2 penalty of a parameter  = (λ/2) · its L2 factor · Σ θ²,   λ = l2_regularization
 
-(the factors are applied by the solvers, ``cnnlab.solvers``). Also here: the small validators
+(``cnnlab.solvers`` applies both). Also here: the small validators
 of filter-bank layers (``channels_option``, ``initial_array``, ``shape_error``) and the
 ``brackets`` display of vectors.
 """
