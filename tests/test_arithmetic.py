@@ -279,19 +279,19 @@ def test_receptive_field_brute_force(layers, index, as_dicts):
 # ---- errors -----------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("call, kwargs, words", [
-    (ar.conv_output_size, dict(i=0, k=3), "i (input size) = 0 must be a positive integer"),
-    (ar.conv_output_size, dict(i=True, k=3), "i (input size) = True must be a positive integer, "
+    (ar.conv_output_size, dict(i=0, k=3), "i (input size) = 0: must be a positive integer"),
+    (ar.conv_output_size, dict(i=True, k=3), "i (input size) = True: must be a positive integer, "
                                             "not a bool"),
-    (ar.conv_output_size, dict(i=32.0, k=3), "i (input size) = 32.0 must be a positive integer, "
+    (ar.conv_output_size, dict(i=32.0, k=3), "i (input size) = 32.0: must be a positive integer, "
                                             "not a float; write 32"),
     (ar.conv_output_size, dict(i=32.5, k=3), "i (input size) = 32.5"),
-    (ar.conv_output_size, dict(i="32", k=3), "i (input size) = '32' must be a positive integer, "
+    (ar.conv_output_size, dict(i="32", k=3), "i (input size) = '32': must be a positive integer, "
                                             "not a str"),
     (ar.conv_output_size, dict(i=8, k=-1), "k (filter size) = -1"),
-    (ar.conv_output_size, dict(i=8, k=3, stride=0), "conv_output_size: stride = 0 must be a "
+    (ar.conv_output_size, dict(i=8, k=3, stride=0), "conv_output_size: stride = 0: must be a "
                                                     "positive integer"),
     (ar.conv_output_size, dict(i=8, k=3, dilation=0), "dilation = 0"),
-    (ar.conv_output_size, dict(i=8, k=3, padding=-1), "padding = -1 must be a non-negative"),
+    (ar.conv_output_size, dict(i=8, k=3, padding=-1), "padding = -1: must be a non-negative"),
     (ar.conv_output_size, dict(i=8, k=3, padding=(1, -2)), "padding after = -2"),
     (ar.conv_output_size, dict(i=8, k=3, padding=(1, 2, 3)), "padding = (1, 2, 3)"),
     (ar.conv_output_size, dict(i=8, k=3, padding=1.0), "padding = 1.0"),
@@ -333,7 +333,7 @@ def test_receptive_field_brute_force(layers, index, as_dicts):
      "num_channels = None"),
     (ar.fc_parameters, dict(input_size=0, output_size=10), "input_size = 0"),
     (ar.fc_parameters, dict(input_size=(14, 0), output_size=10), "input_size[1] = 0"),
-    (ar.fc_parameters, dict(input_size=(), output_size=10), "input_size = () is an empty shape"),
+    (ar.fc_parameters, dict(input_size=(), output_size=10), "input_size = (): is an empty shape"),
     (ar.fc_parameters, dict(input_size=10, output_size=0), "output_size = 0"),
     (ar.batchnorm_parameters, dict(num_channels=0), "num_channels = 0"),
     (ar.neurons, dict(height=0, width=2, channels=3), "height = 0"),

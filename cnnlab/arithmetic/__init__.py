@@ -20,20 +20,24 @@ floor((32 - ((5 - 1)·1 + 1) + 2 + 2) / 2) + 1 = floor((32 - 5 + 2 + 2) / 2) + 1
 608
 """
 from . import padding
-from ._core import Result, is_sequence
-from ._core import n as format_number
+from . import checks, formatting
+from ._core import Result
+from .checks import is_sequence
+from .formatting import format_number
 from .counts import (batchnorm_parameters, conv_connections, conv_multiply_adds, conv_parameters,
                      fc_connections, fc_multiply_adds, fc_parameters, neurons,
                      transposed_conv_multiply_adds, transposed_conv_parameters)
+from .filters import dilate, dilated_taps, effective_filter_hw, group_channels, window_taps
 from .receptive import ReceptiveField, receptive_field, receptive_field_of
 from .receptive_span import InputSpan, conv_input_span, transposed_conv_input_span
-from .sizes import (conv_output_size, effective_filter_size, pool_output_size, same_padding,
-                    transposed_conv_output_size)
+from .sizes import (check_window_fits, conv_output_size, effective_filter_size,
+                    pool_output_size, same_padding, transposed_conv_output_size)
 
 __all__ = [
     "Result", "ReceptiveField",
     "InputSpan", "conv_input_span", "transposed_conv_input_span",
-    "effective_filter_size", "conv_output_size", "pool_output_size", "same_padding",
+    "effective_filter_size", "effective_filter_hw", "dilated_taps", "dilate", "group_channels",
+    "window_taps", "check_window_fits", "conv_output_size", "pool_output_size", "same_padding",
     "transposed_conv_output_size",
     "conv_parameters", "transposed_conv_parameters", "fc_parameters", "batchnorm_parameters",
     "neurons", "conv_connections", "fc_connections", "conv_multiply_adds", "fc_multiply_adds",

@@ -1,12 +1,10 @@
-"""The Result type, and the input checks and number formatting every arithmetic function shares.
+"""The Result type every arithmetic function returns.
 
-Checks raise ``ValueError`` messages in one style: the function, the parameter, its value,
-and what is wrong, e.g. ``conv_output_size: stride = 0 must be a positive integer``.
+The checks of their inputs are in ``checks.py`` (shared with the layers), the number
+formatting in ``formatting.py``.
 """
 from __future__ import annotations
 
-import numbers
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 
@@ -70,108 +68,3 @@ class Result:
                         "not an int; use result.value")
 
     __index__ = __int__
-
-
-# ---- formatting ------------------------------------------------------------------------------
-
-def n(x) -> str:
-    """An int with thousands separators; a float to at most 4 decimals, with … when rounded.
-
-    >>> n(1960), n(16.5), n(10 / 3)
-    ('1,960', '16.5', '3.3333…')
-    """
-    if isinstance(x, int):
-        return f"{x:,}"
-    text = f"{x:,.4f}".rstrip("0").rstrip(".")
-    return text if round(x, 4) == x else text + "…"
-
-
-def plural(count: int, word: str, words: str | None = None) -> str:
-    """'1 position', '3 positions'."""
-    return f"{n(count)} {word if count == 1 else (words or word + 's')}"
-
-
-def lines_cols(count: int) -> str:
-    """'1 row/column', '2 rows/columns': one axis stands for either direction."""
-    return f"{n(count)} {'row/column' if count == 1 else 'rows/columns'}"
-
-
-# ---- checks ----------------------------------------------------------------------------------
-
-def _integer(func: str, name: str, value, minimum: int) -> int:
-    kind = "a positive integer" if minimum == 1 else "a non-negative integer"
-    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
-        if int(value) >= minimum:
-            return int(value)
-        raise ValueError(f"{func}: {name} = {int(value)} must be {kind}")
-    shown = str(value) if isinstance(value, numbers.Real) else repr(value)
-    why = f"{func}: {name} = {shown} must be {kind}"
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ValueError(f"{why}, not a {type(value).__name__}")
-    if float(value).is_integer() and value >= minimum:
-        raise ValueError(f"{why}, not a {type(value).__name__}; write {int(value)}")
-    raise ValueError(why)
-
-
-def positive_int(func: str, name: str, value) -> int:
-    """value as a Python int ≥ 1 (numpy integers accepted; bools, floats rejected)."""
-    return _integer(func, name, value, 1)
-
-
-def nonnegative_int(func: str, name: str, value) -> int:
-    """value as a Python int ≥ 0 (numpy integers accepted; bools, floats rejected)."""
-    return _integer(func, name, value, 0)
-
-
-def is_sequence(value) -> bool:
-    """A list/tuple-like of items (not a string, not a mapping).
-
-    >>> is_sequence([1, 0]), is_sequence("same"), is_sequence(3)
-    (True, False, False)
-    """
-    return (hasattr(value, "__len__") and hasattr(value, "__iter__")
-            and not isinstance(value, (str, bytes, Mapping)))
-
-
-def sides(func: str, name: str, value) -> tuple[int, int]:
-    """Padding or cropping of one axis: an int (both sides) or a (before, after) pair."""
-    if is_sequence(value):
-        items = list(value)
-        if len(items) != 2:
-            raise ValueError(f"{func}: {name} = {value!r} must be one integer (both sides) or a "
-                             f"(before, after) pair for one axis, not {len(items)} numbers")
-        return (nonnegative_int(func, f"{name} before", items[0]),
-                nonnegative_int(func, f"{name} after", items[1]))
-    p = nonnegative_int(func, name, value)
-    return p, p
-
-
-def filter_hw(func: str, value) -> tuple[int, int]:
-    """A filter size: an int (square) or an (h, w) pair."""
-    if is_sequence(value):
-        items = list(value)
-        if len(items) != 2:
-            raise ValueError(f"{func}: filter_size = {value!r} must be one integer or an "
-                             f"(h, w) pair, not {len(items)} numbers")
-        return (positive_int(func, "filter_size height", items[0]),
-                positive_int(func, "filter_size width", items[1]))
-    k = positive_int(func, "filter_size", value)
-    return k, k
-
-
-def size_product(func: str, name: str, value) -> tuple[int, str]:
-    """A layer input size: an int, or a shape whose product is taken ((14, 14, 10) → 1960).
-
-    Returns the number and how to show it ("1,960" or "14·14·10 = 1,960").
-    """
-    if is_sequence(value):
-        items = [positive_int(func, f"{name}[{j}]", v) for j, v in enumerate(value)]
-        if not items:
-            raise ValueError(f"{func}: {name} = {value!r} is an empty shape")
-        total = 1
-        for v in items:
-            total *= v
-        shown = n(total) if len(items) == 1 else "·".join(n(v) for v in items) + f" = {n(total)}"
-        return total, shown
-    v = positive_int(func, name, value)
-    return v, n(v)

@@ -5,7 +5,9 @@ O_h, O_w output height and width, N_in, N_out fully connected input and output s
 """
 from __future__ import annotations
 
-from ._core import Result, filter_hw, n, positive_int, size_product
+from ._core import Result
+from .checks import filter_hw, positive_int, size_product
+from .formatting import format_number as n
 
 
 def _grouped(func: str, num_channels, num_filters, groups) -> tuple[int, int, int]:

@@ -35,7 +35,7 @@ import numbers
 
 import numpy as np
 
-from ._core import is_sequence
+from .checks import is_sequence
 from .sizes import same_padding
 
 FORMS = ("an integer p, a pair (a, b) (a rows top and bottom, b columns left and right), "

@@ -17,7 +17,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import NamedTuple
 
-from ._core import Result, is_sequence, n, nonnegative_int, plural, positive_int
+from ._core import Result
+from .checks import is_sequence, nonnegative_int, positive_int
+from .formatting import format_number as n
+from .formatting import plural
 
 FORMULA = ("jump_l = jump_(l-1)·S_l; size_l = size_(l-1) + (K_l - 1)·jump_(l-1); "
            "start_l = start_(l-1) - P_l·jump_(l-1)")

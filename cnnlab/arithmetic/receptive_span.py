@@ -33,7 +33,10 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from ._core import Result, n, nonnegative_int, plural, positive_int, sides
+from ._core import Result
+from .checks import nonnegative_int, positive_int, sides
+from .formatting import format_number as n
+from .formatting import plural
 from .sizes import conv_output_size, transposed_conv_output_size
 
 CONV_FORMULA = "q = o·S - P + k·D, k = 0 .. K - 1; input positions are 0 <= q <= n - 1"

@@ -6,7 +6,10 @@ O output size.
 """
 from __future__ import annotations
 
-from ._core import Result, lines_cols, n, plural, positive_int, sides
+from ._core import Result
+from .checks import positive_int, sides
+from .formatting import format_number as n
+from .formatting import lines_cols, plural
 
 CONV_FORMULA = "floor((I - ((K - 1)·D + 1) + P_before + P_after) / S) + 1"
 POOL_FORMULA = "floor((I - K + P_before + P_after) / S) + 1"
@@ -39,6 +42,46 @@ def effective_filter_size(k, dilation=1) -> Result:
     return Result(e, None, "(K - 1)·D + 1", f"({k} - 1)·{d} + 1 = {k - 1}·{d} + 1 = {e}", notes)
 
 
+def check_window_fits(who: str, inputs, kernels, pads, dilations=None) -> tuple:
+    """The effective window sizes, per axis, unless a window is larger than the padded input
+    on some axis; then the one "no window fits" ValueError of cnnlab, starting with ``who``
+    (a function name, or "<layer label>: <parameter> = <value>" for a layer).
+
+    inputs, kernels : one size per axis (1 axis for the per-axis functions, 2 for a layer);
+    pads : one (before, after) pair per axis; dilations : one per axis for a convolution,
+    None for pooling (its window has no holes).
+
+    >>> check_window_fits("f", (8,), (3,), ((1, 1),), (2,))
+    (5,)
+    >>> check_window_fits("Convolution2D layer: filter_size = (7, 7)", (8, 8), (7, 7),
+    ...                   ((1, 1), (1, 1)), (2, 2))
+    Traceback (most recent call last):
+        ...
+    ValueError: Convolution2D layer: filter_size = (7, 7): with dilation (2, 2) the filter spans 13x13 ((7 - 1)·2 + 1 by (7 - 1)·2 + 1), larger than the padded input 10x10 (8 + 1 + 1 by 8 + 1 + 1)
+    """
+    pool = dilations is None
+    dilations = (1,) * len(kernels) if pool else tuple(dilations)
+    spans = tuple((k - 1) * d + 1 for k, d in zip(kernels, dilations))    # (K - 1)·D + 1
+    padded = tuple(i + b + a for i, (b, a) in zip(inputs, pads))
+    if all(e <= p for e, p in zip(spans, padded)):
+        return spans
+    by = " by ".join
+    padded_sums = by(f"{i} + {b} + {a}" for i, (b, a) in zip(inputs, pads))
+    if len(spans) == 1:         # one axis: the per-axis arithmetic's sentence
+        e, (k,), (d,) = spans[0], kernels, dilations
+        what = f"pool size {e}" if pool else f"effective filter size {e} (({k} - 1)·{d} + 1)"
+        raise ValueError(f"{who}: {what} is larger than the padded input size {padded[0]} "
+                         f"({padded_sums}); no window fits")
+    x = "x".join
+    if pool:
+        what = f"the {x(map(str, kernels))} window is"
+    else:
+        what = (f"with dilation {dilations} the filter spans {x(map(str, spans))} ("
+                + by(f"({k} - 1)·{d} + 1" for k, d in zip(kernels, dilations)) + "),")
+    raise ValueError(f"{who}: {what} larger than the padded input {x(map(str, padded))} "
+                     f"({padded_sums})")
+
+
 def _starts(o: int, s: int) -> str:
     """How the window start positions read: '0', '0 and 2', '0, 2, …, 30'."""
     if o == 1:
@@ -69,12 +112,8 @@ def _windows(func: str, i, k, stride, padding, dilation, *, pool: bool) -> Resul
     s = positive_int(func, "stride", stride)
     d = 1 if pool else positive_int(func, "dilation", dilation)
     b, a, same_note = _padding(func, padding, i, k, s, d)
-    e = (k - 1) * d + 1
+    (e,) = check_window_fits(func, (i,), (k,), ((b, a),), None if pool else (d,))
     length = i + b + a
-    if e > length:
-        span = f"{what} {e}" if pool else f"effective filter size {e} (({k} - 1)·{d} + 1)"
-        raise ValueError(f"{func}: {span} is larger than the padded input size {length} "
-                         f"({i} + {b} + {a}); no window fits")
     num = length - e
     o, rem = num // s + 1, num % s
     steps = [] if pool else [f"floor(({i} - (({k} - 1)·{d} + 1) + {b} + {a}) / {s}) + 1"]

@@ -21,9 +21,12 @@ Nothing accumulates across calls: each forward replaces the previous cache.
 """
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
+
+# the validators every layer uses, one message form for all of cnnlab:
+# "<layer label>: <parameter> = <value>: <what is wrong>" (cnnlab.arithmetic.checks)
+from ..arithmetic.checks import (is_int, is_number, nonnegative_factor,  # noqa: F401
+                                 pair, positive_int)
 
 
 class Layer:
@@ -249,35 +252,3 @@ def unique_nbytes(arrays) -> int:
             a = a.base
         owners[id(a)] = a.nbytes
     return sum(owners.values())
-
-
-# ---- small validators shared by the layers ---------------------------------------------------
-
-def is_int(v) -> bool:
-    return isinstance(v, numbers.Integral) and not isinstance(v, bool)
-
-
-def is_number(v) -> bool:
-    return isinstance(v, numbers.Real) and not isinstance(v, bool) and np.isfinite(v)
-
-
-def pair(layer_label: str, parameter: str, value, *, minimum: int = 1) -> tuple[int, int]:
-    """A scalar or (h, w) hyperparameter as a pair of ints >= minimum, or a clear ValueError."""
-    vals = (value, value) if is_int(value) else value
-    try:
-        vals = tuple(vals)
-    except TypeError:
-        vals = None
-    if vals is None or len(vals) != 2 or not all(is_int(v) for v in vals):
-        raise ValueError(f"{layer_label}: {parameter} = {value!r}: expected an integer or a pair "
-                         f"(height, width) of integers")
-    if any(v < minimum for v in vals):
-        raise ValueError(f"{layer_label}: {parameter} = {value!r}: every entry must be >= {minimum}")
-    return int(vals[0]), int(vals[1])
-
-
-
-def nonnegative_factor(layer_label: str, parameter: str, value) -> float:
-    if not is_number(value) or value < 0:
-        raise ValueError(f"{layer_label}: {parameter} = {value!r}: must be a nonnegative number")
-    return float(value)

@@ -18,57 +18,12 @@ from __future__ import annotations
 import numpy as np
 
 from .. import arithmetic as ar
-from .. import initializers
 from ..kernels import padding as padding_ops
-from .base import Layer, arrays_in, is_int, nonnegative_factor, pair
+from .base import arrays_in, is_int, pair, positive_int
+from .learnable import FilterBank, brackets, shape_error
 
 
-# ---- validators shared with the transposed convolution --------------------------------------
-
-def positive_int(label: str, parameter: str, value) -> int:
-    if not is_int(value) or value < 1:
-        raise ValueError(f"{label}: {parameter} = {value!r}: must be a positive integer")
-    return int(value)
-
-
-def channels_option(label: str, value):
-    """num_channels: "auto" or a positive integer."""
-    if isinstance(value, str) and value == "auto":
-        return value
-    if not is_int(value) or value < 1:
-        raise ValueError(f"{label}: num_channels = {value!r}: expected 'auto' or a positive "
-                         "integer")
-    return int(value)
-
-
-def initial_array(label: str, parameter: str, value):
-    """An optional weights/bias array given at construction, copied; its shape is checked at
-    build, when the number of input channels is known."""
-    if value is None:
-        return None
-    arr = np.array(value)
-    if not np.issubdtype(arr.dtype, np.number) or np.iscomplexobj(arr):
-        raise ValueError(f"{label}: {parameter} must be a real numeric array, got dtype "
-                         f"{arr.dtype}")
-    return arr
-
-
-def shape_error(label: str, parameter: str, shape, why: str) -> ValueError:
-    """A ValueError for a given weights/bias array of the wrong shape."""
-    return ValueError(f"{label}: {parameter} = array of shape {tuple(shape)}: {why}")
-
-
-def initializer_name(init):
-    """An initializer as config() records it: its name, or 'custom' for a function."""
-    return "custom" if callable(init) else init
-
-
-def brackets(values) -> str:
-    """(1, 1) -> '[1 1]', as the layer array display writes vectors."""
-    return "[" + " ".join(str(v) for v in values) + "]"
-
-
-class Convolution2D(Layer):
+class Convolution2D(FilterBank):
     """A 2-D convolutional layer (see the module docstring for the formula).
 
     Parameters
@@ -102,15 +57,12 @@ class Convolution2D(Layer):
                  bias_l2_factor=0, name=""):
         super().__init__(name=name)
         label = self.label
-        self._filter_size = pair(label, "filter_size", filter_size)
-        self._num_filters = positive_int(label, "num_filters", num_filters)
-        self._stride = pair(label, "stride", stride)
+        self._set_filter_bank(filter_size, num_filters, stride, num_channels)
         self._dilation = pair(label, "dilation", dilation)
         # "same" or (top, bottom, left, right): the one reading of every padding form
         self._padding_option = ar.padding.parse_sides(padding, who=label, name="padding")
         self._padding_value = padding_ops.check_padding_value(label, padding_value)
         self._groups = positive_int(label, "groups", groups)
-        self._num_channels_option = channels_option(label, num_channels)
         if self._num_filters % self._groups:
             raise self.error("groups", self._groups,
                              f"{self._groups} does not divide num_filters = {self._num_filters}"
@@ -120,14 +72,9 @@ class Convolution2D(Layer):
                              f"{self._groups} does not divide num_channels = "
                              f"{self._num_channels_option} (each group needs the same number "
                              "of input channels)")
-        self._initial_weights = initial_array(label, "weights", weights)
-        self._initial_bias = initial_array(label, "bias", bias)
-        if not isinstance(has_bias, bool):
-            raise self.error("has_bias", has_bias, "must be True or False")
-        if not has_bias and bias is not None:
-            raise self.error("has_bias", has_bias, "a bias array was given too: a convolution "
-                             "without bias adds a fixed 0")
-        self._has_bias = has_bias
+        self._set_learnable(weights, bias, (weights_initializer, bias_initializer),
+                            (weight_learn_rate_factor, bias_learn_rate_factor),
+                            (weight_l2_factor, bias_l2_factor), has_bias=has_bias)
         self._zero_bias = None   # has_bias=False: the fixed (F,) zeros the kernels add
         w0 = self._initial_weights
         if w0 is not None and (w0.ndim != 4 or w0.shape[:2] != self._filter_size
@@ -138,36 +85,16 @@ class Convolution2D(Layer):
             raise shape_error(label, "weights", w0.shape,
                               f"expected {fh}x{fw}x{cg}x{self._num_filters} (filter height "
                               "x width x channels per group x filters)")
-        self.weights_initializer = initializers.check(label, "weights_initializer",
-                                                      weights_initializer)
-        self.bias_initializer = initializers.check(label, "bias_initializer", bias_initializer)
-        self.learn_rate_factors = {
-            "weights": nonnegative_factor(label, "weight_learn_rate_factor",
-                                          weight_learn_rate_factor),
-            "bias": nonnegative_factor(label, "bias_learn_rate_factor", bias_learn_rate_factor)}
-        self.l2_factors = {
-            "weights": nonnegative_factor(label, "weight_l2_factor", weight_l2_factor),
-            "bias": nonnegative_factor(label, "bias_l2_factor", bias_l2_factor)}
         self._pads = None        # (top, bottom, left, right), fixed at build
         self._workspace = {}     # scratch the fast kernels share between forward and backward
-        self._num_channels = None
-        self._arith = {}
 
     # ---- read-only hyperparameters -------------------------------------------------------
-    @property
-    def filter_size(self): return self._filter_size
-    @property
-    def num_filters(self): return self._num_filters
-    @property
-    def stride(self): return self._stride
     @property
     def dilation(self): return self._dilation
     @property
     def padding_value(self): return self._padding_value
     @property
     def groups(self): return self._groups
-    @property
-    def has_bias(self): return self._has_bias
 
     @property
     def bias(self) -> np.ndarray:
@@ -185,26 +112,15 @@ class Convolution2D(Layer):
         return self._pads if self._pads is not None else self._padding_option
 
     @property
-    def num_channels(self):
-        """Input channels C once built; before that "auto" or the given number."""
-        return self._num_channels if self._num_channels is not None else \
-            self._num_channels_option
-
-    @property
     def effective_filter_size(self):
         """((FH - 1)·dh + 1, (FW - 1)·dw + 1): the span of the dilated filter."""
-        (fh, fw), (dh, dw) = self._filter_size, self._dilation
-        return (fh - 1) * dh + 1, (fw - 1) * dw + 1
+        return ar.effective_filter_hw(self._filter_size, self._dilation)
 
     def effective_weights(self) -> np.ndarray:
         """The dilated filter bank: the weights with dh - 1 (dw - 1) zero rows (columns)
         inserted between neighbours, shape (FH-1)·dh+1 × (FW-1)·dw+1 × C/groups × F."""
         self._require_built()
-        w = self.params["weights"]
-        eh, ew = self.effective_filter_size
-        out = np.zeros((eh, ew) + w.shape[2:], dtype=w.dtype)
-        out[::self._dilation[0], ::self._dilation[1]] = w
-        return out
+        return ar.dilate(self.params["weights"], self._dilation)
 
     def pad_input(self, x: np.ndarray) -> np.ndarray:
         """The input as the filters see it: padded with this layer's padding and value."""
@@ -216,26 +132,18 @@ class Convolution2D(Layer):
         h, w, c = input_shape
         (fh, fw), (sh, sw), (dh, dw) = self._filter_size, self._stride, self._dilation
         g, f = self._groups, self._num_filters
-        if is_int(self._num_channels_option) and self._num_channels_option != c:
-            raise self.error("num_channels", self._num_channels_option,
-                             f"the input {h}x{w}x{c} has {c} channels")
+        self._check_channels(input_shape)
         if c % g:
             raise self.error("groups", g, f"{g} does not divide num_channels = {c} (the input "
                              f"{h}x{w}x{c}); each group needs the same number of channels")
-        eh, ew = self.effective_filter_size
         if self._padding_option == "same":
             # per axis the total padding that makes the output ceil(input / stride)
             pads = ar.padding.same_sides((h, w), (fh, fw), (sh, sw), (dh, dw))
         else:
             pads = self._padding_option
         t, b, l, r = (int(p) for p in pads)
-        hp, wp = h + t + b, w + l + r
-        if eh > hp or ew > wp:
-            raise self.error(
-                "filter_size", self._filter_size,
-                f"with dilation {self._dilation} the filter spans {eh}x{ew} "
-                f"(({fh} - 1)·{dh} + 1 by ({fw} - 1)·{dw} + 1), larger than the padded input "
-                f"{hp}x{wp} ({h} + {t} + {b} by {w} + {l} + {r})")
+        ar.check_window_fits(f"{self.label}: filter_size = {self._filter_size!r}", (h, w),
+                             (fh, fw), ((t, b), (l, r)), (dh, dw))
         try:
             self._arith = {
                 "output_height": ar.conv_output_size(h, fh, stride=sh, padding=(t, b),
@@ -259,32 +167,15 @@ class Convolution2D(Layer):
 
     def _make_weights(self, rng, c):
         (fh, fw), g, f = self._filter_size, self._groups, self._num_filters
-        shape = (fh, fw, c // g, f)
-        given = self._initial_weights
-        if given is not None:
-            if given.shape != shape:
-                raise shape_error(self.label, "weights", given.shape,
-                                  f"expected {fh}x{fw}x{c // g}x{f} (filter height x width "
-                                  f"x channels per group ({c}/{g}) x filters)")
-            return initializers.given(self.label, "weights", given, shape, self.dtype)
-        return initializers.initialize(self.weights_initializer, shape,
-                                       num_in=fh * fw * (c // g), num_out=fh * fw * (f // g),
-                                       rng=rng, dtype=self.dtype, label=self.label,
-                                       parameter="weights")
+        # fan-in FH·FW·C/G: the inputs one output sums; fan-out FH·FW·F/G
+        return self._weights_from(rng, (fh, fw, c // g, f), num_in=fh * fw * (c // g),
+                                  num_out=fh * fw * (f // g),
+                                  expected=f"{fh}x{fw}x{c // g}x{f} (filter height x width x "
+                                  f"channels per group ({c}/{g}) x filters)")
 
     def _make_bias(self, rng):
-        f = self._num_filters
-        if self._initial_bias is not None:
-            b = self._initial_bias
-            if b.size != f or b.shape not in ((f,), (1, 1, f), (1, f), (f, 1)):
-                raise shape_error(self.label, "bias", b.shape,
-                                  f"expected {f} values, shape ({f},) or 1x1x{f}")
-            return initializers.given(self.label, "bias", b.reshape(f), (f,), self.dtype)
-        (fh, fw), g, c = self._filter_size, self._groups, self._num_channels
-        return initializers.initialize(self.bias_initializer, (f,),
-                                       num_in=fh * fw * (c // g), num_out=fh * fw * (f // g),
-                                       rng=rng, dtype=self.dtype, label=self.label,
-                                       parameter="bias")
+        (fh, fw), g, c, f = self._filter_size, self._groups, self._num_channels, self._num_filters
+        return self._bias_from(rng, f, num_in=fh * fw * (c // g), num_out=fh * fw * (f // g))
 
     # ---- computing -----------------------------------------------------------------------
     def _forward(self, x, *, training=False, rng=None):
@@ -357,18 +248,7 @@ class Convolution2D(Layer):
                 "padding": pad if pad == "same" else list(pad),
                 "padding_value": self._padding_value, "groups": self._groups,
                 "num_channels": self._num_channels_option, "has_bias": self._has_bias,
-                "weights_initializer": initializer_name(self.weights_initializer),
-                "bias_initializer": initializer_name(self.bias_initializer),
-                "weight_learn_rate_factor": self.learn_rate_factors["weights"],
-                "bias_learn_rate_factor": self.learn_rate_factors["bias"],
-                "weight_l2_factor": self.l2_factors["weights"],
-                "bias_l2_factor": self.l2_factors["bias"], "name": self.name}
-
-    def arithmetic(self):
-        """{"output_height", "output_width", "parameters", "effective_filter_height",
-        "effective_filter_width"}: cnnlab.arithmetic Results, with formulas."""
-        self._require_built()
-        return dict(self._arith)
+                **self._learnable_config(), "name": self.name}
 
     def multiply_adds(self):
         """Per image: OH·OW·FH·FW·(C/groups)·F."""

@@ -10,10 +10,11 @@ import numpy as np
 
 from .. import arithmetic as ar
 from .. import initializers
-from .base import Layer, is_int, nonnegative_factor
+from .base import is_int
+from .learnable import LearnableLayer
 
 
-class FullyConnected(Layer):
+class FullyConnected(LearnableLayer):
     kind, type_name = "fc", "Fully Connected"
 
     def __init__(self, output_size, *, input_size="auto", weights=None, bias=None,
@@ -26,20 +27,11 @@ class FullyConnected(Layer):
         if input_size != "auto" and (not is_int(input_size) or input_size < 1):
             raise self.error("input_size", input_size, "must be 'auto' or a positive integer")
         self.output_size, self._input_option = int(output_size), input_size
-        self.weights_initializer = initializers.check(self.label, "weights_initializer",
-                                                      weights_initializer)
-        self.bias_initializer = initializers.check(self.label, "bias_initializer",
-                                                   bias_initializer)
         self._initial = {"weights": None if weights is None else np.asarray(weights),
                          "bias": None if bias is None else np.asarray(bias)}
-        self.learn_rate_factors = {
-            "weights": nonnegative_factor(self.label, "weight_learn_rate_factor",
-                                          weight_learn_rate_factor),
-            "bias": nonnegative_factor(self.label, "bias_learn_rate_factor",
-                                       bias_learn_rate_factor)}
-        self.l2_factors = {
-            "weights": nonnegative_factor(self.label, "weight_l2_factor", weight_l2_factor),
-            "bias": nonnegative_factor(self.label, "bias_l2_factor", bias_l2_factor)}
+        self._set_learnable(weights, bias, (weights_initializer, bias_initializer),
+                            (weight_learn_rate_factor, bias_learn_rate_factor),
+                            (weight_l2_factor, bias_l2_factor), arrays=False)
 
     @property
     def input_size(self):
@@ -80,15 +72,8 @@ class FullyConnected(Layer):
         return f"{self.output_size} fully connected layer"
 
     def config(self):
-        def init_name(i):
-            return "custom" if callable(i) else i
         return {"output_size": self.output_size, "input_size": self._input_option,
-                "weights_initializer": init_name(self.weights_initializer),
-                "bias_initializer": init_name(self.bias_initializer),
-                "weight_learn_rate_factor": self.learn_rate_factors["weights"],
-                "bias_learn_rate_factor": self.learn_rate_factors["bias"],
-                "weight_l2_factor": self.l2_factors["weights"],
-                "bias_l2_factor": self.l2_factors["bias"], "name": self.name}
+                **self._learnable_config(), "name": self.name}
 
     def arithmetic(self):
         return dict(self._arith) if self.built else {}

@@ -9,10 +9,7 @@ import numpy as np
 from .. import arithmetic as ar
 from .. import initializers
 from .base import Layer, is_int, is_number, nonnegative_factor
-
-
-def _initializer_name(init):
-    return "custom" if callable(init) else init
+from .learnable import initializer_name
 
 
 class BatchNormalization(Layer):
@@ -133,8 +130,8 @@ class BatchNormalization(Layer):
     def config(self):
         return {"epsilon": self.epsilon, "mean_decay": self.mean_decay,
                 "variance_decay": self.variance_decay,
-                "scale_initializer": _initializer_name(self._inits["scale"]),
-                "offset_initializer": _initializer_name(self._inits["offset"]),
+                "scale_initializer": initializer_name(self._inits["scale"]),
+                "offset_initializer": initializer_name(self._inits["offset"]),
                 "scale_learn_rate_factor": self.learn_rate_factors["scale"],
                 "offset_learn_rate_factor": self.learn_rate_factors["offset"],
                 "scale_l2_factor": self.l2_factors["scale"],

@@ -217,17 +217,19 @@ class Regression(Layer):
     def _backward(self, dy):
         return dy
 
-    def targets(self, y, t) -> np.ndarray:
-        """t as a float64 array of y's shape, or a ValueError naming the layer."""
-        t = np.asarray(t)
-        n, r = len(y), int(np.prod(y.shape[1:]))
+    def targets(self, labels, shape) -> np.ndarray:
+        """Targets t (float64, of ``shape`` = the output's N×H×W×C) from the regression
+        targets ``labels``: an array of ``shape``, N×R, or (N,) when R = 1 (the same call as
+        ``Classification.targets``), or a ValueError naming the layer."""
+        t, shape = np.asarray(labels), tuple(shape)
+        n, r = shape[0], int(np.prod(shape[1:]))
         if t.dtype.kind not in "biuf":
             raise self.error("targets", f"array of dtype {t.dtype}",
                              "regression targets must be numbers")
-        if not (t.shape == y.shape or t.shape == (n, r) or (r == 1 and t.shape == (n,))):
+        if not (t.shape == shape or t.shape == (n, r) or (r == 1 and t.shape == (n,))):
             raise self.error("targets", f"array of shape {t.shape}",
-                             f"the output is N x {' x '.join(map(str, y.shape[1:]))} with "
-                             f"N = {n}: expected shape {y.shape} or {(n, r)}"
+                             f"the output is N x {' x '.join(map(str, shape[1:]))} with "
+                             f"N = {n}: expected shape {shape} or {(n, r)}"
                              + (f" or {(n,)}" if r == 1 else ""))
         t = t.astype(np.float64)
         bad = ~np.isfinite(t)
@@ -235,16 +237,16 @@ class Regression(Layer):
             where = tuple(int(v) for v in np.argwhere(bad)[0])
             raise self.error(f"targets[{', '.join(map(str, where))}]", t[where].item(),
                              "regression targets must be finite")
-        return t.reshape(y.shape)
+        return t.reshape(shape)
 
     def loss(self, y, t) -> float:
         """(1/N)·½·Σ (t - y)² over every response of every image."""
-        t = self.targets(y, t)
+        t = self.targets(t, y.shape)
         return float(0.5 * np.sum((t - y) ** 2) / len(y))
 
     def loss_gradient(self, y, t) -> np.ndarray:
         """d loss / d y = (y - t)/N, in y's dtype."""
-        return ((y - self.targets(y, t)) / len(y)).astype(y.dtype)
+        return ((y - self.targets(t, y.shape)) / len(y)).astype(y.dtype)
 
     def describe(self):
         return "mean-squared-error"

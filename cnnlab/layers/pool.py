@@ -36,10 +36,8 @@ class _Pooling2D(Layer):
         else:
             pads = self._padding_option
         t, b, l, r = pads
-        if ph > h + t + b or pw > w + l + r:
-            raise self.error("pool_size", self._pool,
-                             f"the {ph}x{pw} window is larger than the padded input "
-                             f"{h + t + b}x{w + l + r} ({h} + {t} + {b} by {w} + {l} + {r})")
+        ar.check_window_fits(f"{self.label}: pool_size = {self._pool!r}", (h, w), (ph, pw),
+                             ((t, b), (l, r)))
         try:
             self._arith = {
                 "output_height": ar.pool_output_size(h, ph, stride=sh, padding=(t, b)),

@@ -30,13 +30,10 @@ from __future__ import annotations
 import numpy as np
 
 from .. import arithmetic as ar
-from .. import initializers
-from .base import Layer, is_int, nonnegative_factor, pair
-from .conv import (brackets, channels_option, initial_array, initializer_name,
-                   positive_int, shape_error)
+from .learnable import FilterBank, brackets, shape_error
 
 
-class TransposedConvolution2D(Layer):
+class TransposedConvolution2D(FilterBank):
     """A 2-D transposed convolutional layer (see the module docstring).
 
     Parameters
@@ -59,16 +56,14 @@ class TransposedConvolution2D(Layer):
                  weight_l2_factor=1, bias_l2_factor=0, name=""):
         super().__init__(name=name)
         label = self.label
-        self._filter_size = pair(label, "filter_size", filter_size)
-        self._num_filters = positive_int(label, "num_filters", num_filters)
-        self._stride = pair(label, "stride", stride)
+        self._set_filter_bank(filter_size, num_filters, stride, num_channels)
         # "same" or (top, bottom, left, right), read as padding is (arithmetic.padding)
         self._cropping_option = ar.padding.parse_sides(cropping, who=label, name="cropping")
         if self._cropping_option == "same":      # refuse a filter smaller than the stride now
             ar.padding.same_cropping_sides(self._filter_size, self._stride, who=label)
-        self._num_channels_option = channels_option(label, num_channels)
-        self._initial_weights = initial_array(label, "weights", weights)
-        self._initial_bias = initial_array(label, "bias", bias)
+        self._set_learnable(weights, bias, (weights_initializer, bias_initializer),
+                            (weight_learn_rate_factor, bias_learn_rate_factor),
+                            (weight_l2_factor, bias_l2_factor))
         w0 = self._initial_weights
         if w0 is not None and (w0.ndim != 4 or w0.shape[:3] != self._filter_size +
                                (self._num_filters,)):
@@ -76,58 +71,35 @@ class TransposedConvolution2D(Layer):
             raise shape_error(label, "weights", w0.shape,
                               f"expected {fh}x{fw}x{self._num_filters}xC (filter height x "
                               "width x filters x input channels)")
-        self.weights_initializer = initializers.check(label, "weights_initializer",
-                                                      weights_initializer)
-        self.bias_initializer = initializers.check(label, "bias_initializer", bias_initializer)
-        self.learn_rate_factors = {
-            "weights": nonnegative_factor(label, "weight_learn_rate_factor",
-                                          weight_learn_rate_factor),
-            "bias": nonnegative_factor(label, "bias_learn_rate_factor", bias_learn_rate_factor)}
-        self.l2_factors = {
-            "weights": nonnegative_factor(label, "weight_l2_factor", weight_l2_factor),
-            "bias": nonnegative_factor(label, "bias_l2_factor", bias_l2_factor)}
         self._crops = None
-        self._num_channels = None
-        self._arith = {}
 
     # ---- read-only hyperparameters -------------------------------------------------------
-    @property
-    def filter_size(self): return self._filter_size
-    @property
-    def num_filters(self): return self._num_filters
-    @property
-    def stride(self): return self._stride
 
     @property
     def cropping(self):
         """(top, bottom, left, right) once built; before that "same" or the given 4-tuple."""
         return self._crops if self._crops is not None else self._cropping_option
 
-    @property
-    def num_channels(self):
-        return self._num_channels if self._num_channels is not None else \
-            self._num_channels_option
-
     def full_output_size(self):
         """((H - 1)·sh + FH, (W - 1)·sw + FW): the output before cropping."""
         self._require_built()
         h, w, _ = self.input_shape
         (fh, fw), (sh, sw) = self._filter_size, self._stride
-        return (h - 1) * sh + fh, (w - 1) * sw + fw
+        return (ar.transposed_conv_output_size(h, fh, stride=sh).value,
+                ar.transposed_conv_output_size(w, fw, stride=sw).value)
 
     # ---- building ------------------------------------------------------------------------
     def _build(self, input_shape, rng):
         h, w, c = input_shape
         (fh, fw), (sh, sw), f = self._filter_size, self._stride, self._num_filters
-        if is_int(self._num_channels_option) and self._num_channels_option != c:
-            raise self.error("num_channels", self._num_channels_option,
-                             f"the input {h}x{w}x{c} has {c} channels")
+        self._check_channels(input_shape)
         if self._cropping_option == "same":
             # crop FH - sh per axis (so the output is H·sh), extra row/column bottom/right
             t, b, l, r = ar.padding.same_cropping_sides((fh, fw), (sh, sw), who=self.label)
         else:
             t, b, l, r = self._cropping_option
-        full_h, full_w = (h - 1) * sh + fh, (w - 1) * sw + fw
+        full_h = ar.transposed_conv_output_size(h, fh, stride=sh).value   # (H - 1)·sh + FH
+        full_w = ar.transposed_conv_output_size(w, fw, stride=sw).value
         if t + b >= full_h or l + r >= full_w:
             raise self.error(
                 "cropping", self._cropping_option,
@@ -145,29 +117,12 @@ class TransposedConvolution2D(Layer):
         except ValueError as e:
             raise self.error("cropping", self._cropping_option, str(e)) from None
         self._crops, self._num_channels = (t, b, l, r), c
-        shape = (fh, fw, f, c)
-        w0 = self._initial_weights
-        if w0 is not None:
-            if w0.shape != shape:
-                raise shape_error(self.label, "weights", w0.shape,
-                                  f"expected {fh}x{fw}x{f}x{c} (filter height x width x "
-                                  "filters x input channels)")
-            weights = initializers.given(self.label, "weights", w0, shape, self.dtype)
-        else:
-            weights = initializers.initialize(self.weights_initializer, shape,
-                                              num_in=fh * fw * f, num_out=fh * fw * c, rng=rng,
-                                              dtype=self.dtype, label=self.label,
-                                              parameter="weights")
-        if self._initial_bias is not None:
-            b0 = self._initial_bias
-            if b0.size != f or b0.shape not in ((f,), (1, 1, f), (1, f), (f, 1)):
-                raise shape_error(self.label, "bias", b0.shape,
-                                  f"expected {f} values, shape ({f},) or 1x1x{f}")
-            bias = initializers.given(self.label, "bias", b0.reshape(f), (f,), self.dtype)
-        else:
-            bias = initializers.initialize(self.bias_initializer, (f,), num_in=fh * fw * f,
-                                           num_out=fh * fw * c, rng=rng, dtype=self.dtype,
-                                           label=self.label, parameter="bias")
+        # fan-in FH·FW·F: each input pixel feeds FH·FW·F weights (see the module docstring)
+        weights = self._weights_from(rng, (fh, fw, f, c), num_in=fh * fw * f,
+                                     num_out=fh * fw * c,
+                                     expected=f"{fh}x{fw}x{f}x{c} (filter height x width x "
+                                     "filters x input channels)")
+        bias = self._bias_from(rng, f, num_in=fh * fw * f, num_out=fh * fw * c)
         self.params = {"weights": weights, "bias": bias}
         return (self._arith["output_height"].value, self._arith["output_width"].value, f)
 
@@ -208,17 +163,7 @@ class TransposedConvolution2D(Layer):
                 "stride": list(self._stride),
                 "cropping": crop if crop == "same" else list(crop),
                 "num_channels": self._num_channels_option,
-                "weights_initializer": initializer_name(self.weights_initializer),
-                "bias_initializer": initializer_name(self.bias_initializer),
-                "weight_learn_rate_factor": self.learn_rate_factors["weights"],
-                "bias_learn_rate_factor": self.learn_rate_factors["bias"],
-                "weight_l2_factor": self.l2_factors["weights"],
-                "bias_l2_factor": self.l2_factors["bias"], "name": self.name}
-
-    def arithmetic(self):
-        """{"output_height", "output_width", "parameters"}: cnnlab.arithmetic Results."""
-        self._require_built()
-        return dict(self._arith)
+                **self._learnable_config(), "name": self.name}
 
     def multiply_adds(self):
         """Per image: every input value times every weight of its channel, H·W·C·FH·FW·F

@@ -7,11 +7,11 @@
     trace.receptive_field("conv_2", 3, 4)  # the input region one neuron sees
 """
 from .budget import DEFAULT_BUDGET_BYTES, TraceBudgetError, estimate_bytes
-from .receptive import ReceptiveField
+from .receptive import NeuronField
 from .records import ConvolutionRecord, LayerRecord, PoolingRecord, TransposedRecord
 from .steps import BackwardStep, PoolStep, WindowStep
 from .trace import Trace, trace_network
 
 __all__ = ["trace_network", "Trace", "LayerRecord", "ConvolutionRecord", "TransposedRecord",
-           "PoolingRecord", "WindowStep", "PoolStep", "BackwardStep", "ReceptiveField",
+           "PoolingRecord", "WindowStep", "PoolStep", "BackwardStep", "NeuronField",
            "TraceBudgetError", "DEFAULT_BUDGET_BYTES", "estimate_bytes"]

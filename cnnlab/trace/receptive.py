@@ -30,8 +30,13 @@ _IDENTITY = ((1, 1, 0), (1, 1, 0))
 
 
 @dataclass(frozen=True)
-class ReceptiveField:
-    """layer, row, col : the neuron; top, left, bottom, right : the bounding box of its field
+class NeuronField:
+    """The field of ONE neuron on the image, in 2-D, traced down through the real layers.
+
+    (The textbook per-axis recurrence of size, jump and start, for every output of a layer
+    at once, is ``cnnlab.arithmetic.ReceptiveField`` / ``receptive_field``.)
+
+    layer, row, col : the neuron; top, left, bottom, right : the bounding box of its field
     on the image (bottom/right exclusive; all 0 when no pixel reaches it); unclipped : the
     window the first layer that reads a window reads of the image, padding included
     (negative or past the edge where it reaches into padding); size : (height, width) of
@@ -89,7 +94,7 @@ def _ends(span):
     return (0, 0) if span.first is None else (span.first, span.last + 1)
 
 
-def receptive_field(trace, layer, row, col) -> ReceptiveField:
+def receptive_field(trace, layer, row, col) -> NeuronField:
     rec = trace[layer]
     oh, ow = rec.output_shape[:2]
     for what, v, lim in (("row", row, oh), ("col", col, ow)):
@@ -128,7 +133,7 @@ def receptive_field(trace, layer, row, col) -> ReceptiveField:
         top, left, bottom, right = rows[0], cols[0], rows[-1] + 1, cols[-1] + 1
     else:
         top = left = bottom = right = 0
-    return ReceptiveField(layer=rec.name, row=int(row), col=int(col), top=top, left=left,
+    return NeuronField(layer=rec.name, row=int(row), col=int(col), top=top, left=left,
                           bottom=bottom, right=right, unclipped=tuple(int(v) for v in unclipped),
                           size=(unclipped[2] - unclipped[0], unclipped[3] - unclipped[1]),
                           chain=chain, mask=mask, note=note)

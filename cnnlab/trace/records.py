@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import arithmetic as ar
 from ..kernels import padding as padding_ops
 from ..kernels.reference.norm import lrn_window
 from . import steps as st
@@ -92,8 +93,8 @@ class ConvolutionRecord(LayerRecord):
         """The input channels filter ``f`` sees (all of them unless the layer is grouped)."""
         nf, cg = self.output_shape[2], self.weights.shape[2]
         self._check_index("filter", f, nf)
-        g = f // (nf // self.groups)
-        return list(range(g * cg, (g + 1) * cg))
+        return list(ar.group_channels(f, num_filters=nf, groups=self.groups,
+                                      channels_per_group=cg))
 
     def _check_index(self, what, value, limit):
         if not isinstance(value, (int, np.integer)) or not 0 <= value < limit:

@@ -22,21 +22,8 @@ from functools import cached_property
 
 import numpy as np
 
+from .. import arithmetic as ar
 from . import sums as printed
-
-
-def _fmt(v) -> str:
-    """A number as a person writes it: 3 not 3.0, 0.25, -1.5, 0.0123, -inf (max-pool padding).
-
-    >>> [_fmt(3.0), _fmt(0.25), _fmt(float("-inf"))]
-    ['3', '0.25', '-inf']
-    """
-    v = float(v)
-    if not np.isfinite(v):
-        return "nan" if np.isnan(v) else ("-inf" if v < 0 else "inf")
-    if v == int(v) and abs(v) < 1e15:
-        return str(int(v))
-    return f"{v:.4g}"
 
 
 @dataclass(frozen=True)
@@ -229,18 +216,15 @@ class BackwardStep:
 
     def __str__(self):
         return (f"dL/dy({self.row}, {self.col}, filter {self.filter}) = "
-                f"{_fmt(self.output_gradient)}: adds dL/dy·w to {self.input_gradient.size} "
+                f"{printed.factor(self.output_gradient)}: adds dL/dy·w to {self.input_gradient.size} "
                 f"input cells and dL/dy·x to {self.weight_gradient.size} weights")
 
 
 def conv_step(xp, pad_mask, w, b, stride, dilation, groups, row, col, f, output):
     """The WindowStep of a convolution at (row, col) for filter f (see the module formula)."""
     fh, fw, cg, nf = w.shape
-    (sh, sw), (dh, dw) = stride, dilation
-    g = f // (nf // groups)
-    channels = tuple(range(g * cg, (g + 1) * cg))
-    rows = row * sh + dh * np.arange(fh)
-    cols = col * sw + dw * np.arange(fw)
+    channels = ar.group_channels(f, num_filters=nf, groups=groups, channels_per_group=cg)
+    rows, cols = ar.window_taps(stride, dilation, (fh, fw), row, col)
     patch = xp[np.ix_(rows, cols, channels)]
     weights = w[:, :, :, f]
     products = patch * weights
@@ -257,11 +241,8 @@ def conv_step(xp, pad_mask, w, b, stride, dilation, groups, row, col, f, output)
 
 def conv_backward_step(xp, w, dy, stride, dilation, groups, row, col, f):
     fh, fw, cg, nf = w.shape
-    (sh, sw), (dh, dw) = stride, dilation
-    g = f // (nf // groups)
-    channels = tuple(range(g * cg, (g + 1) * cg))
-    rows = row * sh + dh * np.arange(fh)
-    cols = col * sw + dw * np.arange(fw)
+    channels = ar.group_channels(f, num_filters=nf, groups=groups, channels_per_group=cg)
+    rows, cols = ar.window_taps(stride, dilation, (fh, fw), row, col)
     grad = dy[row, col, f]
     return BackwardStep(row=row, col=col, filter=f, channels=channels, rows=rows, cols=cols,
                         output_gradient=float(grad), input_gradient=grad * w[:, :, :, f],

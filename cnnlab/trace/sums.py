@@ -32,7 +32,8 @@ from __future__ import annotations
 import math
 from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 
-SIGNIFICANT = 4
+# how one number is printed (fixed d decimals; a factor to 4 significant figures):
+from ..arithmetic.formatting import SIGNIFICANT, factor, fixed  # noqa: F401
 MAX_DECIMALS = 10
 
 
@@ -55,21 +56,6 @@ def decimals(values, significant: int = SIGNIFICANT) -> int:
         return 0
     d = significant - 1 - math.floor(math.log10(biggest))
     return int(min(max(d, 0), MAX_DECIMALS))
-
-
-def fixed(v, d: int) -> str:
-    """``v`` with ``d`` decimals, no "-0.000" (a value that rounds to 0 is printed 0.000).
-
-    >>> fixed(-0.00004, 3), fixed(2.5, 0), fixed(float("-inf"), 2), fixed(0.125, 2)
-    ('0.000', '2', '-inf', '0.12')
-    """
-    v = float(v)
-    if not math.isfinite(v):
-        return "nan" if math.isnan(v) else ("-inf" if v < 0 else "inf")
-    text = f"{v:.{d}f}"
-    if text.startswith("-") and Decimal(text) == 0:
-        text = text[1:]
-    return text
 
 
 def _all_finite(texts) -> bool:
@@ -130,20 +116,6 @@ def sum_text(terms, total, d: int, *, joiner: str = " + ") -> str:
     shown = [fixed(t, d) for t in terms]
     total_text = fixed(total, d)
     return f"{joiner.join(shown)} {relation(adds_up(shown, total_text))} {total_text}"
-
-
-def factor(v) -> str:
-    """A factor of a product: 4 significant figures, whole numbers as integers (3 not 3.0).
-
-    >>> factor(3.0), factor(0.123456), factor(-2.5e-06)
-    ('3', '0.1235', '-2.5e-06')
-    """
-    v = float(v)
-    if not math.isfinite(v):
-        return fixed(v, 0)
-    if v == int(v) and abs(v) < 1e15:
-        return str(int(v))
-    return f"{v:.{SIGNIFICANT}g}"
 
 
 def products_relation(factors, bias: str, value: str) -> str:

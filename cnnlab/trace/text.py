@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .steps import _fmt
+from ..arithmetic.formatting import factor
 
 
 def grid(a, *, mask=None, mark=None, width: int | None = None) -> str:
@@ -17,7 +17,7 @@ def grid(a, *, mask=None, mark=None, width: int | None = None) -> str:
     30   4
     """
     a = np.asarray(a)
-    cells = [[_fmt(v) for v in row] for row in a]
+    cells = [[factor(v) for v in row] for row in a]
     for i, row in enumerate(cells):
         for j, text in enumerate(row):
             if mask is not None and mask[i, j]:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from .budget import DEFAULT_BUDGET_BYTES, check_budget
-from .receptive import ReceptiveField, receptive_field
+from .receptive import NeuronField, receptive_field
 from .records import LayerRecord, make_record
 
 
@@ -68,7 +68,7 @@ class Trace:
     def nbytes(self) -> int:
         return int(self.image.nbytes + sum(r.nbytes for r in self.records))
 
-    def receptive_field(self, layer, row: int, col: int) -> ReceptiveField:
+    def receptive_field(self, layer, row: int, col: int) -> NeuronField:
         """The region of the input image that output (row, col) of ``layer`` sees."""
         return receptive_field(self, layer, row, col)
 
@@ -170,8 +170,7 @@ def trace_network(net, x, *, image: int = 0, training: bool = False, backward: b
                 rec._set(loss_terms=out.loss_terms(y, labels)[k]
                          if hasattr(out, "loss_terms") else None,
                          loss=float(out.loss(y[k:k + 1], labels[k:k + 1])),
-                         targets=out.targets(labels, y.shape)[k]
-                         if out.kind == "classoutput" else out.targets(y, labels)[k])
+                         targets=out.targets(labels, y.shape)[k])
                 loss = rec.loss
             records.append(rec)
         if backward:

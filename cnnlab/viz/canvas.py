@@ -29,6 +29,8 @@ from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
+from ..arithmetic import formatting
+
 HIGHLIGHT = "#D55E00"      # vermillion: the current window / output cell
 SECOND = "#0072B2"         # blue: the previous window, the max-pool winner
 PADDING = "#C8C8C8"        # grey fill of padding cells
@@ -38,20 +40,8 @@ WEIGHTS = "PuOr"
 MAX_NUMBERS = 12           # write numbers into a grid when both sides are at most this
 
 
-def fmt(v) -> str:
-    """A cell's number, short: 3, -1.5, 0.25, 1.2e+03; NaN -> '' and ±inf -> '±∞'.
-
-    >>> fmt(3.0), fmt(-0.25), fmt(float('nan')), fmt(float('-inf')), fmt(0.123456)
-    ('3', '-0.25', '', '-∞', '0.123')
-    """
-    v = float(v)
-    if np.isnan(v):
-        return ""
-    if np.isinf(v):
-        return "∞" if v > 0 else "-∞"
-    if v == int(v) and abs(v) < 1e5:
-        return str(int(v))
-    return f"{v:.3g}"
+# a cell's number: 3 significant figures, NaN blank, ±∞ (cnnlab.arithmetic.formatting)
+fmt = formatting.cell
 
 
 def limits(values, symmetric: bool = False) -> tuple[float, float]:

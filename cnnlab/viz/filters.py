@@ -19,28 +19,30 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
+from .. import arithmetic as ar
+from ..arithmetic.formatting import cell, fixed
 from .canvas import WEIGHTS as CMAP
 from .network_view import shape_text
 
 
 def _filter_data(source):
-    """(weights, bias, dilation, channels_of, name) from a LayerRecord or a conv layer."""
+    """(weights, effective weights, bias, dilation, channels_of, name) from a LayerRecord or a
+    conv layer: what the record holds, or the layer's own parameters and properties."""
     if hasattr(source, "weights") and hasattr(source, "channels_of"):
-        return (np.asarray(source.weights), np.asarray(source.bias), tuple(source.dilation),
-                source.channels_of, source.name)
+        return (np.asarray(source.weights), np.asarray(source.effective_weights),
+                np.asarray(source.bias), tuple(source.dilation), source.channels_of,
+                source.name)
     params = getattr(source, "params", {})
     if "weights" not in params or getattr(source, "kind", "") != "conv":
         raise ValueError(f"filters_figure: {source!r} is not a convolution layer or record "
                          "(it needs FH×FW×(C/G)×F weights)")
     w = np.asarray(params["weights"])
-    per_group_f = source.num_filters // source.groups
-    cg = w.shape[2]
 
     def channels_of(f):
-        g = f // per_group_f
-        return list(range(g * cg, (g + 1) * cg))
-    bias = params["bias"] if "bias" in params else np.zeros(w.shape[3], w.dtype)   # has_bias=False
-    return w, np.asarray(bias), tuple(source.dilation), channels_of, source.name
+        return list(ar.group_channels(f, num_filters=source.num_filters, groups=source.groups,
+                                      channels_per_group=w.shape[2]))
+    return (w, source.effective_weights(), np.asarray(source.bias), tuple(source.dilation),
+            channels_of, source.name)
 
 
 def filters_figure(source, *, filters=None, max_filters: int = 8, max_channels: int = 6,
@@ -52,7 +54,7 @@ def filters_figure(source, *, filters=None, max_filters: int = 8, max_channels: 
     ``max_channels``: input channels per filter; ``numbers``: write the weights in the cells
     (default: when the filter has at most 25 taps and the grid at most 24 panels).
     """
-    w, bias, (dh, dw), channels_of, name = _filter_data(source)
+    w, dilated, bias, (dh, dw), channels_of, name = _filter_data(source)
     fh, fw, cg, f = w.shape
     chosen = list(range(min(f, max_filters))) if filters is None else list(filters)
     for k in chosen:
@@ -61,7 +63,8 @@ def filters_figure(source, *, filters=None, max_filters: int = 8, max_channels: 
     shown_c = min(cg, max_channels)
     if numbers is None:
         numbers = fh * fw <= 25 and len(chosen) * shown_c <= 24
-    eh, ew = (fh - 1) * dh + 1, (fw - 1) * dw + 1
+    eh, ew = dilated.shape[:2]                  # (FH - 1)·dh + 1 by (FW - 1)·dw + 1
+    taps = ar.dilated_taps((fh, fw), (dh, dw))  # where the taps sit; the rest are holes
     if numbers:          # room for a 5-character number in every cell
         panel_inches = max(panel_inches, 0.42 * max(eh if effective else fh,
                                                      ew if effective else fw))
@@ -77,22 +80,20 @@ def filters_figure(source, *, filters=None, max_filters: int = 8, max_channels: 
                             wspace=0.1, hspace=0.3)
     what = (f"dilated {fh}×{fw} filter spans {eh}×{ew} (holes hatched)" if effective and
             (dh, dw) != (1, 1) else f"weights {shape_text(w.shape)} (FH×FW×C/G×F)")
-    fig.suptitle(f"{name}: {what}\ncolour range ±{limit:.3g} (0 is white)", fontsize=9.5,
+    fig.suptitle(f"{name}: {what}\ncolour range ±{cell(limit)} (0 is white)", fontsize=9.5,
                  x=0.02, ha="left", y=0.995, va="top")
     for r, k in enumerate(chosen):
         label = fig.add_subplot(grid[r, 0])
         label.axis("off")
-        label.text(0, 0.5, f"filter {k}\nbias {float(bias[k]):.3g}", fontsize=8.5,
+        label.text(0, 0.5, f"filter {k}\nbias {cell(bias[k])}", fontsize=8.5,
                    va="center", transform=label.transAxes)
         seen = channels_of(k)
         for j in range(shown_c):
             ax = fig.add_subplot(grid[r, j + 1])
-            taps = w[:, :, j, k]
-            if effective:
-                data = np.full((eh, ew), np.nan)
-                data[::dh, ::dw] = taps
+            if effective:       # the dilated filter, its holes NaN (drawn white, hatched)
+                data = np.where(taps, dilated[:, :, j, k], np.nan)
             else:
-                data = taps
+                data = w[:, :, j, k]
             ax.imshow(np.ma.masked_invalid(data), cmap=CMAP, vmin=-limit, vmax=limit,
                       interpolation="nearest")
             if effective and (dh, dw) != (1, 1):      # holes: white, cross-hatched
@@ -102,7 +103,7 @@ def filters_figure(source, *, filters=None, max_filters: int = 8, max_channels: 
             if numbers:
                 for (y, x) in zip(*np.nonzero(np.isfinite(data))):
                     v = data[y, x]
-                    ax.text(x, y, f"{v:.2f}", ha="center", va="center", fontsize=7,
+                    ax.text(x, y, fixed(v, 2), ha="center", va="center", fontsize=7,
                             color="white" if abs(v) > 0.6 * limit else "black")
             ax.set_xticks([])
             ax.set_yticks([])

@@ -10,6 +10,7 @@ import cnnlab as cl
 import cnnlab.io as cio
 import cnnlab.kernels
 from cnnlab.datasets.digits import make_digits
+from tests.layers import parity
 
 REF = cnnlab.kernels.get_backend("reference")
 
@@ -199,3 +200,24 @@ def test_load_refuses_a_statistic_of_the_wrong_shape():
     arrays["imageinput/std"] = np.zeros((1, 1, 3))
     with pytest.raises(ValueError, match=r"'imageinput/std'.*must be positive"):
         cio.network_from_manifest(manifest, arrays, source="test")
+
+
+def test_image_input_normalizations_by_hand():
+    x = np.array([[[[0.0], [2.0]], [[4.0], [6.0]]]])              # one 2x2x1 image
+    z = parity.built(cl.ImageInput((2, 2, 1), normalization="zscore", mean=1.0, std=2.0), (2, 2, 1),
+              "float64")
+    assert np.array_equal(z.forward(x)[0, :, :, 0], [[-0.5, 0.5], [1.5, 2.5]])
+    r = parity.built(cl.ImageInput((2, 2, 1), normalization="rescale-zero-one"), (2, 2, 1),
+                     "float64")
+    r.fit(x)
+    assert np.array_equal(r.forward(x)[0, :, :, 0], [[0, 1 / 3], [2 / 3, 1]])
+    # MATLAB's default ("auto", statistics fitted) subtracts one mean per channel
+    c = parity.built(cl.ImageInput((2, 2, 1)), (2, 2, 1), "float64")
+    c.fit(np.concatenate([x, x + 2]))                              # channel mean (3 + 5) / 2 = 4
+    assert np.array_equal(c.forward(x)[0, :, :, 0], [[-4, -2], [0, 2]])
+    e = parity.built(cl.ImageInput((2, 2, 1), normalization_dimension="element"), (2, 2, 1),
+                     "float64")
+    e.fit(np.concatenate([x, x + 2]))                              # mean image = x + 1
+    assert np.array_equal(e.forward(x)[0, :, :, 0], -np.ones((2, 2)))
+    with pytest.raises(ValueError, match="normalization"):
+        cl.ImageInput((2, 2), normalization="whiten")

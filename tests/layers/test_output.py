@@ -302,3 +302,18 @@ def test_regression_describe_and_config():
     assert r.kind == "regressionoutput" and r.is_loss
     cfg = json.loads(json.dumps(r.config()))
     assert Regression(**cfg).config() == cfg == {"name": "reg"}
+
+
+def test_both_loss_layers_read_targets_the_same_way():
+    """targets(labels, shape): class indices become one-hot rows; regression targets of
+    N×R are put in the output's N×H×W×C shape (row-major over H, W, C)."""
+    shape = (2, 1, 1, 3)
+    onehot = Classification().targets([2, 0], shape)
+    np.testing.assert_array_equal(onehot.reshape(2, 3), [[0, 0, 1], [1, 0, 0]])
+    t = Regression().targets([[1.5, -2, 0], [4, 5, 6]], shape)
+    assert t.shape == shape and t.dtype == np.float64
+    np.testing.assert_array_equal(t[1, 0, 0], [4, 5, 6])
+    with pytest.raises(ValueError, match=r"expected shape \(1, 1, 2, 3\) or \(1, 6\)"):
+        Regression().targets([1, 2, 3, 4, 5, 6], (1, 1, 2, 3))   # (N,) only when R = 1
+    np.testing.assert_array_equal(Regression().targets([[1, 2, 3, 4, 5, 6]], (1, 1, 2, 3)),
+                                  [[[[1, 2, 3], [4, 5, 6]]]])
