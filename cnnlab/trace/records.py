@@ -22,8 +22,9 @@ class LayerRecord:
 
     Always: name, type_name, kind, index, layer, input, output, input_shape, output_shape,
     hyperparameters, params, arithmetic. With ``backward=True``: output_gradient,
-    input_gradient, param_gradients. Kind-specific fields are described in ``trace.md``
-    of the package docs and in the README; ``str(record)`` lists them with their shapes.
+    input_gradient, param_gradients. Kind-specific fields are set by the ``_<kind>``
+    functions below (one per layer family) and described in the README; ``str(record)``
+    lists them with their shapes.
     """
 
     def __init__(self, layer, index, x, y, **extra):

@@ -1,6 +1,6 @@
 """The receptive field of one neuron, drawn back onto the input image, with the chain of windows.
 
-Reads ``trace.receptive_field(layer, row, col)`` (a ``cnnlab.trace.ReceptiveField``):
+Reads ``trace.receptive_field(layer, row, col)`` (a ``cnnlab.trace.NeuronField``):
 ``.mask`` (H×W bool over the input image: the pixels the neuron can see), the clipped bounds
 ``.top .left .bottom .right`` (bottom/right exclusive), ``.unclipped`` (the bounds before
 clipping, reaching into the padding), ``.size``, and ``.chain`` — for every layer from the
@@ -100,7 +100,7 @@ class ReceptiveFieldView:
         self._static = None
 
     def show(self, trace, field, *, value=None) -> None:
-        """Draw ``field`` (a ReceptiveField of ``trace``); ``value``: the neuron's output."""
+        """Draw ``field`` (a NeuronField of ``trace``); ``value``: the neuron's output."""
         image, what = _image_of(trace.image)
         h, w = image.shape[:2]
         lo, hi = limits(image)
