@@ -11,17 +11,13 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import weakref
 
 import numpy as np
 
 from . import memory
 from .kernels import get_backend, resolve_backend
 from .layers.base import Layer
-
-#: kinds that are usually unique in a network and then named without a number
-_SINGLE_KINDS = ("imageinput", "softmax", "classoutput", "regressionoutput")
-
+from .network_build import check_order, name_layers
 
 class Network:
     """A sequential network built for a fixed input size.
@@ -54,78 +50,18 @@ class Network:
         self.rng = rng if rng is not None else np.random.default_rng(seed)
         self.seed = seed
         self.layers: list[Layer] = [copy.deepcopy(layer) for layer in layers]
-        self._name_layers()
-        self._check_order(input_size)
+        name_layers(self.layers)
+        self.input_size = check_order(self.layers, input_size)
         self._backend = resolve_backend(backend)
         kernels = get_backend(self._backend)
         shape = self.input_size
         for i, layer in enumerate(self.layers):
-            layer._network = weakref.ref(self)      # so net["conv_1"].network is net
+            layer.network = self                     # so net["conv_1"].network is net
             shape = layer.build(shape, rng=self.rng, dtype=self.dtype, kernels=kernels)
             memory.check_request(self.layers[:i + 1], self.dtype, 1, training=False,
                                  what=f"Network: {layer.label} (output "
                                       f"{'x'.join(map(str, shape))})",
                                  hint="a smaller input, larger strides or fewer filters")
-
-    # ---- construction helpers ------------------------------------------------------------
-    def _name_layers(self):
-        taken = [layer.name for layer in self.layers if layer.name]
-        dupes = sorted({n for n in taken if taken.count(n) > 1})
-        if dupes:
-            raise ValueError(f"Network: layer names must be unique; repeated: {', '.join(dupes)}")
-        unnamed = {}
-        for layer in self.layers:
-            if not layer.name:
-                unnamed[layer.kind] = unnamed.get(layer.kind, 0) + 1
-        counters = {}
-        for layer in self.layers:
-            if layer.name:
-                continue
-            kind = layer.kind
-            if kind in _SINGLE_KINDS and unnamed[kind] == 1 and kind not in taken:
-                layer.name = kind
-                continue
-            k = counters.get(kind, 0)
-            while True:
-                k += 1
-                candidate = f"{kind}_{k}"
-                if candidate not in taken:
-                    break
-            counters[kind] = k
-            layer.name = candidate
-            taken.append(candidate)
-
-    def _check_order(self, input_size):
-        from .layers.input import ImageInput
-        from .layers.output import Classification, Softmax
-        for i, layer in enumerate(self.layers):
-            if isinstance(layer, ImageInput) and i != 0:
-                raise ValueError(f"Network: {layer.label} is layer {i + 1}; an image input "
-                                 "layer can only be the first layer")
-            if layer.is_loss and i != len(self.layers) - 1:
-                raise ValueError(f"Network: {layer.label} is layer {i + 1} of "
-                                 f"{len(self.layers)}; an output (loss) layer must be last")
-            if isinstance(layer, Classification) and (
-                    i == 0 or not isinstance(self.layers[i - 1], Softmax)):
-                raise ValueError(f"Network: {layer.label} must directly follow a Softmax "
-                                 "layer (it reads class probabilities)")
-        if isinstance(self.layers[0], ImageInput):
-            if input_size is not None and tuple(input_size) != self.layers[0].input_size:
-                raise ValueError(f"Network: input_size = {tuple(input_size)} disagrees with "
-                                 f"the image input layer's {self.layers[0].input_size}")
-            self.input_size = self.layers[0].input_size
-        elif input_size is None:
-            raise ValueError("Network: the first layer is not an ImageInput, so give "
-                             "input_size=(H, W, C)")
-        else:
-            size = tuple(input_size)
-            if len(size) == 2:
-                size = size + (1,)
-            if len(size) != 3 or not all(isinstance(v, (int, np.integer)) and v > 0
-                                         for v in size):
-                raise ValueError(f"Network: input_size = {input_size!r}: expected (H, W, C) "
-                                 "of positive integers")
-            self.input_size = tuple(int(v) for v in size)
 
     # ---- access --------------------------------------------------------------------------
     def __getitem__(self, key) -> Layer:
@@ -180,7 +116,7 @@ class Network:
         # a copied network (copy.deepcopy, astype) adopts its copied layers
         self.__dict__.update(state)
         for layer in self.layers:
-            layer._network = weakref.ref(self)
+            layer.network = self
 
     def astype(self, dtype) -> "Network":
         """A copy of the network with parameters and state in another float dtype."""

@@ -21,6 +21,8 @@ Nothing accumulates across calls: each forward replaces the previous cache.
 """
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 
 # the validators every layer uses, one message form for all of cnnlab:
@@ -155,9 +157,16 @@ class Layer:
 
     @property
     def network(self):
-        """The Network this layer belongs to (it sets itself here when it builds), or None."""
+        """The Network this layer belongs to (it sets itself here when it builds), or None.
+
+        Held as a weak reference, so a layer never keeps its network alive; it is what lets
+        ``ConvolutionExplorer(net["conv_1"], image)`` trace the network the layer is in."""
         ref = self.__dict__.get("_network")
         return ref() if ref is not None else None
+
+    @network.setter
+    def network(self, net) -> None:
+        self._network = weakref.ref(net) if net is not None else None
 
     def _need_cache(self):
         if self._cache is None:
