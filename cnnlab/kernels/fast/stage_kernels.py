@@ -1,0 +1,220 @@
+"""Numba workers of a fused stage: convolution (+ bias) (+ ReLU) (+ max pooling), per image.
+
+One call handles images lo..hi-1 of a batch, one image at a time, so the column matrix of an
+image (``im2col.py`` explains it: row i·OW + j holds the window of output (i, j) in (u, v, c)
+order) is a small buffer that stays in cache while BLAS multiplies it and the epilogue
+(bias, ReLU, pooling) reads the product. Each call runs without the GIL: the chunk pool
+(``pool_threads.py``) runs several calls at once.
+
+The arithmetic is the reference's (``kernels/reference/conv.py``, ``elementwise.py``,
+``pool.py``), layer after layer, only regrouped:
+
+    z[n, i, j, f] = Σ_{u,v,c} xp[n, i·sh + u·dh, j·sw + v·dw, c]·w[u, v, c, f] + b[f]
+    a = relu(z)  written "a < 0 -> 0, else a" so NaN passes through (np.maximum(z, 0))
+    y[n, p, q, f] = max over the window (p·psh + u', q·psw + v') of a; the first maximum wins
+                    ties, a NaN beats every number and the first NaN wins (np.max/np.argmax)
+    arg[n, p, q, f] = u'·pw + v' (an int8: the winner's place inside its window)
+
+Backward (``conv_stage_backward``) sends dy back the way the layers would, one image at a time:
+
+    max pool:  dA[winner] += dy          (overlapping windows add up)
+    ReLU:      dZ = dA where z > 0, else 0. At a winner a = y, and a > 0 exactly when z > 0
+               (NaN: both false), so the mask needs only y; without pooling it reads a = y.
+    conv:      dW += colsᵀ·dZ   db += Σ dZ   dcols = dZ·Wᵀ, scattered back by col2im
+
+Geometry ``geo`` = (fh, fw, sh, sw, dh, dw, oh, ow, relu, ph, pw, psh, psw, poh, pow); ph = 0
+means no pooling. Callers check every size in Python first (Numba does not check bounds).
+One input channel uses the transposed column matrix (``im2col_single_channel``'s layout,
+K×(OH·OW), filled by runs along the image's rows).
+"""
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from .blas import matmul
+
+_FLAGS = {"reassoc", "contract"}      # not fastmath=True: NaN and inf keep their meaning
+
+
+@numba.njit(nogil=True, cache=True)
+def _im2col(xp, n, cols, fh, fw, sh, sw, dh, dw, oh, ow):
+    """cols[i·OW + j, (u·FW + v)·C + c] = xp[n, i·sh + u·dh, j·sw + v·dw, c] (one image)."""
+    c = xp.shape[3]
+    wp = xp.shape[2]
+    for i in range(oh):
+        for u in range(fh):
+            src = xp[n, i * sh + u * dh].reshape(wp * c)     # one padded row, flat
+            for j in range(ow):
+                dst = cols[i * ow + j]
+                for v in range(fw):
+                    s = src[(j * sw + v * dw) * c:]
+                    d = dst[(u * fw + v) * c:]
+                    for ch in range(c):
+                        d[ch] = s[ch]
+
+
+@numba.njit(nogil=True, cache=True)
+def _im2col_t(xp, n, cols_t, fh, fw, sh, sw, dh, dw, oh, ow):
+    """One input channel: cols_t[u·FW + v, i·OW + j] = xp[n, i·sh + u·dh, j·sw + v·dw, 0]."""
+    wp = xp.shape[2]
+    for u in range(fh):
+        for v in range(fw):
+            dst = cols_t[u * fw + v]
+            for i in range(oh):
+                src = xp[n, i * sh + u * dh].reshape(wp)[v * dw:]
+                d = dst[i * ow:]
+                if sw == 1:
+                    for j in range(ow):
+                        d[j] = src[j]
+                else:
+                    for j in range(ow):
+                        d[j] = src[j * sw]
+
+
+@numba.njit(nogil=True, cache=True)
+def _col2im(dcols, dxp, n, fh, fw, sh, sw, dh, dw, oh, ow):
+    """dxp[n, i·sh + u·dh, j·sw + v·dw, c] += dcols[i·OW + j, (u·FW + v)·C + c]."""
+    c = dxp.shape[3]
+    wp = dxp.shape[2]
+    for i in range(oh):
+        for u in range(fh):
+            dst = dxp[n, i * sh + u * dh].reshape(wp * c)
+            for j in range(ow):
+                src = dcols[i * ow + j]
+                for v in range(fw):
+                    d = dst[(j * sw + v * dw) * c:]
+                    s = src[(u * fw + v) * c:]
+                    for ch in range(c):
+                        d[ch] += s[ch]
+
+
+@numba.njit(nogil=True, cache=True, fastmath=_FLAGS)
+def _epilogue(z, b, relu, out2):
+    """out2[r, f] = relu?(z[r, f] + b[f]); out2 may be z itself."""
+    rows, nf = z.shape
+    zero = z.dtype.type(0)
+    for r in range(rows):
+        zr = z[r]
+        orow = out2[r]
+        for f in range(nf):
+            v = zr[f] + b[f]
+            if relu:
+                v = zero if v < zero else v
+            orow[f] = v
+
+
+@numba.njit(nogil=True, cache=True, fastmath=_FLAGS)
+def _pool_epilogue(z, b, relu, y, arg, n, ow, ph, pw, psh, psw, poh, pow_, best, where):
+    """y[n, p, q, f], arg[n, p, q, f]: max pooling of relu?(z + b), z = (OH·OW)×F."""
+    nf = z.shape[1]
+    zero = z.dtype.type(0)
+    for p in range(poh):
+        for q in range(pow_):
+            for u in range(ph):
+                for v in range(pw):
+                    zr = z[(p * psh + u) * ow + q * psw + v]
+                    k = u * pw + v
+                    for f in range(nf):
+                        val = zr[f] + b[f]
+                        if relu:
+                            val = zero if val < zero else val
+                        if k == 0:
+                            best[f] = val
+                            where[f] = 0
+                        elif val > best[f] or (val != val and best[f] == best[f]):
+                            best[f] = val
+                            where[f] = k
+            yr = y[n, p, q]
+            ar = arg[n, p, q]
+            for f in range(nf):
+                yr[f] = best[f]
+                ar[f] = where[f]
+
+
+@numba.njit(nogil=True, cache=True)
+def conv_stage_forward(xp, wmat, b, lo, hi, geo, y, arg):
+    """Forward pass of images lo..hi-1: y (and arg when pooling) written in place."""
+    fh, fw, sh, sw, dh, dw, oh, ow, relu, ph, pw, psh, psw, poh, pow_ = geo
+    k, nf = wmat.shape
+    single = xp.shape[3] == 1
+    cols = np.empty((k, oh * ow) if single else (oh * ow, k), dtype=xp.dtype)
+    z = np.empty((oh * ow, nf), dtype=xp.dtype)
+    best = np.empty(nf, dtype=xp.dtype)
+    where = np.empty(nf, dtype=np.int8)
+    for n in range(lo, hi):
+        if single:
+            _im2col_t(xp, n, cols, fh, fw, sh, sw, dh, dw, oh, ow)
+        else:
+            _im2col(xp, n, cols, fh, fw, sh, sw, dh, dw, oh, ow)
+        if ph == 0:
+            out2 = y[n].reshape(oh * ow, nf)       # the product lands in the output
+            matmul(cols, single, wmat, False, out2, 0.0)
+            _epilogue(out2, b, relu, out2)
+        else:
+            matmul(cols, single, wmat, False, z, 0.0)
+            _pool_epilogue(z, b, relu, y, arg, n, ow, ph, pw, psh, psw, poh, pow_, best,
+                           where)
+
+
+@numba.njit(nogil=True, cache=True, fastmath=_FLAGS)
+def _output_gradient(dy, y, arg, n, relu, ow, ph, pw, psh, psw, dz):
+    """dZ of image n (see the module): through max pooling and the ReLU mask."""
+    rows, nf = dz.shape
+    zero = dz.dtype.type(0)
+    if ph == 0:
+        dyn = dy[n].reshape(rows, nf)
+        yn = y[n].reshape(rows, nf)
+        for r in range(rows):
+            for f in range(nf):
+                g = dyn[r, f]
+                dz[r, f] = g if (not relu or yn[r, f] > zero) else zero
+        return
+    dz[:] = zero
+    poh, pow_ = dy.shape[1], dy.shape[2]
+    for p in range(poh):
+        for q in range(pow_):
+            gr = dy[n, p, q]
+            yr = y[n, p, q]
+            ar = arg[n, p, q]
+            for f in range(nf):
+                if relu and not yr[f] > zero:
+                    continue
+                k = ar[f]
+                u = k // pw
+                v = k - u * pw
+                dz[(p * psh + u) * ow + q * psw + v, f] += gr[f]
+
+
+@numba.njit(nogil=True, cache=True, fastmath=_FLAGS)
+def _add_column_sums(dz, db):
+    rows, nf = dz.shape
+    for r in range(rows):
+        zr = dz[r]
+        for f in range(nf):
+            db[f] += zr[f]
+
+
+@numba.njit(nogil=True, cache=True)
+def conv_stage_backward(xp, wmat, y, arg, dy, lo, hi, geo, dw, db, dxp, input_gradient):
+    """Backward pass of images lo..hi-1: adds their dW (K×F) into ``dw`` and their db into
+    ``db`` (float64), and, when ``input_gradient``, writes their padded input gradient into
+    ``dxp`` (zeros on entry)."""
+    fh, fw, sh, sw, dh, dw_, oh, ow, relu, ph, pw, psh, psw, poh, pow_ = geo
+    k, nf = wmat.shape
+    single = xp.shape[3] == 1
+    cols = np.empty((k, oh * ow) if single else (oh * ow, k), dtype=xp.dtype)
+    dz = np.empty((oh * ow, nf), dtype=xp.dtype)
+    dcols = np.empty((oh * ow, k), dtype=xp.dtype)
+    for n in range(lo, hi):
+        _output_gradient(dy, y, arg, n, relu, ow, ph, pw, psh, psw, dz)
+        _add_column_sums(dz, db)
+        if single:
+            _im2col_t(xp, n, cols, fh, fw, sh, sw, dh, dw_, oh, ow)
+            matmul(cols, False, dz, False, dw, 1.0)          # dW += colsᵀᵀ·dZ
+        else:
+            _im2col(xp, n, cols, fh, fw, sh, sw, dh, dw_, oh, ow)
+            matmul(cols, True, dz, False, dw, 1.0)           # dW += colsᵀ·dZ
+        if input_gradient:
+            matmul(dz, False, wmat, True, dcols, 0.0)        # dcols = dZ·Wᵀ
+            _col2im(dcols, dxp, n, fh, fw, sh, sw, dh, dw_, oh, ow)
