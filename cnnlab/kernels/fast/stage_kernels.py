@@ -39,54 +39,97 @@ _FLAGS = {"reassoc", "contract"}      # not fastmath=True: NaN and inf keep thei
 
 @numba.njit(nogil=True, cache=True)
 def _im2col(xp, n, cols, fh, fw, sh, sw, dh, dw, oh, ow):
-    """cols[i·OW + j, (u·FW + v)·C + c] = xp[n, i·sh + u·dh, j·sw + v·dw, c] (one image)."""
-    c = xp.shape[3]
-    wp = xp.shape[2]
+    """cols[i·OW + j, (u·FW + v)·C + c] = xp[n, i·sh + u·dh, j·sw + v·dw, c] (one image).
+
+    Copies run over slices indexed by the bare loop variable (a computed index inside the
+    loop keeps Numba from vectorizing it); with dw = 1 a filter row's FW·C values are one
+    contiguous run of the padded image."""
+    hp, wp, c = xp.shape[1], xp.shape[2], xp.shape[3]
+    flat = xp[n].reshape(hp * wp * c)
+    run = fw * c
     for i in range(oh):
         for u in range(fh):
-            src = xp[n, i * sh + u * dh].reshape(wp * c)     # one padded row, flat
+            row0 = (i * sh + u * dh) * wp * c
             for j in range(ow):
                 dst = cols[i * ow + j]
-                for v in range(fw):
-                    s = src[(j * sw + v * dw) * c:]
-                    d = dst[(u * fw + v) * c:]
-                    for ch in range(c):
-                        d[ch] = s[ch]
+                if dw == 1:
+                    s = flat[row0 + j * sw * c: row0 + j * sw * c + run]
+                    d = dst[u * run: u * run + run]
+                    for t in range(run):
+                        d[t] = s[t]
+                else:
+                    for v in range(fw):
+                        s = flat[row0 + (j * sw + v * dw) * c: row0 + (j * sw + v * dw) * c + c]
+                        d = dst[(u * fw + v) * c: (u * fw + v) * c + c]
+                        for ch in range(c):
+                            d[ch] = s[ch]
 
 
 @numba.njit(nogil=True, cache=True)
 def _im2col_t(xp, n, cols_t, fh, fw, sh, sw, dh, dw, oh, ow):
     """One input channel: cols_t[u·FW + v, i·OW + j] = xp[n, i·sh + u·dh, j·sw + v·dw, 0]."""
-    wp = xp.shape[2]
+    hp, wp = xp.shape[1], xp.shape[2]
+    flat = xp[n].reshape(hp * wp)
     for u in range(fh):
         for v in range(fw):
             dst = cols_t[u * fw + v]
             for i in range(oh):
-                src = xp[n, i * sh + u * dh].reshape(wp)[v * dw:]
-                d = dst[i * ow:]
+                start = (i * sh + u * dh) * wp + v * dw
+                d = dst[i * ow: i * ow + ow]
                 if sw == 1:
+                    s = flat[start: start + ow]
                     for j in range(ow):
-                        d[j] = src[j]
+                        d[j] = s[j]
                 else:
                     for j in range(ow):
-                        d[j] = src[j * sw]
+                        d[j] = flat[start + j * sw]
 
 
-@numba.njit(nogil=True, cache=True)
+@numba.njit(nogil=True, cache=True, fastmath=_FLAGS)
 def _col2im(dcols, dxp, n, fh, fw, sh, sw, dh, dw, oh, ow):
-    """dxp[n, i·sh + u·dh, j·sw + v·dw, c] += dcols[i·OW + j, (u·FW + v)·C + c]."""
-    c = dxp.shape[3]
-    wp = dxp.shape[2]
+    """dxp[n, i·sh + u·dh, j·sw + v·dw, c] += dcols[i·OW + j, (u·FW + v)·C + c]: the
+    transpose of _im2col (windows that overlap add up)."""
+    hp, wp, c = dxp.shape[1], dxp.shape[2], dxp.shape[3]
+    flat = dxp[n].reshape(hp * wp * c)
+    run = fw * c
     for i in range(oh):
         for u in range(fh):
-            dst = dxp[n, i * sh + u * dh].reshape(wp * c)
+            row0 = (i * sh + u * dh) * wp * c
             for j in range(ow):
                 src = dcols[i * ow + j]
-                for v in range(fw):
-                    d = dst[(j * sw + v * dw) * c:]
-                    s = src[(u * fw + v) * c:]
-                    for ch in range(c):
-                        d[ch] += s[ch]
+                if dw == 1:
+                    d = flat[row0 + j * sw * c: row0 + j * sw * c + run]
+                    s = src[u * run: u * run + run]
+                    for t in range(run):
+                        d[t] += s[t]
+                else:
+                    for v in range(fw):
+                        at = row0 + (j * sw + v * dw) * c
+                        d = flat[at: at + c]
+                        s = src[(u * fw + v) * c: (u * fw + v) * c + c]
+                        for ch in range(c):
+                            d[ch] += s[ch]
+
+
+@numba.njit(nogil=True, cache=True, fastmath=_FLAGS)
+def _col2im_t(dcols_t, dxp, n, fh, fw, sh, sw, dh, dw, oh, ow):
+    """One input channel, the transpose of _im2col_t:
+    dxp[n, i·sh + u·dh, j·sw + v·dw, 0] += dcols_t[u·FW + v, i·OW + j]."""
+    hp, wp = dxp.shape[1], dxp.shape[2]
+    flat = dxp[n].reshape(hp * wp)
+    for u in range(fh):
+        for v in range(fw):
+            src = dcols_t[u * fw + v]
+            for i in range(oh):
+                start = (i * sh + u * dh) * wp + v * dw
+                s = src[i * ow: i * ow + ow]
+                if sw == 1:
+                    d = flat[start: start + ow]
+                    for j in range(ow):
+                        d[j] += s[j]
+                else:
+                    for j in range(ow):
+                        flat[start + j * sw] += s[j]
 
 
 @numba.njit(nogil=True, cache=True, fastmath=_FLAGS)
@@ -205,7 +248,7 @@ def conv_stage_backward(xp, wmat, y, arg, dy, lo, hi, geo, dw, db, dxp, input_gr
     single = xp.shape[3] == 1
     cols = np.empty((k, oh * ow) if single else (oh * ow, k), dtype=xp.dtype)
     dz = np.empty((oh * ow, nf), dtype=xp.dtype)
-    dcols = np.empty((oh * ow, k), dtype=xp.dtype)
+    dcols = np.empty((k, oh * ow) if single else (oh * ow, k), dtype=xp.dtype)
     for n in range(lo, hi):
         _output_gradient(dy, y, arg, n, relu, ow, ph, pw, psh, psw, dz)
         _add_column_sums(dz, db)
@@ -215,6 +258,9 @@ def conv_stage_backward(xp, wmat, y, arg, dy, lo, hi, geo, dw, db, dxp, input_gr
         else:
             _im2col(xp, n, cols, fh, fw, sh, sw, dh, dw_, oh, ow)
             matmul(cols, True, dz, False, dw, 1.0)           # dW += colsᵀ·dZ
-        if input_gradient:
+        if input_gradient and single:
+            matmul(wmat, False, dz, True, dcols, 0.0)        # dcolsᵀ = W·dZᵀ
+            _col2im_t(dcols, dxp, n, fh, fw, sh, sw, dh, dw_, oh, ow)
+        elif input_gradient:
             matmul(dz, False, wmat, True, dcols, 0.0)        # dcols = dZ·Wᵀ
             _col2im(dcols, dxp, n, fh, fw, sh, sw, dh, dw_, oh, ow)
