@@ -14,6 +14,7 @@ from hypothesis import given, strategies as st
 
 import cnnlab as cl
 from cnnlab.kernels.fast.pool_threads import ChunkPool, chunk_bounds, chunk_pool
+from cnnlab.kernels.fast.norm_stage import NormStage
 from cnnlab.kernels.fast.stages import ConvStage, plan, regroup
 from cnnlab.models import lenet5, reference_example
 from cnnlab.solvers import SGDM
@@ -48,12 +49,25 @@ def compare_pass(ref, fused, x, dtype, *, dy_seed=1):
     y_fu = fused.forward(x, training=True)
     close(y_fu, y_ref, dtype, "forward")
     dy = np.random.default_rng(dy_seed).standard_normal(y_ref.shape).astype(dtype)
-    close(fused.backward(dy), ref.backward(dy), dtype, "input gradient")
+    dx_ref, dx_fused = ref.backward(dy), fused.backward(dy)
+    # gradients that flowed through a batch norm are differences of much larger terms (its
+    # backward subtracts the batch means): compare them on the scale of the largest gradient
+    net_scale = max([layer_scale(a.grads) for a in ref.layers] + [layer_scale({"": dx_ref})])
+    close(dx_fused, dx_ref, dtype, "input gradient", net_scale if has_norm(ref) else None)
     for a, b in zip(ref.layers, fused.layers):
-        scale = layer_scale(a.grads)
+        for key in a.state:                   # batch norm's trained statistics
+            close(b.state[key], a.state[key], dtype, f"{a.name} state {key}")
+        if isinstance(a, cl.BatchNormalization):
+            for key in ("last_mean", "last_variance", "last_normalized"):
+                close(getattr(b, key), getattr(a, key), dtype, f"{a.name}.{key}")
+        scale = net_scale if has_norm(ref) else layer_scale(a.grads)
         for key in a.params:
             close(b.grads[key], a.grads[key], dtype, f"{a.name}.{key}", scale)
             assert b.grads[key].dtype == a.grads[key].dtype, (a.name, key)
+
+
+def has_norm(net):
+    return any(isinstance(layer, cl.BatchNormalization) for layer in net.layers)
 
 
 def layer_scale(grads):
@@ -86,14 +100,23 @@ def test_networks_agree_with_the_reference_backend(make, dtype):
     close(fused.predict(x), ref.predict(x), dtype, "predict")
 
 
-def test_lenet5_plan_fuses_both_convolution_runs():
+def names(steps):
+    return [[layer.name for layer in s.layers] if isinstance(s, (ConvStage, NormStage))
+            else s.name for s in steps]
+
+
+def test_the_plans_of_lenet5_and_the_reference_network():
     net = cl.Network(lenet5())
     net.fused = True
-    stages = [s for s in net._steps(net.layers) if isinstance(s, ConvStage)]
-    assert [[layer.name for layer in s.layers] for s in stages] == [
+    assert names(net._steps(net.layers))[1:3] == [
         ["conv_1", "relu_1", "maxpool_1"], ["conv_2", "relu_2", "maxpool_2"]]
     net.fused = False
     assert net._steps(net.layers) == net.layers
+    net = cl.Network(reference_example())
+    net.fused = True
+    assert names(net._steps(net.layers))[1:5] == [
+        ["conv_1"], ["batchnorm_1", "relu_1", "maxpool_1"], ["conv_2"],
+        ["batchnorm_2", "relu_2"]]
 
 
 # ---- drawn stacks -----------------------------------------------------------------------------
@@ -124,6 +147,8 @@ def stacks(draw):
                                        bias_initializer="narrow-normal"))
         layers_filters = filters
         size = tuple((s + 2 * pad - e) // stride + 1 for s, e in zip(size, eff))
+        if draw(st.sampled_from([False, False, True])):
+            layers.append(cl.BatchNormalization(offset_initializer="narrow-normal"))
         if draw(st.booleans()):
             layers.append(cl.ReLU())
         if draw(st.sampled_from([True, True, False])):
@@ -242,8 +267,7 @@ def test_plan_leaves_uncovered_configurations_layer_by_layer():
                       cl.Convolution2D(1, 4), cl.MaxPooling2D(12, stride=1)],
                      input_size=(20, 20, 2))
     steps = plan(net.layers)
-    kinds = [[layer.name for layer in s.layers] if isinstance(s, ConvStage) else s.name
-             for s in steps]
+    kinds = names(steps)
     # grouped: not fused; padded pooling and a 144-cell window (> int8): the conv alone
     assert kinds == ["conv_1", "relu_1", ["conv_2"], "maxpool_1", ["conv_3"], "maxpool_2"]
     # a list cut inside a stage keeps the cut run layer by layer

@@ -5,7 +5,8 @@ replaces every run
 
     Convolution2D (groups = 1) [ReLU] [MaxPooling2D without padding, window ≤ 127 cells]
 
-by one :class:`ConvStage`; every other layer, and every configuration a stage does not
+by one :class:`ConvStage`, and every BatchNormalization [ReLU] [MaxPooling2D] by one
+``NormStage`` (``norm_stage.py``); every other layer, and every configuration a stage does not
 cover, keeps running layer by layer. A stage behaves like one layer to the Network
 (forward, backward, backward_parameters, release, params): it checks its input as the
 convolution would, fills the convolution's ``grads`` exactly as ``Convolution2D`` does, and
@@ -24,38 +25,43 @@ import numpy as np
 
 from ...layers.activation import ReLU
 from ...layers.conv import Convolution2D
+from ...layers.norm import BatchNormalization
 from ...layers.pool import MaxPooling2D
 from ..padding import pad_backward
 from . import stage_kernels as sk
+from .norm_stage import NormStage
 from .pool_threads import chunk_bounds, chunk_pool
 
 _EMPTY_ARG = np.zeros((1, 1, 1, 1), dtype=np.int8)
 
 
-def _stage_length(layers, i):
-    """How many layers from layers[i] a ConvStage covers (0: none)."""
-    conv = layers[i]
-    if type(conv) is not Convolution2D or conv.groups != 1:
-        return 0
-    end = i + 1
+def _tail(layers, end):
+    """The [ReLU] [MaxPooling2D] a stage can take on after layers[end - 1]: (end, relu, pool).
+    Pooling is taken when it has no padding and its window fits an int8 winner index."""
+    relu = pool = None
     if end < len(layers) and type(layers[end]) is ReLU:
-        end += 1
+        relu, end = layers[end], end + 1
     if end < len(layers) and type(layers[end]) is MaxPooling2D:
-        pool = layers[end]
-        ph, pw = pool.pool_size
-        if not any(pool.padding) and ph * pw <= 127:
-            end += 1
-    return end - i
+        ph, pw = layers[end].pool_size
+        if not any(layers[end].padding) and ph * pw <= 127:
+            pool, end = layers[end], end + 1
+    return end, relu, pool
 
 
 def plan(layers):
-    """The layers as a list of steps: ConvStage objects and the remaining layers."""
+    """The layers as a list of steps: ConvStage and NormStage objects and the other layers.
+
+    Convolution2D (groups = 1) [ReLU] [MaxPooling2D] -> ConvStage;
+    BatchNormalization [ReLU] [MaxPooling2D] -> NormStage (``norm_stage.py``).
+    """
     steps, i = [], 0
     while i < len(layers):
-        size = _stage_length(layers, i)
-        if size:
-            steps.append(ConvStage(layers[i:i + size]))
-            i += size
+        kind = type(layers[i])
+        if (kind is Convolution2D and layers[i].groups == 1) or kind is BatchNormalization:
+            end, relu, pool = _tail(layers, i + 1)
+            make = ConvStage if kind is Convolution2D else NormStage
+            steps.append(make(layers[i:end], relu is not None, pool))
+            i = end
         else:
             steps.append(layers[i])
             i += 1
@@ -65,7 +71,7 @@ def plan(layers):
 def regroup(steps, layers):
     """``layers`` (a leading part of a network's body, in order) with each run that a stage of
     ``steps`` covers replaced by that stage; a run cut short stays layer by layer."""
-    starts = {id(s.layers[0]): s for s in steps if isinstance(s, ConvStage)}
+    starts = {id(s.layers[0]): s for s in steps if isinstance(s, (ConvStage, NormStage))}
     out, i = [], 0
     while i < len(layers):
         stage = starts.get(id(layers[i]))
@@ -81,12 +87,10 @@ def regroup(steps, layers):
 class ConvStage:
     """Convolution (+ ReLU) (+ max pooling) as one fused, multi-threaded step."""
 
-    def __init__(self, layers):
+    def __init__(self, layers, relu, pool):
         self.layers = list(layers)
         self.conv = self.layers[0]
-        self.relu = any(type(layer) is ReLU for layer in self.layers)
-        pools = [layer for layer in self.layers if type(layer) is MaxPooling2D]
-        self.pool = pools[0] if pools else None
+        self.relu, self.pool = relu, pool
         self._cache = None
 
     def __repr__(self):
