@@ -93,6 +93,10 @@ class ConvStage:
         self.relu, self.pool = relu, pool
         self._cache = None
 
+    def __getstate__(self):
+        # a copied network (copy.deepcopy, astype) starts with no cache, like its layers
+        return dict(self.__dict__, _cache=None)
+
     def __repr__(self):
         return f"<ConvStage {' + '.join(layer.name for layer in self.layers)}>"
 
