@@ -149,25 +149,39 @@ def _epilogue(z, b, relu, out2):
 
 @numba.njit(nogil=True, cache=True, fastmath=_FLAGS)
 def _pool_epilogue(z, b, relu, y, arg, n, ow, ph, pw, psh, psw, poh, pow_, best, where):
-    """y[n, p, q, f], arg[n, p, q, f]: max pooling of relu?(z + b), z = (OH·OW)×F."""
+    """y[n, p, q, f], arg[n, p, q, f]: max pooling of relu?(z + b), z = (OH·OW)×F.
+
+    Branch-free: on real data "is this the new maximum?" is a coin toss the CPU mispredicts
+    half the time (it cost more than the convolution's product), so each test is computed
+    as a boolean with non-short-circuit & and | and used to select, not to jump."""
     nf = z.shape[1]
     zero = z.dtype.type(0)
     for p in range(poh):
         for q in range(pow_):
+            r0 = (p * psh) * ow + q * psw
+            z0 = z[r0]
+            for f in range(nf):
+                val = z0[f] + b[f]
+                if relu:
+                    val = zero if val < zero else val
+                best[f] = val
+                where[f] = 0
             for u in range(ph):
                 for v in range(pw):
-                    zr = z[(p * psh + u) * ow + q * psw + v]
                     k = u * pw + v
+                    if k == 0:
+                        continue
+                    zr = z[r0 + u * ow + v]
                     for f in range(nf):
                         val = zr[f] + b[f]
                         if relu:
                             val = zero if val < zero else val
-                        if k == 0:
-                            best[f] = val
-                            where[f] = 0
-                        elif val > best[f] or (val != val and best[f] == best[f]):
-                            best[f] = val
-                            where[f] = k
+                        cur = best[f]
+                        # strict: the first maximum wins ties; NaN beats every number and the
+                        # first NaN wins (np.max / np.argmax)
+                        take = (val > cur) | ((val != val) & (cur == cur))
+                        best[f] = val if take else cur
+                        where[f] = k if take else where[f]
             yr = y[n, p, q]
             ar = arg[n, p, q]
             for f in range(nf):
