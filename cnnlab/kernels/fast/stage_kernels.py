@@ -24,8 +24,7 @@ Backward (``conv_stage_backward``) sends dy back the way the layers would, one i
 
 Geometry ``geo`` = (fh, fw, sh, sw, dh, dw, oh, ow, relu, ph, pw, psh, psw, poh, pow); ph = 0
 means no pooling. Callers check every size in Python first (Numba does not check bounds).
-One input channel uses the transposed column matrix (``im2col_single_channel``'s layout,
-K×(OH·OW), filled by runs along the image's rows).
+One input channel has its own workers, on filter planes (``stage_planar.py``).
 """
 from __future__ import annotations
 
@@ -65,26 +64,6 @@ def _im2col(xp, n, cols, fh, fw, sh, sw, dh, dw, oh, ow):
                             d[ch] = s[ch]
 
 
-@numba.njit(nogil=True, cache=True)
-def _im2col_t(xp, n, cols_t, fh, fw, sh, sw, dh, dw, oh, ow):
-    """One input channel: cols_t[u·FW + v, i·OW + j] = xp[n, i·sh + u·dh, j·sw + v·dw, 0]."""
-    hp, wp = xp.shape[1], xp.shape[2]
-    flat = xp[n].reshape(hp * wp)
-    for u in range(fh):
-        for v in range(fw):
-            dst = cols_t[u * fw + v]
-            for i in range(oh):
-                start = (i * sh + u * dh) * wp + v * dw
-                d = dst[i * ow: i * ow + ow]
-                if sw == 1:
-                    s = flat[start: start + ow]
-                    for j in range(ow):
-                        d[j] = s[j]
-                else:
-                    for j in range(ow):
-                        d[j] = flat[start + j * sw]
-
-
 @numba.njit(nogil=True, cache=True, fastmath=_FLAGS)
 def _col2im(dcols, dxp, n, fh, fw, sh, sw, dh, dw, oh, ow):
     """dxp[n, i·sh + u·dh, j·sw + v·dw, c] += dcols[i·OW + j, (u·FW + v)·C + c]: the
@@ -109,27 +88,6 @@ def _col2im(dcols, dxp, n, fh, fw, sh, sw, dh, dw, oh, ow):
                         s = src[(u * fw + v) * c: (u * fw + v) * c + c]
                         for ch in range(c):
                             d[ch] += s[ch]
-
-
-@numba.njit(nogil=True, cache=True, fastmath=_FLAGS)
-def _col2im_t(dcols_t, dxp, n, fh, fw, sh, sw, dh, dw, oh, ow):
-    """One input channel, the transpose of _im2col_t:
-    dxp[n, i·sh + u·dh, j·sw + v·dw, 0] += dcols_t[u·FW + v, i·OW + j]."""
-    hp, wp = dxp.shape[1], dxp.shape[2]
-    flat = dxp[n].reshape(hp * wp)
-    for u in range(fh):
-        for v in range(fw):
-            src = dcols_t[u * fw + v]
-            for i in range(oh):
-                start = (i * sh + u * dh) * wp + v * dw
-                s = src[i * ow: i * ow + ow]
-                if sw == 1:
-                    d = flat[start: start + ow]
-                    for j in range(ow):
-                        d[j] += s[j]
-                else:
-                    for j in range(ow):
-                        flat[start + j * sw] += s[j]
 
 
 @numba.njit(nogil=True, cache=True, fastmath=_FLAGS)
@@ -194,22 +152,18 @@ def conv_stage_forward(xp, wmat, b, lo, hi, geo, y, arg):
     """Forward pass of images lo..hi-1: y (and arg when pooling) written in place."""
     fh, fw, sh, sw, dh, dw, oh, ow, relu, ph, pw, psh, psw, poh, pow_ = geo
     k, nf = wmat.shape
-    single = xp.shape[3] == 1
-    cols = np.empty((k, oh * ow) if single else (oh * ow, k), dtype=xp.dtype)
+    cols = np.empty((oh * ow, k), dtype=xp.dtype)
     z = np.empty((oh * ow, nf), dtype=xp.dtype)
     best = np.empty(nf, dtype=xp.dtype)
     where = np.empty(nf, dtype=np.int8)
     for n in range(lo, hi):
-        if single:
-            _im2col_t(xp, n, cols, fh, fw, sh, sw, dh, dw, oh, ow)
-        else:
-            _im2col(xp, n, cols, fh, fw, sh, sw, dh, dw, oh, ow)
+        _im2col(xp, n, cols, fh, fw, sh, sw, dh, dw, oh, ow)
         if ph == 0:
             out2 = y[n].reshape(oh * ow, nf)       # the product lands in the output
-            matmul(cols, single, wmat, False, out2, 0.0)
+            matmul(cols, False, wmat, False, out2, 0.0)
             _epilogue(out2, b, relu, out2)
         else:
-            matmul(cols, single, wmat, False, z, 0.0)
+            matmul(cols, False, wmat, False, z, 0.0)
             _pool_epilogue(z, b, relu, y, arg, n, ow, ph, pw, psh, psw, poh, pow_, best,
                            where)
 
@@ -291,25 +245,17 @@ def conv_stage_backward(xp, wmat, y, arg, dy, lo, hi, geo, dw, db, dxp, input_gr
     ``dxp`` (zeros on entry)."""
     fh, fw, sh, sw, dh, dw_, oh, ow, relu, ph, pw, psh, psw, poh, pow_ = geo
     k, nf = wmat.shape
-    single = xp.shape[3] == 1
-    cols = np.empty((k, oh * ow) if single else (oh * ow, k), dtype=xp.dtype)
+    cols = np.empty((oh * ow, k), dtype=xp.dtype)
     dz = np.empty((oh * ow, nf), dtype=xp.dtype)
-    dcols = np.empty((k, oh * ow) if single else (oh * ow, k), dtype=xp.dtype)
+    dcols = np.empty((oh * ow, k), dtype=xp.dtype)
     for n in range(lo, hi):
         _output_gradient(dy, y, arg, n, relu, ow, ph, pw, psh, psw, dz)
         if ph == 0:
             _add_column_sums(dz, db)
         else:
             _pooled_sums(dy, y, n, relu, db)
-        if single:
-            _im2col_t(xp, n, cols, fh, fw, sh, sw, dh, dw_, oh, ow)
-            matmul(cols, False, dz, False, dw, 1.0)          # dW += colsᵀᵀ·dZ
-        else:
-            _im2col(xp, n, cols, fh, fw, sh, sw, dh, dw_, oh, ow)
-            matmul(cols, True, dz, False, dw, 1.0)           # dW += colsᵀ·dZ
-        if input_gradient and single:
-            matmul(wmat, False, dz, True, dcols, 0.0)        # dcolsᵀ = W·dZᵀ
-            _col2im_t(dcols, dxp, n, fh, fw, sh, sw, dh, dw_, oh, ow)
-        elif input_gradient:
+        _im2col(xp, n, cols, fh, fw, sh, sw, dh, dw_, oh, ow)
+        matmul(cols, True, dz, False, dw, 1.0)               # dW += colsᵀ·dZ
+        if input_gradient:
             matmul(dz, False, wmat, True, dcols, 0.0)        # dcols = dZ·Wᵀ
             _col2im(dcols, dxp, n, fh, fw, sh, sw, dh, dw_, oh, ow)

@@ -29,6 +29,7 @@ from ...layers.norm import BatchNormalization
 from ...layers.pool import MaxPooling2D
 from ..padding import pad_backward
 from . import stage_kernels as sk
+from . import stage_planar as sp
 from .norm_stage import NormStage
 from .pool_threads import chunk_bounds, chunk_pool
 
@@ -144,8 +145,9 @@ class ConvStage:
         y = np.empty((n,) + tuple(self.output_shape), dtype=dtype)
         arg = _EMPTY_ARG if self.pool is None else np.empty(y.shape, dtype=np.int8)
         lo, hi = chunk_bounds(n, numba.get_num_threads())
+        kernel = sp.conv1_stage_forward if xp.shape[3] == 1 else sk.conv_stage_forward
         chunk_pool(numba.get_num_threads()).run(
-            lambda i: sk.conv_stage_forward(xp, wmat, b, lo[i], hi[i], geo, y, arg), len(lo))
+            lambda i: kernel(xp, wmat, b, lo[i], hi[i], geo, y, arg), len(lo))
         self._cache = (xp, wmat, y, arg)
         return y
 
@@ -183,10 +185,10 @@ class ConvStage:
         dw_parts = np.zeros((len(lo), k, nf), dtype=xp.dtype)
         db_parts = np.zeros((len(lo), nf), dtype=np.float64)
         dxp = np.zeros(xp.shape, dtype=xp.dtype) if input_gradient else _EMPTY_DX[xp.dtype]
+        kernel = sp.conv1_stage_backward if xp.shape[3] == 1 else sk.conv_stage_backward
         chunk_pool(threads).run(
-            lambda i: sk.conv_stage_backward(xp, wmat, y, arg, dy, lo[i], hi[i], geo,
-                                             dw_parts[i], db_parts[i], dxp, input_gradient),
-            len(lo))
+            lambda i: kernel(xp, wmat, y, arg, dy, lo[i], hi[i], geo, dw_parts[i],
+                             db_parts[i], dxp, input_gradient), len(lo))
         conv = self.conv
         w, bias = conv.params["weights"], conv.params["bias"]
         dw = dw_parts[0] if len(lo) == 1 else dw_parts.sum(axis=0)
