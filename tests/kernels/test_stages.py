@@ -247,6 +247,33 @@ def test_caches_live_from_a_training_forward_to_its_backward_only():
     assert net.held_bytes() == 0
 
 
+def test_train_network_runs_the_stages_and_releases_them_at_the_end():
+    x = np.random.default_rng(1).random((16, 28, 28, 1), dtype=np.float32)
+    runs = {}
+    for fused in (False, True):
+        net = cl.Network(reference_example(), seed=0)
+        net.fused = fused
+        runs[fused], info = cl.train_network(x, np.arange(16) % 10, net, cl.TrainingOptions(
+            max_epochs=2, mini_batch_size=8, verbose=False, shuffle="never"))
+    assert runs[True].fused and runs[True].held_bytes() == 0
+    for a, b in zip(runs[False].layers, runs[True].layers):
+        # on the scale of the layer's largest parameter: a bias before batch norm has a
+        # gradient of exactly 0 in exact arithmetic and holds only round-off (~1e-8)
+        scale = layer_scale(a.params)
+        for key in a.params:
+            np.testing.assert_allclose(b.params[key], a.params[key], rtol=1e-4,
+                                       atol=1e-4 * scale, err_msg=f"{a.name}.{key}")
+        for key in a.state:
+            np.testing.assert_allclose(b.state[key], a.state[key], rtol=1e-4, atol=1e-6)
+
+
+def test_a_network_moved_to_the_reference_backend_runs_layer_by_layer():
+    net = cl.Network(lenet5())
+    net.fused = True
+    net.backend = "reference"
+    assert net._steps(net.layers) == net.layers
+
+
 def test_a_stage_refuses_a_gradient_of_the_wrong_shape():
     net = cl.Network(lenet5()[1:4], input_size=(28, 28, 1))
     net.fused = True
