@@ -134,8 +134,8 @@ class NormStage:
         dx = np.empty_like(xhat)
         geo = self._geometry()
         chunk_pool(threads).run(
-            lambda i: nk.bn_stage_gradient(dy, out, arg, xhat, lo[i], hi[i], geo, dx, sb[i],
-                                           sg[i]), len(lo))
+            lambda i: nk.bn_stage_sums(dy, out, arg, xhat, lo[i], hi[i], geo, sb[i], sg[i]),
+            len(lo))
         dbeta, dgamma = sb.sum(axis=0).astype(dt), sg.sum(axis=0).astype(dt)
         g = np.ascontiguousarray(bn.params["scale"], dtype=dt)
         inv_std = (1 / np.sqrt(var + dt.type(bn.epsilon))).astype(dt)
@@ -143,8 +143,9 @@ class NormStage:
         coef = (g * inv_std / dt.type(m)).astype(dt)
         scale = (g * inv_std).astype(dt)
         chunk_pool(threads).run(
-            lambda i: nk.bn_stage_input_gradient(dx, xhat, lo[i], hi[i], coef, dt.type(m),
-                                                 dbeta, dgamma, training, scale), len(lo))
+            lambda i: nk.bn_stage_input_gradient(dy, out, arg, xhat, lo[i], hi[i], geo, coef,
+                                                 dt.type(m), dbeta, dgamma, training, scale,
+                                                 dx), len(lo))
         bn.grads = {"scale": dgamma, "offset": dbeta}
         return dx
 

@@ -12,16 +12,18 @@ BN stage"):
     3. xhat = (x − mean)·(1/sqrt(var + eps)), y = gamma·xhat + beta, then ReLU and pooling
 
 (in prediction mode only 3, with the trained statistics). The backward pass is two: the
-output gradient dY of the normalization (through pooling and ReLU) with the partial sums
-dbeta = Σ dY and dgamma = Σ dY·xhat, then dx = gamma/(M·σ)·(M·dY − dbeta − xhat·dgamma) in
-training, dx = dY·gamma/σ in prediction mode.
+partial sums dbeta = Σ dY and dgamma = Σ dY·xhat of the normalization's output gradient dY
+(through pooling and ReLU; with pooling, read off the winners only), then
+dx = gamma/(M·σ)·(M·dY − dbeta − xhat·dgamma) in training, dx = dY·gamma/σ in prediction
+mode, with dY rebuilt image by image (never stored for the whole batch).
 """
 from __future__ import annotations
 
 import numba
 import numpy as np
 
-from .stage_kernels import _FLAGS, _epilogue, _output_gradient, _pool_epilogue
+from .stage_kernels import (_FLAGS, _epilogue, _output_gradient, _pool_epilogue,
+                            _window_offsets)
 
 
 @numba.njit(nogil=True, cache=True, fastmath=_FLAGS)
@@ -78,34 +80,80 @@ def bn_stage_forward(x, lo, hi, mean, inv_std, gamma, beta, geo, xhat, out, arg)
 
 
 @numba.njit(nogil=True, cache=True, fastmath=_FLAGS)
-def bn_stage_gradient(dy, out, arg, xhat, lo, hi, geo, dx, sb, sg):
-    """dx[n] = dY (the normalization's output gradient); sb[c] += Σ dY, sg[c] += Σ dY·xhat."""
+def bn_stage_sums(dy, out, arg, xhat, lo, hi, geo, sb, sg):
+    """sb[c] += Σ dY, sg[c] += Σ dY·xhat over images lo..hi-1, where dY is the
+    normalization's output gradient (through pooling and the ReLU mask). With pooling dY is
+    nonzero only at the windows' winners, so the sums are read off the pooled gradient."""
     relu, ph, pw, psh, psw, poh, pow_ = geo
     h, w, nc = xhat.shape[1], xhat.shape[2], xhat.shape[3]
-    rows = h * w
+    zero = xhat.dtype.type(0)
     for n in range(lo, hi):
-        dz = dx[n].reshape(rows, nc)
-        _output_gradient(dy, out, arg, n, relu, w, ph, pw, psh, psw, dz)
-        hn = xhat[n].reshape(rows, nc)
-        for r in range(rows):
-            gr, hr = dz[r], hn[r]
-            for c in range(nc):
-                sb[c] += gr[c]
-                sg[c] += gr[c] * hr[c]
+        hn = xhat[n].reshape(h * w, nc)
+        if ph == 0:
+            dn = dy[n].reshape(h * w, nc)
+            yn = out[n].reshape(h * w, nc)
+            for r in range(h * w):
+                dr, yr, hr = dn[r], yn[r], hn[r]
+                for c in range(nc):
+                    g = dr[c] if ((not relu) or yr[c] > zero) else zero
+                    sb[c] += g
+                    sg[c] += g * hr[c]
+            continue
+        offs = _window_offsets(ph, pw, w)
+        for p in range(poh):
+            for q in range(pow_):
+                gr, yr, ar = dy[n, p, q], out[n, p, q], arg[n, p, q]
+                r0 = (p * psh) * w + q * psw
+                for c in range(nc):
+                    g = gr[c] if ((not relu) | (yr[c] > zero)) else zero
+                    sb[c] += g
+                    sg[c] += g * hn[r0 + offs[ar[c]], c]
 
 
 @numba.njit(nogil=True, cache=True, fastmath=_FLAGS)
-def bn_stage_input_gradient(dx, xhat, lo, hi, coef, m, dbeta, dgamma, training, scale):
-    """In place: dx = coef·(m·dY − dbeta − xhat·dgamma) (training) or dY·scale."""
+def _bn_dx(dz, hn, dxn, coef, m, dbeta, dgamma, training, scale):
+    """dx = coef·(m·dY − dbeta − xhat·dgamma) (training) or dY·scale, row by row."""
+    rows, nc = dz.shape
+    for r in range(rows):
+        gr, hr, xr = dz[r], hn[r], dxn[r]
+        for c in range(nc):
+            if training:
+                xr[c] = coef[c] * (m * gr[c] - dbeta[c] - hr[c] * dgamma[c])
+            else:
+                xr[c] = gr[c] * scale[c]
+
+
+@numba.njit(nogil=True, cache=True, fastmath=_FLAGS)
+def bn_stage_input_gradient(dy, out, arg, xhat, lo, hi, geo, coef, m, dbeta, dgamma,
+                            training, scale, dx):
+    """dx of images lo..hi-1 (see the module). dY is rebuilt per image: where pooling tiles
+    the map each cell is its window's winner or not, and dY is read off in the same pass;
+    otherwise it is scattered into a per-thread buffer first."""
+    relu, ph, pw, psh, psw, poh, pow_ = geo
     h, w, nc = xhat.shape[1], xhat.shape[2], xhat.shape[3]
     rows = h * w
+    zero = xhat.dtype.type(0)
+    dz = np.empty((rows, nc), dtype=xhat.dtype)
+    tiles = ph > 0 and ph == psh and pw == psw and poh * ph == h and pow_ * pw == w
     for n in range(lo, hi):
-        dn = dx[n].reshape(rows, nc)
         hn = xhat[n].reshape(rows, nc)
-        for r in range(rows):
-            dr, hr = dn[r], hn[r]
-            for c in range(nc):
-                if training:
-                    dr[c] = coef[c] * (m * dr[c] - dbeta[c] - hr[c] * dgamma[c])
-                else:
-                    dr[c] = dr[c] * scale[c]
+        dxn = dx[n].reshape(rows, nc)
+        if not tiles:
+            _output_gradient(dy, out, arg, n, relu, w, ph, pw, psh, psw, dz)
+            _bn_dx(dz, hn, dxn, coef, m, dbeta, dgamma, training, scale)
+            continue
+        for p in range(poh):
+            for u in range(ph):
+                for q in range(pow_):
+                    gr, yr, ar = dy[n, p, q], out[n, p, q], arg[n, p, q]
+                    for v in range(pw):
+                        k = u * pw + v
+                        r = (p * ph + u) * w + q * pw + v
+                        hr, xr = hn[r], dxn[r]
+                        for c in range(nc):
+                            keep = (ar[c] == k) & ((not relu) | (yr[c] > zero))
+                            g = gr[c] if keep else zero
+                            if training:
+                                xr[c] = coef[c] * (m * g - dbeta[c] - hr[c] * dgamma[c])
+                            else:
+                                xr[c] = g * scale[c]

@@ -168,6 +168,17 @@ def conv_stage_forward(xp, wmat, b, lo, hi, geo, y, arg):
                            where)
 
 
+@numba.njit(nogil=True, cache=True)
+def _window_offsets(ph, pw, ow):
+    """offs[u·pw + v] = u·ow + v: a winner's row offset inside its window, by table (an
+    integer division k // pw per cell cost more than the rest of the scatter)."""
+    offs = np.empty(ph * pw, dtype=np.int64)
+    for u in range(ph):
+        for v in range(pw):
+            offs[u * pw + v] = u * ow + v
+    return offs
+
+
 @numba.njit(nogil=True, cache=True, fastmath=_FLAGS)
 def _output_gradient(dy, y, arg, n, relu, ow, ph, pw, psh, psw, dz):
     """dZ of image n (see the module): through max pooling and the ReLU mask."""
@@ -200,18 +211,17 @@ def _output_gradient(dy, y, arg, n, relu, ow, ph, pw, psh, psw, dz):
                             dr[f] = gr[f] if keep else zero
         return
     dz[:] = zero
+    offs = _window_offsets(ph, pw, ow)
     for p in range(poh):
         for q in range(pow_):
             gr = dy[n, p, q]
             yr = y[n, p, q]
             ar = arg[n, p, q]
+            r0 = (p * psh) * ow + q * psw
             for f in range(nf):
-                if relu and not yr[f] > zero:
-                    continue
-                k = ar[f]
-                u = k // pw
-                v = k - u * pw
-                dz[(p * psh + u) * ow + q * psw + v, f] += gr[f]
+                # selects, not branches (a masked winner receives + 0)
+                g = gr[f] if ((not relu) | (yr[f] > zero)) else zero
+                dz[r0 + offs[ar[f]], f] += g
 
 
 @numba.njit(nogil=True, cache=True, fastmath=_FLAGS)

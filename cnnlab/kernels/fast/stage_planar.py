@@ -19,7 +19,7 @@ import numba
 import numpy as np
 
 from .blas import matmul
-from .stage_kernels import _FLAGS, _epilogue, _pool_epilogue, _pooled_sums
+from .stage_kernels import _FLAGS, _epilogue, _pool_epilogue, _pooled_sums, _window_offsets
 
 
 @numba.njit(nogil=True, cache=True)
@@ -105,16 +105,13 @@ def _planar_output_gradient(dy, y, arg, n, relu, ow, ph, pw, psh, psw, dzt):
         return
     dzt[:] = zero
     poh, pow_ = dy.shape[1], dy.shape[2]
+    offs = _window_offsets(ph, pw, ow)
     for f in range(nf):
         plane = dzt[f]
         for p in range(poh):
             for q in range(pow_):
-                if relu and not y[n, p, q, f] > zero:
-                    continue
-                k = arg[n, p, q, f]
-                u = k // pw
-                v = k - u * pw
-                plane[(p * psh + u) * ow + q * psw + v] += dy[n, p, q, f]
+                g = dy[n, p, q, f] if ((not relu) | (y[n, p, q, f] > zero)) else zero
+                plane[(p * psh) * ow + q * psw + offs[arg[n, p, q, f]]] += g
 
 
 @numba.njit(nogil=True, cache=True)
