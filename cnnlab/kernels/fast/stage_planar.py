@@ -19,7 +19,8 @@ import numba
 import numpy as np
 
 from .blas import matmul
-from .stage_kernels import _FLAGS, _epilogue, _pool_epilogue, _pooled_sums, _window_offsets
+from .stage_kernels import (_FLAGS, _add_column_sums, _epilogue, _output_gradient,
+                            _pool_epilogue, _pooled_sums, _window_offsets)
 
 
 @numba.njit(nogil=True, cache=True)
@@ -90,19 +91,10 @@ def conv1_stage_forward(xp, wmat, b, lo, hi, geo, y, arg):
 
 @numba.njit(nogil=True, cache=True, fastmath=_FLAGS)
 def _planar_output_gradient(dy, y, arg, n, relu, ow, ph, pw, psh, psw, dzt):
-    """dZᵀ of image n (F × OH·OW): through max pooling and the ReLU mask (as
-    stage_kernels._output_gradient, on planes)."""
+    """dZᵀ of image n (F × OH·OW): through max pooling (ph > 0) and the ReLU mask, as
+    stage_kernels._output_gradient does on channels-last rows."""
     nf, rows = dzt.shape
     zero = dzt.dtype.type(0)
-    if ph == 0:
-        dyn = dy[n].reshape(rows, nf)
-        yn = y[n].reshape(rows, nf)
-        for f in range(nf):
-            plane = dzt[f]
-            for r in range(rows):
-                g = dyn[r, f]
-                plane[r] = g if ((not relu) or yn[r, f] > zero) else zero
-        return
     dzt[:] = zero
     poh, pow_ = dy.shape[1], dy.shape[2]
     offs = _window_offsets(ph, pw, ow)
@@ -116,24 +108,31 @@ def _planar_output_gradient(dy, y, arg, n, relu, ow, ph, pw, psh, psw, dzt):
 
 @numba.njit(nogil=True, cache=True)
 def conv1_stage_backward(xp, wmat, y, arg, dy, lo, hi, geo, dw, db, dxp, input_gradient):
-    """conv_stage_backward for one input channel."""
+    """conv_stage_backward for one input channel. Without pooling dZ stays channels last
+    (it is dy itself, or dy masked by the ReLU): dW += colsᵀ·dZ and dcolsᵀ = W·dZᵀ take
+    it as it is, with no transposing copy."""
     fh, fw, sh, sw, dh, dw_, oh, ow, relu, ph, pw, psh, psw, poh, pow_ = geo
     k, nf = wmat.shape
     cols_t = np.empty((k, oh * ow), dtype=xp.dtype)
     dzt = np.empty((nf, oh * ow), dtype=xp.dtype)
+    dz = np.empty((oh * ow, nf), dtype=xp.dtype)
     dcols_t = np.empty((k, oh * ow), dtype=xp.dtype)
     for n in range(lo, hi):
-        _planar_output_gradient(dy, y, arg, n, relu, ow, ph, pw, psh, psw, dzt)
-        if ph == 0:
-            for f in range(nf):
-                plane = dzt[f]
-                acc = 0.0
-                for r in range(oh * ow):
-                    acc += plane[r]
-                db[f] += acc
-        else:
-            _pooled_sums(dy, y, n, relu, db)
         _im2col_t(xp, n, cols_t, fh, fw, sh, sw, dh, dw_, oh, ow)
+        if ph == 0:
+            if relu:
+                _output_gradient(dy, y, arg, n, relu, ow, ph, pw, psh, psw, dz)
+                dzn = dz
+            else:
+                dzn = dy[n].reshape(oh * ow, nf)
+            _add_column_sums(dzn, db)
+            matmul(cols_t, False, dzn, False, dw, 1.0)       # dW += colsᵀ·dZ
+            if input_gradient:
+                matmul(wmat, False, dzn, True, dcols_t, 0.0)  # dcolsᵀ = W·dZᵀ
+                _col2im_t(dcols_t, dxp, n, fh, fw, sh, sw, dh, dw_, oh, ow)
+            continue
+        _planar_output_gradient(dy, y, arg, n, relu, ow, ph, pw, psh, psw, dzt)
+        _pooled_sums(dy, y, n, relu, db)
         matmul(cols_t, False, dzt, True, dw, 1.0)            # dW += colsᵀ·dZᵀᵀ
         if input_gradient:
             matmul(wmat, False, dzt, False, dcols_t, 0.0)    # dcolsᵀ = W·dZᵀ
