@@ -259,13 +259,17 @@ def conv_stage_backward(xp, wmat, y, arg, dy, lo, hi, geo, dw, db, dxp, input_gr
     dz = np.empty((oh * ow, nf), dtype=xp.dtype)
     dcols = np.empty((oh * ow, k), dtype=xp.dtype)
     for n in range(lo, hi):
-        _output_gradient(dy, y, arg, n, relu, ow, ph, pw, psh, psw, dz)
+        if ph == 0 and not relu:
+            dzn = dy[n].reshape(oh * ow, nf)                 # dZ is dy itself: no copy
+        else:
+            _output_gradient(dy, y, arg, n, relu, ow, ph, pw, psh, psw, dz)
+            dzn = dz
         if ph == 0:
-            _add_column_sums(dz, db)
+            _add_column_sums(dzn, db)
         else:
             _pooled_sums(dy, y, n, relu, db)
         _im2col(xp, n, cols, fh, fw, sh, sw, dh, dw_, oh, ow)
-        matmul(cols, True, dz, False, dw, 1.0)               # dW += colsᵀ·dZ
+        matmul(cols, True, dzn, False, dw, 1.0)              # dW += colsᵀ·dZ
         if input_gradient:
-            matmul(dz, False, wmat, True, dcols, 0.0)        # dcols = dZ·Wᵀ
+            matmul(dzn, False, wmat, True, dcols, 0.0)       # dcols = dZ·Wᵀ
             _col2im(dcols, dxp, n, fh, fw, sh, sw, dh, dw_, oh, ow)
