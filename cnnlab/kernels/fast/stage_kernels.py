@@ -135,11 +135,12 @@ def _pool_epilogue(z, b, relu, y, arg, n, ow, ph, pw, psh, psw, poh, pow_, best,
                         if relu:
                             val = zero if val < zero else val
                         cur = best[f]
+                        won = where[f]      # loaded on both paths, so the select needs no jump
                         # strict: the first maximum wins ties; NaN beats every number and the
                         # first NaN wins (np.max / np.argmax)
                         take = (val > cur) | ((val != val) & (cur == cur))
                         best[f] = val if take else cur
-                        where[f] = k if take else where[f]
+                        where[f] = k if take else won
             yr = y[n, p, q]
             ar = arg[n, p, q]
             for f in range(nf):
