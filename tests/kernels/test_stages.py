@@ -173,22 +173,25 @@ def test_drawn_stacks_agree_with_the_reference_backend(stack, dtype, seed):
     compare_pass(ref, fused, x, dtype)
 
 
+@pytest.mark.parametrize("channels", [1, 2])       # one channel: the filter-plane workers
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize("where", ["weights", "input"])
-def test_nan_propagates_through_relu_and_max_pooling_as_in_the_reference(where, dtype):
+def test_nan_propagates_through_relu_and_max_pooling_as_in_the_reference(where, dtype,
+                                                                         channels):
     layers = [cl.Convolution2D(3, 4, padding=1), cl.ReLU(), cl.MaxPooling2D(2, stride=2),
               cl.Convolution2D(2, 3), cl.ReLU(), cl.MaxPooling2D(2, stride=1)]
-    ref, fused = twins(layers, dtype, input_size=(9, 7, 2))
-    x = np.random.default_rng(3).standard_normal((3, 9, 7, 2)).astype(dtype)
+    ref, fused = twins(layers, dtype, input_size=(9, 7, channels))
+    x = np.random.default_rng(3).standard_normal((3, 9, 7, channels)).astype(dtype)
     if where == "weights":
         for net in (ref, fused):
             net["conv_2"].params["weights"][0, 1, 0, 2] = np.nan
+            net["conv_1"].params["weights"][2, 0, 0, 1] = np.nan
         compare_pass(ref, fused, x, dtype)
         assert np.isnan(fused.forward(x)).any()
         return
     # a NaN pixel: the Network refuses it, a stage itself computes with it as the layers do
     x[1, 4, 3, 0] = np.nan
-    x[2, 0, 0, 1] = np.inf
+    x[2, 0, 0, channels - 1] = np.inf
     stage = fused._steps(fused.layers)[0]
     y = stage.forward(x, training=True)
     want = x
