@@ -106,12 +106,53 @@ def _epilogue(z, b, relu, out2):
 
 
 @numba.njit(nogil=True, cache=True, fastmath=_FLAGS)
+def _pool_epilogue_2x2(z, b, relu, y, arg, n, ow, poh, pow_):
+    """_pool_epilogue for the 2×2 window at stride 2, written out so the compiler keeps
+    each filter's running maximum in a register and vectorizes over the filters (measured
+    0.64 -> 0.14 ms for 128 images of 28×28×16 values). ReLU is applied to the
+    window's maximum (relu is non-decreasing: relu(max v) = max relu(v), NaN included);
+    only the winner of an all-nonpositive window can differ from the layers', where the
+    output is 0 and the ReLU mask sends no gradient back."""
+    nf = z.shape[1]
+    zero = z.dtype.type(0)
+    for p in range(poh):
+        for q in range(pow_):
+            r0 = 2 * p * ow + 2 * q
+            z00, z01, z10, z11 = z[r0], z[r0 + 1], z[r0 + ow], z[r0 + ow + 1]
+            yr = y[n, p, q]
+            ar = arg[n, p, q]
+            for f in range(nf):
+                bf = b[f]
+                best = z00[f] + bf
+                won = 0
+                val = z01[f] + bf
+                take = (not (val <= best)) & (best == best)
+                best = val if take else best
+                won = 1 if take else won
+                val = z10[f] + bf
+                take = (not (val <= best)) & (best == best)
+                best = val if take else best
+                won = 2 if take else won
+                val = z11[f] + bf
+                take = (not (val <= best)) & (best == best)
+                best = val if take else best
+                won = 3 if take else won
+                if relu:
+                    best = zero if best < zero else best
+                yr[f] = best
+                ar[f] = won
+
+
+@numba.njit(nogil=True, cache=True, fastmath=_FLAGS)
 def _pool_epilogue(z, b, relu, y, arg, n, ow, ph, pw, psh, psw, poh, pow_, best, where):
     """y[n, p, q, f], arg[n, p, q, f]: max pooling of relu?(z + b), z = (OH·OW)×F.
 
     Branch-free: on real data "is this the new maximum?" is a coin toss the CPU mispredicts
     half the time (it cost more than the convolution's product), so each test is computed
     as a boolean with non-short-circuit & and | and used to select, not to jump."""
+    if ph == 2 and pw == 2 and psh == 2 and psw == 2:
+        _pool_epilogue_2x2(z, b, relu, y, arg, n, ow, poh, pow_)
+        return
     nf = z.shape[1]
     zero = z.dtype.type(0)
     for p in range(poh):
