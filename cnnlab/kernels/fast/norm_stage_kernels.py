@@ -22,8 +22,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from .stage_kernels import (_FLAGS, _epilogue, _output_gradient, _pool_epilogue,
-                            _window_offsets)
+from .stage_kernels import _FLAGS, _output_gradient, _pool_epilogue, _window_offsets
 
 
 @numba.njit(nogil=True, cache=True, fastmath=_FLAGS)
@@ -63,18 +62,22 @@ def bn_stage_forward(x, lo, hi, mean, inv_std, gamma, beta, geo, xhat, out, arg)
     zero_bias = np.zeros(nc, dtype=x.dtype)
     best = np.empty(nc, dtype=x.dtype)
     where = np.empty(nc, dtype=np.int8)
+    zero = x.dtype.type(0)
     for n in range(lo, hi):
         xn = x[n].reshape(rows, nc)
         hn = xhat[n].reshape(rows, nc)
+        # without pooling the normalized values go straight to the output (ReLU inline)
+        zn = out[n].reshape(rows, nc) if ph == 0 else z
         for r in range(rows):
-            xr, hr, zr = xn[r], hn[r], z[r]
+            xr, hr, zr = xn[r], hn[r], zn[r]
             for c in range(nc):
                 v = (xr[c] - mean[c]) * inv_std[c]
                 hr[c] = v
-                zr[c] = gamma[c] * v + beta[c]
-        if ph == 0:
-            _epilogue(z, zero_bias, relu, out[n].reshape(rows, nc))
-        else:
+                v = gamma[c] * v + beta[c]
+                if relu and ph == 0:
+                    v = zero if v < zero else v
+                zr[c] = v
+        if ph != 0:
             _pool_epilogue(z, zero_bias, relu, out, arg, n, w, ph, pw, psh, psw, poh, pow_,
                            best, where)
 

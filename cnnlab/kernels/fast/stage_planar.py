@@ -18,8 +18,8 @@ import numba
 import numpy as np
 
 from .blas import matmul
-from .stage_kernels import (_FLAGS, _add_column_sums, _epilogue, _output_gradient,
-                            _pooled_sums, _window_offsets)
+from .stage_kernels import (_FLAGS, _add_column_sums, _output_gradient, _pooled_sums,
+                            _window_offsets, fill_bias, relu_rows)
 
 
 @numba.njit(nogil=True, cache=True)
@@ -155,8 +155,10 @@ def conv1_stage_forward(xp, wmat, b, lo, hi, geo, y, arg):
         _im2col_t(xp, n, cols_t, fh, fw, sh, sw, dh, dw, oh, ow)
         if ph == 0:
             out2 = y[n].reshape(oh * ow, nf)
-            matmul(cols_t, True, wmat, False, out2, 0.0)     # z = (colsᵀ)ᵀ·W
-            _epilogue(out2, b, relu, out2)
+            fill_bias(out2, b)
+            matmul(cols_t, True, wmat, False, out2, 1.0)     # z = (colsᵀ)ᵀ·W + b
+            if relu:
+                relu_rows(out2)
         else:
             matmul(wmat, True, cols_t, False, zt, 0.0)       # zᵀ = Wᵀ·colsᵀ
             if ph == 2 and pw == 2 and psh == 2 and psw == 2:
