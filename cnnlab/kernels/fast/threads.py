@@ -22,9 +22,6 @@ def _blas_controller():
     # building a ThreadpoolController inspects every loaded library: do it once
     global _controller
     if _controller is None:
-        # scipy's BLAS is a second OpenBLAS (the fused stages call its sgemm from their
-        # workers): load it first so the cap reaches it too
-        import scipy.linalg.cython_blas  # noqa: F401
         from threadpoolctl import ThreadpoolController
         _controller = ThreadpoolController()
     return _controller
