@@ -56,13 +56,20 @@ class NormStage:
         lo, hi = chunk_bounds(n, threads)
         chunk_pool(threads).run(lambda i: kernel(lo[i], hi[i], *args), len(lo))
 
-    def _sums(self, kernel, x, *extra):
-        """Σ over the batch per channel, from per-chunk float64 partial sums."""
+    def _moments(self, x):
+        """Per-channel mean and biased variance of x over N, H, W (float64), from per-chunk
+        means and M2 combined as Chan et al.'s parallel variance (norm_stage_kernels.py)."""
         threads = numba.get_num_threads()
         lo, hi = chunk_bounds(len(x), threads)
-        parts = np.zeros((len(lo), x.shape[3]))
-        chunk_pool(threads).run(lambda i: kernel(x, lo[i], hi[i], *extra, parts[i]), len(lo))
-        return parts.sum(axis=0)
+        c = x.shape[3]
+        means, m2s = np.zeros((len(lo), c)), np.zeros((len(lo), c))
+        chunk_pool(threads).run(lambda i: nk.bn_chunk_moments(x, lo[i], hi[i], means[i],
+                                                              m2s[i]), len(lo))
+        counts = (np.asarray(hi) - np.asarray(lo))[:, None] * (x.shape[1] * x.shape[2])
+        total = counts.sum()
+        mean = (counts * means).sum(axis=0) / total
+        var = (m2s.sum(axis=0) + (counts * (means - mean) ** 2).sum(axis=0)) / total
+        return mean, var
 
     def forward(self, x, *, training=False, rng=None):
         bn = self.bn
@@ -77,8 +84,7 @@ class NormStage:
         x = np.ascontiguousarray(x)
         dt = x.dtype
         if training:
-            mean64 = self._sums(nk.bn_partial_sums, x) / m
-            var64 = self._sums(nk.bn_partial_squares, x, mean64) / m
+            mean64, var64 = self._moments(x)
             mean, var = mean64.astype(dt), var64.astype(dt)      # as batch_moments gives them
             s = bn.state        # the layer's update of its trained statistics (layers/norm.py)
             s["trained_mean"] = ((1 - bn.mean_decay) * s["trained_mean"]

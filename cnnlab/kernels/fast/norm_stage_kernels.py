@@ -3,15 +3,16 @@
 The arithmetic is ``kernels/reference/norm.py`` (batch normalization, its derivation) then
 ReLU and max pooling as in ``stage_kernels.py``, per image, without the GIL. A batch norm
 in training mode divides by statistics of the whole batch, so a stage cannot finish one
-image before it has seen every image: the forward pass is three dispatches over the chunks
-of the batch, each waiting for the one before (PERFORMANCE-NOTES.md, "a second dispatch per
+image before it has seen every image: the forward pass is two dispatches over the chunks
+of the batch, the second waiting for the first (PERFORMANCE-NOTES.md, "a second dispatch per
 BN stage"):
 
-    1. partial Σx per chunk and channel (float64)          -> mean = Σx / M
-    2. partial Σ(x − mean)² per chunk and channel (float64) -> var (biased, divides by M)
-    3. xhat = (x − mean)·(1/sqrt(var + eps)), y = gamma·xhat + beta, then ReLU and pooling
+    1. per chunk of n_i values: its mean m_i and M2_i = Σ (x − m_i)² (two passes over the
+       chunk, float64), combined exactly as Chan, Golub and LeVeque's parallel variance:
+           mean = Σ n_i·m_i / M,   var = (Σ M2_i + Σ n_i·(m_i − mean)²) / M   (biased)
+    2. xhat = (x − mean)·(1/sqrt(var + eps)), y = gamma·xhat + beta, then ReLU and pooling
 
-(in prediction mode only 3, with the trained statistics). The backward pass is two: the
+(in prediction mode only 2, with the trained statistics). The backward pass is two: the
 partial sums dbeta = Σ dY and dgamma = Σ dY·xhat of the normalization's output gradient dY
 (through pooling and ReLU; with pooling, read off the winners only), then
 dx = gamma/(M·σ)·(M·dY − dbeta − xhat·dgamma) in training, dx = dY·gamma/σ in prediction
@@ -26,30 +27,30 @@ from .stage_kernels import _FLAGS, _output_gradient, _pool_epilogue, _window_off
 
 
 @numba.njit(nogil=True, cache=True, fastmath=_FLAGS)
-def bn_partial_sums(x, lo, hi, s1):
-    """s1[c] += Σ x[n, :, :, c] over images lo..hi-1 (float64)."""
+def bn_chunk_moments(x, lo, hi, mean, m2):
+    """Per channel, over images lo..hi-1: the chunk's mean and M2 = Σ (x − chunk mean)²,
+    two passes over the chunk in float64 (it is still in cache for the second)."""
     nc = x.shape[3]
     rows = x.shape[1] * x.shape[2]
+    s1 = np.zeros(nc)
     for n in range(lo, hi):
         xn = x[n].reshape(rows, nc)
         for r in range(rows):
             xr = xn[r]
             for c in range(nc):
                 s1[c] += xr[c]
-
-
-@numba.njit(nogil=True, cache=True, fastmath=_FLAGS)
-def bn_partial_squares(x, lo, hi, mean, s2):
-    """s2[c] += Σ (x[n, :, :, c] − mean[c])² over images lo..hi-1 (float64)."""
-    nc = x.shape[3]
-    rows = x.shape[1] * x.shape[2]
+    count = (hi - lo) * rows
+    for c in range(nc):
+        mean[c] = s1[c] / count
+    for c in range(nc):
+        m2[c] = 0.0
     for n in range(lo, hi):
         xn = x[n].reshape(rows, nc)
         for r in range(rows):
             xr = xn[r]
             for c in range(nc):
                 d = xr[c] - mean[c]
-                s2[c] += d * d
+                m2[c] += d * d
 
 
 @numba.njit(nogil=True, cache=True, fastmath=_FLAGS)
