@@ -7,6 +7,7 @@ conv/ReLU/pool stacks, NaN included; the chunk pool must cover every image of an
 and hand a worker's exception to the caller.
 """
 import threading
+import warnings
 
 import numpy as np
 import pytest
@@ -349,3 +350,24 @@ def test_an_exception_inside_a_worker_reaches_the_caller():
     assert sorted(done) == [0, 1, 2, 3, 4]
     with pytest.raises(ValueError, match="at least one thread"):
         ChunkPool(0)
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs os.fork")
+def test_a_forked_child_runs_stages_with_its_own_pool():
+    import os
+    net = cl.Network(lenet5()[1:4], input_size=(28, 28, 1), dtype="float64")
+    net.fused = True
+    x = np.random.default_rng(2).random((6, 28, 28, 1))
+    want = net.forward(x)
+    read, write = os.pipe()
+    with warnings.catch_warnings():       # Python 3.12 warns about forking with threads
+        warnings.simplefilter("ignore", DeprecationWarning)
+        pid = os.fork()
+    if pid == 0:                                     # the child: compute and report
+        ok = np.array_equal(net.forward(x), want)
+        os.write(write, b"1" if ok else b"0")
+        os._exit(0)
+    os.close(write)
+    answer = os.read(read, 1)
+    os.waitpid(pid, 0)
+    assert answer == b"1"

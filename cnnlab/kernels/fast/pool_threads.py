@@ -16,6 +16,7 @@ exception raised by any chunk is raised again in the caller once every started c
 """
 from __future__ import annotations
 
+import os
 import threading
 
 
@@ -103,6 +104,17 @@ class ChunkPool:
 
 _pools: dict[int, ChunkPool] = {}
 _pools_lock = threading.Lock()
+
+
+def _after_fork():
+    # a forked child has none of the parent's helper threads: it builds its own pools
+    global _pools_lock
+    _pools.clear()
+    _pools_lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork)
 
 
 def chunk_pool(size: int) -> ChunkPool:
