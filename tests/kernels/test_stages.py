@@ -106,6 +106,21 @@ def names(steps):
             else s.name for s in steps]
 
 
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_batch_norm_after_a_fully_connected_layer(dtype):
+    # a 1x1xC input: one row per image; prediction mode uses the trained statistics
+    layers = [cl.FullyConnected(5), cl.BatchNormalization(), cl.ReLU(), cl.FullyConnected(3)]
+    ref, fused = twins(layers, dtype, input_size=(4, 3, 2))
+    assert any(isinstance(s, NormStage) for s in fused._steps(fused.layers))
+    x = np.random.default_rng(6).standard_normal((7, 4, 3, 2)).astype(dtype)
+    compare_pass(ref, fused, x, dtype)
+    close(fused.predict(x), ref.predict(x), dtype, "predict")
+    for net in (ref, fused):
+        y = net.forward(x, keep_caches=True)        # prediction mode, a backward follows
+    dy = np.random.default_rng(7).standard_normal(y.shape).astype(dtype)
+    close(fused.backward(dy), ref.backward(dy), dtype, "prediction-mode input gradient")
+
+
 def test_the_plans_of_lenet5_and_the_reference_network():
     net = cl.Network(lenet5())
     net.fused = True
