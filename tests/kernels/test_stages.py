@@ -141,14 +141,13 @@ def test_the_plans_of_lenet5_and_the_reference_network():
 def stacks(draw):
     c = draw(st.sampled_from([1, 1, 2, 3]))
     h, w = draw(st.integers(4, 11)), draw(st.integers(4, 11))
-    layers, size = [], (h, w)
+    layers, size, cin = [], (h, w), c
     for _ in range(draw(st.integers(1, 2))):
         fh, fw = draw(st.integers(1, 3)), draw(st.integers(1, 3))
         dil = draw(st.sampled_from([1, 1, 2]))
         pad = draw(st.integers(0, 2))
         groups = draw(st.sampled_from([1, 1, 1, 2]))
         filters = groups * draw(st.integers(1, 3))
-        cin = c if not layers else layers_filters
         if cin % groups:
             groups = 1
         value = draw(st.sampled_from([0, 0, 1.5, "replicate", "symmetric-include-edge"]))
@@ -161,7 +160,7 @@ def stacks(draw):
         layers.append(cl.Convolution2D((fh, fw), filters, stride=stride, dilation=dil,
                                        padding=pad, padding_value=value, groups=groups,
                                        bias_initializer="narrow-normal"))
-        layers_filters = filters
+        cin = filters
         size = tuple((s + 2 * pad - e) // stride + 1 for s, e in zip(size, eff))
         if draw(st.sampled_from([False, False, True])):
             layers.append(cl.BatchNormalization(offset_initializer="narrow-normal"))

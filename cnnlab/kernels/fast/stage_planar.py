@@ -5,12 +5,13 @@ channel the window of output (i, j) is FH·FW values of a single plane, so the c
 is built transposed, colsᵀ (K × OH·OW) with colsᵀ[u·FW + v, i·OW + j] = xp[n, i·sh + u·dh,
 j·sw + v·dw, 0], from runs along the image's rows (with stride 1 each run is contiguous).
 
-With pooling both passes work on filter planes, zᵀ = Wᵀ·colsᵀ (F × OH·OW): each filter's map
-is one contiguous row, the pooling of a plane keeps its running maximum in registers, and
-the scatter of the pooled gradient into dZᵀ runs along rows (measured on LeNet-5's conv1,
-64 images: forward 0.51 vs 0.94 ms, backward 0.71 vs 0.81 ms channels last). Backward:
+With pooling both passes work on filter planes, zᵀ = Wᵀ·colsᵀ (F × OH·OW): each filter's
+map is one contiguous row, the pooling of a plane keeps its running maximum in registers,
+and the scatter of the pooled gradient into dZᵀ runs along rows (measured on LeNet-5's
+conv1, 64 images: forward 0.51 vs 0.94 ms, backward 0.71 vs 0.81 ms channels last).
+Backward:
 
-    dW (K × F) += colsᵀ · (dZᵀ)ᵀ        dcolsᵀ (K × OH·OW) = W · dZᵀ, scattered by col2im
+    dW (K × F) += colsᵀ · (dZᵀ)ᵀ      dcolsᵀ (K × OH·OW) = W · dZᵀ, scattered by col2im
 """
 from __future__ import annotations
 
