@@ -254,6 +254,10 @@ def test_caches_live_from_a_training_forward_to_its_backward_only():
     net.forward(x, training=True)
     # the stages keep the padded input 6·32·32 and their outputs: at least the first
     assert net.held_bytes() >= 6 * 32 * 32 * 4
+    stage = net._steps(net.layers)[1]
+    # ... and not the weights (parameters are not caches)
+    weights = net["conv_1"].params["weights"]
+    assert not any(np.shares_memory(a, weights) for a in stage.held_arrays())
     net.predict(x, batch_size=4)
     assert net.held_bytes() == 0
     net.forward(x)

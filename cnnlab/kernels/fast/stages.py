@@ -166,7 +166,12 @@ class ConvStage:
             layer.release()
 
     def held_arrays(self):
-        return [] if self._cache is None else [a for a in self._cache if a is not _EMPTY_ARG]
+        """The padded input, the output and the winners (not the weights matrix, a view of
+        the parameters, which held_bytes leaves out)."""
+        if self._cache is None:
+            return []
+        xp, _, y, arg = self._cache
+        return [xp, y] + ([] if arg is _EMPTY_ARG else [arg])
 
     # ---- backward ------------------------------------------------------------------------
     def backward(self, dy):
