@@ -296,6 +296,25 @@ def test_a_network_moved_to_the_reference_backend_runs_layer_by_layer():
     assert net._steps(net.layers) == net.layers
 
 
+@pytest.mark.parametrize("make", [lenet5, reference_example], ids=["lenet5", "reference"])
+def test_backward_follows_the_last_forward_even_when_the_layers_ran_alone(make):
+    # net.trace runs the layers one by one: a backward after it is the layers' own
+    ref, fused = twins(make()[1:-2], "float64", input_size=(28, 28, 1))
+    rng = np.random.default_rng(8)
+    first, second = rng.random((4, 28, 28, 1)), rng.random((3, 28, 28, 1))
+    for net in (ref, fused):
+        net.forward(first, training=True)
+        y = second
+        for layer in net.layers:
+            y = layer.forward(y, training=True, rng=net.rng)
+    dy = rng.standard_normal(y.shape)
+    close(fused.backward(dy), ref.backward(dy), "float64", "input gradient")
+    for a, b in zip(ref.layers, fused.layers):
+        for key in a.params:
+            close(b.grads[key], a.grads[key], "float64", f"{a.name}.{key}",
+                  max(layer_scale(x.grads) for x in ref.layers))
+
+
 def test_a_stage_refuses_a_gradient_of_the_wrong_shape():
     net = cl.Network(lenet5()[1:4], input_size=(28, 28, 1))
     net.fused = True

@@ -122,6 +122,9 @@ class NormStage:
         return [] if self._cache is None else [self._cache[0], self._cache[3], self._cache[4]]
 
     def backward(self, dy):
+        from .stages import backward_layer_by_layer, layers_ran_alone
+        if layers_ran_alone(self.layers):       # their own forward came last (see stages.py)
+            return backward_layer_by_layer(self.layers, dy, True)
         if self._cache is None:
             raise RuntimeError(f"{self.label}: backward called before forward (or after a "
                                "Network.forward/predict in prediction mode, which keeps no "

@@ -94,6 +94,22 @@ def regroup(steps, layers):
     return out
 
 
+def layers_ran_alone(layers):
+    """Whether a stage's layers ran their own forward after the stage's (which releases
+    them), e.g. in ``net.trace``: they hold caches again, and the last forward is theirs."""
+    return any(layer.held_arrays() for layer in layers)
+
+
+def backward_layer_by_layer(layers, dy, input_gradient):
+    """The layers' own backward passes, last to first (what the Network would run)."""
+    for layer in reversed(layers[1:]):
+        dy = layer.backward(dy)
+    if input_gradient:
+        return layers[0].backward(dy)
+    layers[0].backward_parameters(dy)
+    return None
+
+
 class ConvStage:
     """Convolution (+ ReLU) (+ max pooling) as one fused, multi-threaded step."""
 
@@ -181,6 +197,8 @@ class ConvStage:
         self._backward(dy, False)
 
     def _backward(self, dy, input_gradient):
+        if layers_ran_alone(self.layers):
+            return backward_layer_by_layer(self.layers, dy, input_gradient)
         if self._cache is None:
             raise RuntimeError(f"{self.label}: backward called before forward (or after a "
                                "Network.forward/predict in prediction mode, which keeps no "
