@@ -286,8 +286,9 @@ class Network:
     # ---- fused stages (fast backend, opt-in): cnnlab/kernels/fast/stages.py -------------
     @property
     def fused(self) -> bool:
-        """Whether the fast backend runs each Convolution2D (+ReLU)(+MaxPooling2D) run as
-        one fused, multi-threaded stage (``kernels/fast/stages.py``); default False."""
+        """Whether the fast backend runs each Convolution2D or BatchNormalization
+        (+ReLU)(+MaxPooling2D) run as one fused, multi-threaded stage
+        (``kernels/fast/stages.py``); default False."""
         return self.__dict__.get("_stages") is not None
 
     @fused.setter
