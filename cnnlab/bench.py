@@ -55,7 +55,7 @@ def _load_text() -> str:
     return "n/a" if load is None else f"{load:.2f}"
 
 
-def _cnnlab_runner(which, batch, dtype, rng):
+def _cnnlab_runner(which, batch, dtype, rng, fused=False):
     from . import models
     from .network import Network
     from .solvers import SGDM
@@ -65,6 +65,7 @@ def _cnnlab_runner(which, batch, dtype, rng):
     x = rng.random((batch, 28, 28, 1)).astype(dtype)
     t = rng.integers(0, 10, batch)
     net.fit_normalization(x)
+    net.fused = fused                        # --fused: conv(+ReLU)(+pool) as fused stages
     out, solver = net.layers[-1], SGDM(momentum=0.9, l2_regularization=1e-4)
 
     def train():
@@ -123,7 +124,7 @@ def _rate(fn, steps, batch):
     return steps * batch / (time.perf_counter() - start)
 
 
-def measure(which, *, rounds, steps, use_torch, dtype="float32"):
+def measure(which, *, rounds, steps, use_torch, dtype="float32", fused=False):
     """Per mode ("train", "infer"): {"cnnlab": [images/s per round], "pytorch": [...]}.
 
     Round r runs one block of ``steps`` steps per engine, in an order that alternates with
@@ -131,7 +132,8 @@ def measure(which, *, rounds, steps, use_torch, dtype="float32"):
     """
     batch = NETWORKS[which]
     rng = np.random.default_rng(0)
-    runners = {"cnnlab": _cnnlab_runner(which, batch, dtype, rng)}
+    extra = {"fused": True} if fused else {}     # (the default call keeps its old form)
+    runners = {"cnnlab": _cnnlab_runner(which, batch, dtype, rng, **extra)}
     if use_torch:
         runners["pytorch"] = _torch_runner(which, batch, dtype, rng)
     for train, infer in runners.values():     # warm up (compiles, allocator, caches)
@@ -166,6 +168,7 @@ t0 = time.perf_counter()
 import cnnlab as cl
 from cnnlab.models import lenet5
 net = cl.Network(lenet5(), seed=0, backend="fast")
+net.fused = {fused}
 x = np.random.default_rng(0).random((64, 28, 28, 1), dtype=np.float32)
 net.loss_and_gradients(x, np.arange(64) % 10)
 net.predict(x)
@@ -173,14 +176,14 @@ print(time.perf_counter() - t0)
 """
 
 
-def startup_times():
+def startup_times(fused=False):
     """(cold, warm) seconds to the end of the first LeNet-5 training step and prediction in
     a new process: with an empty Numba cache, then with the cache the first one wrote."""
     with tempfile.TemporaryDirectory() as cache:
         env = dict(os.environ, NUMBA_CACHE_DIR=cache)
         times = []
         for _ in range(2):
-            out = subprocess.run([sys.executable, "-c", _STARTUP], env=env, check=True,
+            out = subprocess.run([sys.executable, "-c", _STARTUP.format(fused=fused)], env=env, check=True,
                                  capture_output=True, text=True).stdout
             times.append(float(out.strip().splitlines()[-1]))
     return times[0], times[1]
@@ -206,6 +209,8 @@ def _parser():
                         "not a measurement)")
     p.add_argument("--no-torch", action="store_true", help="cnnlab only")
     p.add_argument("--no-startup", action="store_true", help="skip the cold/warm start runs")
+    p.add_argument("--fused", action="store_true",
+                   help="cnnlab with Network.fused = True (fused per-image stages)")
     return p
 
 
@@ -228,7 +233,8 @@ def main(argv=None) -> int:
         print(f"note: fewer than {DEFAULT_ROUNDS} rounds of {DEFAULT_STEPS} steps: too short "
               "to be believed on a shared machine")
     print(f"{a.rounds} rounds x blocks of {a.steps} steps per engine, order alternating; "
-          f"images/s medians; {os.cpu_count()} CPUs; load at start {_load_text()}")
+          f"images/s medians; {os.cpu_count()} CPUs; load at start {_load_text()}"
+          + ("; cnnlab with fused stages" if a.fused else ""))
     head = f"{'network':<11}{'batch':>6}{'thr':>4}{'dtype':>9}{'mode':>7}{'cnnlab':>10}"
     if use_torch:
         head += f"{'pytorch':>10}{'ratio':>8}{'paired (range)':>22}"
@@ -241,7 +247,7 @@ def main(argv=None) -> int:
             for which in a.networks:
                 before = _load_text()
                 r = measure(which, rounds=a.rounds, steps=a.steps, use_torch=use_torch,
-                            dtype=dtype)
+                            dtype=dtype, fused=a.fused)
                 after = _load_text()
                 for mode in ("train", "infer"):
                     s = summarize(r[mode])
@@ -253,7 +259,7 @@ def main(argv=None) -> int:
                                  f"{s['paired']:>9.2f}x ({lo:.2f}-{hi:.2f})")
                     print(line + f"{before + '-' + after:>12}", flush=True)
     if not a.no_startup:
-        cold, warm = startup_times()
+        cold, warm = startup_times(a.fused)
         print(f"first LeNet-5 training step + prediction in a new process: cold compile "
               f"{cold:.1f} s, warm start from the Numba cache {warm:.2f} s "
               f"(load {_load_text()})")

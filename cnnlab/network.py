@@ -188,7 +188,7 @@ class Network:
                              what="Network.forward",
                              hint="a smaller batch (predict(x, batch_size=...) splits one)")
         with self.computing():
-            for layer in self._body():
+            for layer in self._steps(self._body()):
                 y = layer.forward(y, training=training, rng=self.rng)
                 if not keep:
                     layer.release()
@@ -196,14 +196,15 @@ class Network:
 
     def release(self) -> None:
         """Drop every layer's caches (what a backward pass would need)."""
-        for layer in self.layers:
+        for layer in self._steps(self.layers):
             layer.release()
 
     def held_bytes(self) -> int:
         """Bytes that the layers' caches and workspaces keep alive now (parameters, their
         gradients and solver state not included); each buffer counted once."""
         from .layers.base import unique_nbytes
-        return unique_nbytes([a for layer in self.layers for a in layer.held_arrays()])
+        return unique_nbytes([a for layer in self._steps(self.layers)
+                              for a in layer.held_arrays()])
 
     def backward(self, dy, *, input_gradient: bool = True):
         """Back-propagate dL/d(output) through every layer; fills each layer's ``.grads``.
@@ -221,9 +222,36 @@ class Network:
         with self.computing():
             return self._backward_through(body, dy, input_gradient)
 
-    @staticmethod
-    def _backward_through(layers, dy, input_gradient=True):
+    # ---- fused stages (fast backend, opt-in): cnnlab/kernels/fast/stages.py -------------
+    @property
+    def fused(self) -> bool:
+        """Whether the fast backend runs each Convolution2D or BatchNormalization
+        (+ReLU)(+MaxPooling2D) run as one fused, multi-threaded stage
+        (``kernels/fast/stages.py``); default False."""
+        return self.__dict__.get("_stages") is not None
+
+    @fused.setter
+    def fused(self, on: bool):
+        if on and self._backend != "fast":
+            raise ValueError(f"Network.fused = {on!r}: fused stages need backend='fast', "
+                             f"this network uses {self._backend!r}")
+        self.release()
+        self._stages = None
+        if on:
+            from .kernels.fast.stages import plan
+            self._stages = plan(self._body())
+
+    def _steps(self, layers):
+        """``layers`` as the passes run them: a fused stage wherever one covers a run."""
+        stages = self.__dict__.get("_stages")
+        if stages is None or self._backend != "fast":
+            return layers
+        from .kernels.fast.stages import regroup
+        return regroup(stages, layers)
+
+    def _backward_through(self, layers, dy, input_gradient=True):
         """Run ``layers`` backward from their last; see :meth:`backward`."""
+        layers = self._steps(layers)
         first = 0
         if not input_gradient:
             first = next((i for i, layer in enumerate(layers) if layer.params), len(layers))

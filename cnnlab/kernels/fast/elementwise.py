@@ -35,13 +35,23 @@ def _relu_grad(x, dy):
     return out
 
 
+# The same loops on one thread, for small arrays (the ReLUs between fully connected layers):
+# waking Numba's thread pool costs more than the loop, and on a busy machine a parallel region
+# can stall for milliseconds waiting for a descheduled thread (PERFORMANCE-NOTES.md).
+_relu_serial = numba.njit(cache=True)(_relu.py_func)
+_relu_grad_serial = numba.njit(cache=True)(_relu_grad.py_func)
+_SERIAL_BELOW = 1 << 15
+
+
 def relu_forward(x):
     x = np.ascontiguousarray(x)
-    return _relu(x.reshape(-1)).reshape(x.shape)
+    kernel = _relu_serial if x.size < _SERIAL_BELOW else _relu
+    return kernel(x.reshape(-1)).reshape(x.shape)
 
 
 def relu_backward(x, dy):
     x, dy = np.ascontiguousarray(x), np.ascontiguousarray(dy)
     if x.shape != dy.shape:
         raise ValueError(f"relu: input {x.shape} and gradient {dy.shape} differ")
-    return _relu_grad(x.reshape(-1), dy.reshape(-1)).reshape(dy.shape)
+    kernel = _relu_grad_serial if dy.size < _SERIAL_BELOW else _relu_grad
+    return kernel(x.reshape(-1), dy.reshape(-1)).reshape(dy.shape)

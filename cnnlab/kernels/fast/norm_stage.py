@@ -1,0 +1,162 @@
+"""A batch-norm stage: BatchNormalization (+ ReLU) (+ max pooling) on the chunk pool.
+
+What the layers would do, one after the other (``layers/norm.py``, ``layers/activation.py``,
+``layers/pool.py``), computed image by image by nogil workers (``norm_stage_kernels.py``,
+which also explains the dispatches a batch statistic needs). The stage keeps the layer's
+contract: in training it updates ``trained_mean`` / ``trained_variance`` with the layer's
+decays and the unbiased variance M/(M−1)·var, sets ``last_mean``, ``last_variance`` and
+``last_normalized``, and its backward fills ``grads`` {"scale", "offset"}.
+"""
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from . import norm_stage_kernels as nk
+from .pool_threads import chunk_bounds, chunk_pool
+
+
+class NormStage:
+    """Batch normalization (+ ReLU) (+ max pooling) as one multi-threaded step."""
+
+    def __init__(self, layers, relu, pool):
+        self.layers = list(layers)
+        self.bn = self.layers[0]
+        self.relu, self.pool = relu, pool
+        self._cache = None
+
+    def __getstate__(self):
+        # a copied network (copy.deepcopy, astype) starts with no cache, like its layers
+        return dict(self.__dict__, _cache=None)
+
+    def __repr__(self):
+        return f"<NormStage {' + '.join(layer.name for layer in self.layers)}>"
+
+    @property
+    def label(self):
+        return "fused stage " + " + ".join(layer.label for layer in self.layers)
+
+    @property
+    def params(self):
+        return self.bn.params
+
+    @property
+    def output_shape(self):
+        return self.layers[-1].output_shape
+
+    def _geometry(self):
+        if self.pool is None:
+            return (int(self.relu), 0, 0, 1, 1, 0, 0)
+        (ph, pw), (psh, psw) = self.pool.pool_size, self.pool.stride
+        poh, pow_, _ = self.pool.output_shape
+        return (int(self.relu), ph, pw, psh, psw, poh, pow_)
+
+    def _run(self, kernel, n, *args):
+        threads = numba.get_num_threads()
+        lo, hi = chunk_bounds(n, threads)
+        chunk_pool(threads).run(lambda i: kernel(lo[i], hi[i], *args), len(lo))
+
+    def _moments(self, x):
+        """Per-channel mean and biased variance of x over N, H, W (float64), from per-chunk
+        means and M2 combined as Chan et al.'s parallel variance (norm_stage_kernels.py)."""
+        threads = numba.get_num_threads()
+        lo, hi = chunk_bounds(len(x), threads)
+        c = x.shape[3]
+        means, m2s = np.zeros((len(lo), c)), np.zeros((len(lo), c))
+        chunk_pool(threads).run(lambda i: nk.bn_chunk_moments(x, lo[i], hi[i], means[i],
+                                                              m2s[i]), len(lo))
+        counts = (np.asarray(hi) - np.asarray(lo))[:, None] * (x.shape[1] * x.shape[2])
+        total = counts.sum()
+        mean = (counts * means).sum(axis=0) / total
+        var = (m2s.sum(axis=0) + (counts * (means - mean) ** 2).sum(axis=0)) / total
+        return mean, var
+
+    def forward(self, x, *, training=False, rng=None):
+        bn = self.bn
+        bn.check_input(x)
+        for layer in self.layers:
+            layer.release()
+        n, h, w, c = x.shape
+        m = n * h * w
+        if training and m < 2:
+            # the layer's own refusal (a variance needs two values), worded by the layer
+            return self._layer_by_layer(x, rng)
+        x = np.ascontiguousarray(x)
+        dt = x.dtype
+        if training:
+            mean64, var64 = self._moments(x)
+            mean, var = mean64.astype(dt), var64.astype(dt)      # as batch_moments gives them
+            s = bn.state        # the layer's update of its trained statistics (layers/norm.py)
+            s["trained_mean"] = ((1 - bn.mean_decay) * s["trained_mean"]
+                                 + bn.mean_decay * mean).astype(dt)
+            s["trained_variance"] = ((1 - bn.variance_decay) * s["trained_variance"]
+                                     + bn.variance_decay * var * (m / (m - 1))).astype(dt)
+        else:
+            mean = bn.state["trained_mean"].astype(dt)
+            var = bn.state["trained_variance"].astype(dt)
+        inv_std = (1 / np.sqrt(var + dt.type(bn.epsilon))).astype(dt)
+        gamma = np.ascontiguousarray(bn.params["scale"], dtype=dt)
+        beta = np.ascontiguousarray(bn.params["offset"], dtype=dt)
+        xhat = np.empty_like(x)
+        out = np.empty((n,) + tuple(self.output_shape), dtype=dt)
+        arg = np.empty(out.shape if self.pool is not None else (1, 1, 1, 1), dtype=np.int8)
+        geo = self._geometry()
+        self._run(lambda lo, hi: nk.bn_stage_forward(x, lo, hi, np.ascontiguousarray(mean),
+                                                     inv_std, gamma, beta, geo, xhat, out,
+                                                     arg), n)
+        bn.last_mean, bn.last_variance, bn.last_normalized = mean, var, xhat
+        self._cache = (xhat, var, training, out, arg)
+        return out
+
+    def _layer_by_layer(self, x, rng):
+        for layer in self.layers:
+            x = layer.forward(x, training=True, rng=rng)
+        return x
+
+    def release(self):
+        self._cache = None
+        for layer in self.layers:
+            layer.release()
+
+    def held_arrays(self):
+        return [] if self._cache is None else [self._cache[0], self._cache[3], self._cache[4]]
+
+    def backward(self, dy):
+        from .stages import backward_layer_by_layer, layers_ran_alone
+        if layers_ran_alone(self.layers):       # their own forward came last (see stages.py)
+            return backward_layer_by_layer(self.layers, dy, True)
+        if self._cache is None:
+            raise RuntimeError(f"{self.label}: backward called before forward (or after a "
+                               "Network.forward/predict in prediction mode, which keeps no "
+                               "caches: use forward(x, training=True) or keep_caches=True)")
+        xhat, var, training, out, arg = self._cache
+        if not isinstance(dy, np.ndarray) or dy.shape != out.shape:
+            raise ValueError(f"{self.label}: gradient has shape {getattr(dy, 'shape', dy)}; "
+                             f"expected {' x '.join(map(str, out.shape))} (the output of the "
+                             "last forward call)")
+        bn, dt = self.bn, xhat.dtype
+        dy = np.ascontiguousarray(dy, dtype=dt)
+        n, h, w, c = xhat.shape
+        threads = numba.get_num_threads()
+        lo, hi = chunk_bounds(n, threads)
+        sb, sg = np.zeros((len(lo), c)), np.zeros((len(lo), c))
+        dx = np.empty_like(xhat)
+        geo = self._geometry()
+        chunk_pool(threads).run(
+            lambda i: nk.bn_stage_sums(dy, out, arg, xhat, lo[i], hi[i], geo, sb[i], sg[i]),
+            len(lo))
+        dbeta, dgamma = sb.sum(axis=0).astype(dt), sg.sum(axis=0).astype(dt)
+        g = np.ascontiguousarray(bn.params["scale"], dtype=dt)
+        inv_std = (1 / np.sqrt(var + dt.type(bn.epsilon))).astype(dt)
+        m = n * h * w
+        coef = (g * inv_std / dt.type(m)).astype(dt)
+        scale = (g * inv_std).astype(dt)
+        chunk_pool(threads).run(
+            lambda i: nk.bn_stage_input_gradient(dy, out, arg, xhat, lo[i], hi[i], geo, coef,
+                                                 dt.type(m), dbeta, dgamma, training, scale,
+                                                 dx), len(lo))
+        bn.grads = {"scale": dgamma, "offset": dbeta}
+        return dx
+
+    def backward_parameters(self, dy):
+        self.backward(dy)

@@ -1,0 +1,163 @@
+"""Numba workers of a batch-norm stage: batch normalization (+ ReLU) (+ max pooling).
+
+The arithmetic is ``kernels/reference/norm.py`` (batch normalization, its derivation) then
+ReLU and max pooling as in ``stage_kernels.py``, per image, without the GIL. A batch norm
+in training mode divides by statistics of the whole batch, so a stage cannot finish one
+image before it has seen every image: the forward pass is two dispatches over the chunks
+of the batch, the second waiting for the first (PERFORMANCE-NOTES.md, "a second dispatch per
+BN stage"):
+
+    1. per chunk of n_i values: its mean m_i and M2_i = Σ (x − m_i)² (two passes over the
+       chunk, float64), combined exactly as Chan, Golub and LeVeque's parallel variance:
+           mean = Σ n_i·m_i / M,   var = (Σ M2_i + Σ n_i·(m_i − mean)²) / M   (biased)
+    2. xhat = (x − mean)·(1/sqrt(var + eps)), y = gamma·xhat + beta, then ReLU and pooling
+
+(in prediction mode only 2, with the trained statistics). The backward pass is two: the
+partial sums dbeta = Σ dY and dgamma = Σ dY·xhat of the normalization's output gradient dY
+(through pooling and ReLU; with pooling, read off the winners only), then
+dx = gamma/(M·σ)·(M·dY − dbeta − xhat·dgamma) in training, dx = dY·gamma/σ in prediction
+mode, with dY rebuilt image by image (never stored for the whole batch).
+"""
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from .stage_kernels import _FLAGS, _output_gradient, _pool_epilogue, _window_offsets
+
+
+@numba.njit(nogil=True, cache=True, fastmath=_FLAGS)
+def bn_chunk_moments(x, lo, hi, mean, m2):
+    """Per channel, over images lo..hi-1: the chunk's mean and M2 = Σ (x − chunk mean)²,
+    two passes over the chunk in float64 (it is still in cache for the second)."""
+    nc = x.shape[3]
+    rows = x.shape[1] * x.shape[2]
+    s1 = np.zeros(nc)
+    for n in range(lo, hi):
+        xn = x[n].reshape(rows, nc)
+        for r in range(rows):
+            xr = xn[r]
+            for c in range(nc):
+                s1[c] += xr[c]
+    count = (hi - lo) * rows
+    for c in range(nc):
+        mean[c] = s1[c] / count
+    for c in range(nc):
+        m2[c] = 0.0
+    for n in range(lo, hi):
+        xn = x[n].reshape(rows, nc)
+        for r in range(rows):
+            xr = xn[r]
+            for c in range(nc):
+                d = xr[c] - mean[c]
+                m2[c] += d * d
+
+
+@numba.njit(nogil=True, cache=True, fastmath=_FLAGS)
+def bn_stage_forward(x, lo, hi, mean, inv_std, gamma, beta, geo, xhat, out, arg):
+    """xhat, and out = pool?(relu?(gamma·xhat + beta)) (arg: the pooling winners)."""
+    relu, ph, pw, psh, psw, poh, pow_ = geo
+    h, w, nc = x.shape[1], x.shape[2], x.shape[3]
+    rows = h * w
+    z = np.empty((rows, nc), dtype=x.dtype)
+    zero_bias = np.zeros(nc, dtype=x.dtype)
+    best = np.empty(nc, dtype=x.dtype)
+    where = np.empty(nc, dtype=np.int8)
+    zero = x.dtype.type(0)
+    for n in range(lo, hi):
+        xn = x[n].reshape(rows, nc)
+        hn = xhat[n].reshape(rows, nc)
+        # without pooling the normalized values go straight to the output (ReLU inline)
+        zn = out[n].reshape(rows, nc) if ph == 0 else z
+        for r in range(rows):
+            xr, hr, zr = xn[r], hn[r], zn[r]
+            for c in range(nc):
+                v = (xr[c] - mean[c]) * inv_std[c]
+                hr[c] = v
+                v = gamma[c] * v + beta[c]
+                if relu and ph == 0:
+                    v = zero if v < zero else v
+                zr[c] = v
+        if ph != 0:
+            _pool_epilogue(z, zero_bias, relu, out, arg, n, w, ph, pw, psh, psw, poh, pow_,
+                           best, where)
+
+
+@numba.njit(nogil=True, cache=True, fastmath=_FLAGS)
+def bn_stage_sums(dy, out, arg, xhat, lo, hi, geo, sb, sg):
+    """sb[c] += Σ dY, sg[c] += Σ dY·xhat over images lo..hi-1, where dY is the
+    normalization's output gradient (through pooling and the ReLU mask). With pooling dY is
+    nonzero only at the windows' winners, so the sums are read off the pooled gradient."""
+    relu, ph, pw, psh, psw, poh, pow_ = geo
+    h, w, nc = xhat.shape[1], xhat.shape[2], xhat.shape[3]
+    zero = xhat.dtype.type(0)
+    for n in range(lo, hi):
+        hn = xhat[n].reshape(h * w, nc)
+        if ph == 0:
+            dn = dy[n].reshape(h * w, nc)
+            yn = out[n].reshape(h * w, nc)
+            for r in range(h * w):
+                dr, yr, hr = dn[r], yn[r], hn[r]
+                for c in range(nc):
+                    g = dr[c] if ((not relu) or yr[c] > zero) else zero
+                    sb[c] += g
+                    sg[c] += g * hr[c]
+            continue
+        offs = _window_offsets(ph, pw, w)
+        for p in range(poh):
+            for q in range(pow_):
+                gr, yr, ar = dy[n, p, q], out[n, p, q], arg[n, p, q]
+                r0 = (p * psh) * w + q * psw
+                for c in range(nc):
+                    g = gr[c] if ((not relu) | (yr[c] > zero)) else zero
+                    sb[c] += g
+                    sg[c] += g * hn[r0 + offs[ar[c]], c]
+
+
+@numba.njit(nogil=True, cache=True, fastmath=_FLAGS)
+def _bn_dx(dz, hn, dxn, coef, m, dbeta, dgamma, training, scale):
+    """dx = coef·(m·dY − dbeta − xhat·dgamma) (training) or dY·scale, row by row."""
+    rows, nc = dz.shape
+    for r in range(rows):
+        gr, hr, xr = dz[r], hn[r], dxn[r]
+        for c in range(nc):
+            if training:
+                xr[c] = coef[c] * (m * gr[c] - dbeta[c] - hr[c] * dgamma[c])
+            else:
+                xr[c] = gr[c] * scale[c]
+
+
+@numba.njit(nogil=True, cache=True, fastmath=_FLAGS)
+def bn_stage_input_gradient(dy, out, arg, xhat, lo, hi, geo, coef, m, dbeta, dgamma,
+                            training, scale, dx):
+    """dx of images lo..hi-1 (see the module). dY is rebuilt per image: where pooling tiles
+    the map each cell is its window's winner or not, and dY is read off in the same pass;
+    otherwise it is scattered into a per-thread buffer first."""
+    relu, ph, pw, psh, psw, poh, pow_ = geo
+    h, w, nc = xhat.shape[1], xhat.shape[2], xhat.shape[3]
+    rows = h * w
+    zero = xhat.dtype.type(0)
+    dz = np.empty((rows, nc), dtype=xhat.dtype)
+    tiles = ph > 0 and ph == psh and pw == psw and poh * ph == h and pow_ * pw == w
+    for n in range(lo, hi):
+        hn = xhat[n].reshape(rows, nc)
+        dxn = dx[n].reshape(rows, nc)
+        if not tiles:
+            _output_gradient(dy, out, arg, n, relu, w, ph, pw, psh, psw, dz)
+            _bn_dx(dz, hn, dxn, coef, m, dbeta, dgamma, training, scale)
+            continue
+        for p in range(poh):
+            for u in range(ph):
+                for q in range(pow_):
+                    gr, yr, ar = dy[n, p, q], out[n, p, q], arg[n, p, q]
+                    for v in range(pw):
+                        k = u * pw + v
+                        r = (p * ph + u) * w + q * pw + v
+                        hr, xr = hn[r], dxn[r]
+                        for c in range(nc):
+                            keep = (ar[c] == k) & ((not relu) | (yr[c] > zero))
+                            g = gr[c] if keep else zero
+                            if training:
+                                xr[c] = coef[c] * (m * g - dbeta[c] - hr[c] * dgamma[c])
+                            else:
+                                xr[c] = g * scale[c]

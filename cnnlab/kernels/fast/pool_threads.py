@@ -1,0 +1,134 @@
+"""A persistent pool of Python threads that pull chunks of a batch as they free up.
+
+Why not ``numba.prange``: on a shared 2-core machine a fixed OpenMP split stalls at every
+parallel region whenever the other core is busy (PERFORMANCE-NOTES.md: a thread-pool design
+kept 5.4 ms per step at load 4 while a fixed split reached 150 ms). Here a batch is cut into
+more chunks than threads (at least two per thread) and each thread — the (T − 1) helpers
+and the caller itself — takes the next chunk when it has finished its last one, so a
+descheduled thread only delays the chunk it holds.
+
+The work of a chunk is a nogil Numba kernel (``stage_kernels.py``): the threads really run
+at the same time. Idle helpers sleep on a condition variable (they never spin), and an
+exception raised by any chunk is raised again in the caller once every started chunk ended.
+
+    pool = chunk_pool(2)
+    pool.run(lambda i: work(lo[i], hi[i]), len(lo))
+"""
+from __future__ import annotations
+
+import os
+import threading
+
+
+class _Job:
+    """One call of :meth:`ChunkPool.run`: ``count`` chunks handed out one at a time."""
+
+    def __init__(self, fn, count):
+        self.fn, self.count = fn, count
+        self.next = 0
+        self.finished = 0
+        self.error = None
+        self.lock = threading.Lock()
+        self.done = threading.Event()
+
+    def work(self):
+        """Run chunks until none is left (called by every thread of the pool)."""
+        while True:
+            with self.lock:
+                i = self.next
+                if i >= self.count or self.error is not None:
+                    # after an error the chunks not started yet are skipped: count them done
+                    if i < self.count:
+                        self.finished += self.count - i
+                        self.next = self.count
+                        if self.finished == self.count:
+                            self.done.set()
+                    return
+                self.next = i + 1
+            try:
+                self.fn(i)
+            except BaseException as exc:          # handed to the caller, not lost in a thread
+                with self.lock:
+                    if self.error is None:
+                        self.error = exc
+            with self.lock:
+                self.finished += 1
+                if self.finished == self.count:
+                    self.done.set()
+
+
+class ChunkPool:
+    """``size`` threads in all: ``size - 1`` daemon helpers plus whoever calls :meth:`run`."""
+
+    def __init__(self, size: int):
+        if size < 1:
+            raise ValueError(f"ChunkPool: size = {size}: need at least one thread")
+        self.size = size
+        self._cond = threading.Condition()
+        self._job = None
+        self._generation = 0
+        self._run_lock = threading.Lock()        # one batch at a time (callers queue up)
+        self._helpers = [threading.Thread(target=self._serve, name=f"cnnlab-chunk-{k + 1}",
+                                          daemon=True) for k in range(size - 1)]
+        for t in self._helpers:
+            t.start()
+
+    def _serve(self):
+        seen = 0
+        while True:
+            with self._cond:
+                while self._generation == seen:
+                    self._cond.wait()
+                seen, job = self._generation, self._job
+            job.work()
+
+    def run(self, fn, count: int) -> None:
+        """Call ``fn(i)`` for i in 0..count-1, spread over the pool's threads; returns when
+        all have ended, raising the first exception any of them raised."""
+        if count <= 0:
+            return
+        job = _Job(fn, count)
+        if self.size == 1 or count == 1:
+            job.work()
+        else:
+            with self._run_lock:
+                with self._cond:
+                    self._job = job
+                    self._generation += 1
+                    self._cond.notify_all()
+                job.work()
+                job.done.wait()
+        if job.error is not None:
+            raise job.error
+
+
+_pools: dict[int, ChunkPool] = {}
+_pools_lock = threading.Lock()
+
+
+def _after_fork():
+    # a forked child has none of the parent's helper threads: it builds its own pools
+    global _pools_lock
+    _pools.clear()
+    _pools_lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork)
+
+
+def chunk_pool(size: int) -> ChunkPool:
+    """The process's pool of ``size`` threads (created on first use, kept for reuse)."""
+    with _pools_lock:
+        pool = _pools.get(size)
+        if pool is None:
+            pool = _pools[size] = ChunkPool(size)
+        return pool
+
+
+def chunk_bounds(n: int, threads: int, per_thread: int = 2):
+    """Split n images into contiguous chunks, ``per_thread`` per thread (fewer when n is
+    small): returns (lo, hi) lists with hi[i] = lo[i + 1]."""
+    count = max(1, min(n, threads * per_thread if threads > 1 else 1))
+    edges = [n * k // count for k in range(count + 1)]
+    return edges[:-1], edges[1:]

@@ -1,0 +1,239 @@
+"""Fused stages: a run of layers the fast backend computes as one pass per image.
+
+A Network with ``fused = True`` (fast backend) hands its layers to :func:`plan`, which
+replaces every run
+
+    Convolution2D (groups = 1) [ReLU] [MaxPooling2D without padding, window ≤ 127 cells]
+
+by one :class:`ConvStage`, and every BatchNormalization [ReLU] [MaxPooling2D] by one
+``NormStage`` (``norm_stage.py``); every other layer, and every configuration a stage does not
+cover, keeps running layer by layer. A stage behaves like one layer to the Network
+(forward, backward, backward_parameters, release, params): it checks its input as the
+convolution would, fills the convolution's ``grads`` exactly as ``Convolution2D`` does, and
+returns the input gradient the layers would have returned. What happens per image is in
+``stage_kernels.py`` (one input channel: ``stage_planar.py``); the matrix products are BLAS
+sgemm/dgemm called from inside the Numba workers (``blas.py``); how images are spread over
+threads is in ``pool_threads.py``.
+
+Why the products run inside the workers: the other design, Python chunk workers calling
+nogil Numba loops for im2col and the epilogue and NumPy's matmul (which releases the GIL)
+for the product, was measured at 5.4 ms against 2.0 ms on one thread, and 3.2 against 2.0
+ms on two, for LeNet-5's two convolution stages forward and backward on 64 images (a
+shared machine, load 2.4, whose second core was mostly taken): per-chunk column matrices
+leave the cache, and each product is one more Python call.
+
+The layers of a stage hold no caches of their own while the stage is used (their
+``release`` is called at each stage forward): a stage keeps the padded input, its output and
+the pooling winners until its backward pass. The reference backend, the trace (which runs
+layers one at a time) and every layer's own forward/backward are unchanged.
+"""
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from ...layers.activation import ReLU
+from ...layers.conv import Convolution2D
+from ...layers.norm import BatchNormalization
+from ...layers.pool import MaxPooling2D
+from ..padding import pad_backward
+from . import stage_kernels as sk
+from . import stage_planar as sp
+from .norm_stage import NormStage
+from .pool_threads import chunk_bounds, chunk_pool
+
+_EMPTY_ARG = np.zeros((1, 1, 1, 1), dtype=np.int8)
+
+
+def _tail(layers, end):
+    """The [ReLU] [MaxPooling2D] a stage can take on after layers[end - 1]: (end, relu, pool).
+    Pooling is taken when it has no padding and its window fits an int8 winner index."""
+    relu = pool = None
+    if end < len(layers) and type(layers[end]) is ReLU:
+        relu, end = layers[end], end + 1
+    if end < len(layers) and type(layers[end]) is MaxPooling2D:
+        ph, pw = layers[end].pool_size
+        if not any(layers[end].padding) and ph * pw <= 127:
+            pool, end = layers[end], end + 1
+    return end, relu, pool
+
+
+def plan(layers):
+    """The layers as a list of steps: ConvStage and NormStage objects and the other layers.
+
+    Convolution2D (groups = 1) [ReLU] [MaxPooling2D] -> ConvStage;
+    BatchNormalization [ReLU] [MaxPooling2D] -> NormStage (``norm_stage.py``).
+    """
+    steps, i = [], 0
+    while i < len(layers):
+        kind = type(layers[i])
+        if (kind is Convolution2D and layers[i].groups == 1) or kind is BatchNormalization:
+            end, relu, pool = _tail(layers, i + 1)
+            make = ConvStage if kind is Convolution2D else NormStage
+            steps.append(make(layers[i:end], relu is not None, pool))
+            i = end
+        else:
+            steps.append(layers[i])
+            i += 1
+    return steps
+
+
+def regroup(steps, layers):
+    """``layers`` (a leading part of a network's body, in order) with each run that a stage of
+    ``steps`` covers replaced by that stage; a run cut short stays layer by layer."""
+    starts = {id(s.layers[0]): s for s in steps if isinstance(s, (ConvStage, NormStage))}
+    out, i = [], 0
+    while i < len(layers):
+        stage = starts.get(id(layers[i]))
+        if stage is not None and list(layers[i:i + len(stage.layers)]) == stage.layers:
+            out.append(stage)
+            i += len(stage.layers)
+        else:
+            out.append(layers[i])
+            i += 1
+    return out
+
+
+def layers_ran_alone(layers):
+    """Whether a stage's layers ran their own forward after the stage's (which releases
+    them), e.g. in ``net.trace``: they hold caches again, and the last forward is theirs."""
+    return any(layer.held_arrays() for layer in layers)
+
+
+def backward_layer_by_layer(layers, dy, input_gradient):
+    """The layers' own backward passes, last to first (what the Network would run)."""
+    for layer in reversed(layers[1:]):
+        dy = layer.backward(dy)
+    if input_gradient:
+        return layers[0].backward(dy)
+    layers[0].backward_parameters(dy)
+    return None
+
+
+class ConvStage:
+    """Convolution (+ ReLU) (+ max pooling) as one fused, multi-threaded step."""
+
+    def __init__(self, layers, relu, pool):
+        self.layers = list(layers)
+        self.conv = self.layers[0]
+        self.relu, self.pool = relu, pool
+        self._cache = None
+
+    def __getstate__(self):
+        # a copied network (copy.deepcopy, astype) starts with no cache, like its layers
+        return dict(self.__dict__, _cache=None)
+
+    def __repr__(self):
+        return f"<ConvStage {' + '.join(layer.name for layer in self.layers)}>"
+
+    @property
+    def label(self):
+        return "fused stage " + " + ".join(layer.label for layer in self.layers)
+
+    @property
+    def params(self):
+        return self.conv.params
+
+    @property
+    def output_shape(self):
+        return self.layers[-1].output_shape
+
+    def _geometry(self):
+        conv = self.conv
+        fh, fw = conv.filter_size
+        (sh, sw), (dh, dw) = conv.stride, conv.dilation
+        oh, ow, _ = conv.output_shape
+        if self.pool is None:
+            pool = (0, 0, 1, 1, oh, ow)
+        else:
+            (ph, pw), (psh, psw) = self.pool.pool_size, self.pool.stride
+            poh, pow_, _ = self.pool.output_shape
+            pool = (ph, pw, psh, psw, poh, pow_)
+        return (fh, fw, sh, sw, dh, dw, oh, ow, int(self.relu)) + pool
+
+    # ---- forward -------------------------------------------------------------------------
+    def forward(self, x, *, training=False, rng=None):
+        conv = self.conv
+        conv.check_input(x)
+        for layer in self.layers:
+            layer.release()
+        xp = conv.pad_input(x) if any(conv.padding) else x
+        dtype = xp.dtype
+        if dtype not in (np.float32, np.float64):
+            raise TypeError(f"{self.label}: input dtype {dtype}, expected float32 or float64")
+        xp = np.ascontiguousarray(xp)
+        w = conv.params["weights"]
+        wmat = np.ascontiguousarray(w.reshape(-1, w.shape[3]), dtype=dtype)
+        b = np.ascontiguousarray(conv.params["bias"], dtype=dtype)
+        n = len(xp)
+        geo = self._geometry()
+        y = np.empty((n,) + tuple(self.output_shape), dtype=dtype)
+        arg = _EMPTY_ARG if self.pool is None else np.empty(y.shape, dtype=np.int8)
+        lo, hi = chunk_bounds(n, numba.get_num_threads())
+        kernel = sp.conv1_stage_forward if xp.shape[3] == 1 else sk.conv_stage_forward
+        chunk_pool(numba.get_num_threads()).run(
+            lambda i: kernel(xp, wmat, b, lo[i], hi[i], geo, y, arg), len(lo))
+        self._cache = (xp, wmat, y, arg)
+        return y
+
+    def release(self):
+        self._cache = None
+        for layer in self.layers:
+            layer.release()
+
+    def held_arrays(self):
+        """The padded input, the output and the winners (not the weights matrix, a view of
+        the parameters, which held_bytes leaves out)."""
+        if self._cache is None:
+            return []
+        xp, _, y, arg = self._cache
+        return [xp, y] + ([] if arg is _EMPTY_ARG else [arg])
+
+    # ---- backward ------------------------------------------------------------------------
+    def backward(self, dy):
+        return self._backward(dy, True)
+
+    def backward_parameters(self, dy):
+        self._backward(dy, False)
+
+    def _backward(self, dy, input_gradient):
+        if layers_ran_alone(self.layers):
+            return backward_layer_by_layer(self.layers, dy, input_gradient)
+        if self._cache is None:
+            raise RuntimeError(f"{self.label}: backward called before forward (or after a "
+                               "Network.forward/predict in prediction mode, which keeps no "
+                               "caches: use forward(x, training=True) or keep_caches=True)")
+        xp, wmat, y, arg = self._cache
+        if not isinstance(dy, np.ndarray) or dy.shape != y.shape:
+            raise ValueError(f"{self.label}: gradient has shape {getattr(dy, 'shape', dy)}; "
+                             f"expected {' x '.join(map(str, y.shape))} (the output of the "
+                             "last forward call)")
+        dy = np.ascontiguousarray(dy, dtype=xp.dtype)
+        n = len(xp)
+        geo = self._geometry()
+        threads = numba.get_num_threads()
+        lo, hi = chunk_bounds(n, threads)
+        k, nf = wmat.shape
+        dw_parts = np.zeros((len(lo), k, nf), dtype=xp.dtype)
+        db_parts = np.zeros((len(lo), nf), dtype=np.float64)
+        dxp = np.zeros(xp.shape, dtype=xp.dtype) if input_gradient else _EMPTY_DX[xp.dtype]
+        kernel = sp.conv1_stage_backward if xp.shape[3] == 1 else sk.conv_stage_backward
+        chunk_pool(threads).run(
+            lambda i: kernel(xp, wmat, y, arg, dy, lo[i], hi[i], geo, dw_parts[i],
+                             db_parts[i], dxp, input_gradient), len(lo))
+        conv = self.conv
+        w, bias = conv.params["weights"], conv.params["bias"]
+        dw = dw_parts[0] if len(lo) == 1 else dw_parts.sum(axis=0)
+        # the dtypes Convolution2D gives its gradients (weights', bias' own)
+        conv.grads = {"weights": dw.reshape(w.shape).astype(w.dtype, copy=False),
+                      "bias": db_parts.sum(axis=0).astype(dy.dtype).astype(bias.dtype,
+                                                                           copy=False)}
+        if not input_gradient:
+            return None
+        if not any(conv.padding):
+            return dxp
+        return pad_backward(dxp, conv.padding, conv.padding_value, conv.input_shape[:2])
+
+
+_EMPTY_DX = {np.dtype(np.float32): np.zeros((1, 1, 1, 1), np.float32),
+             np.dtype(np.float64): np.zeros((1, 1, 1, 1), np.float64)}
