@@ -10,7 +10,9 @@ Two networks from the fast-path issue:
 A training step is what ``train_network`` does per iteration (forward in training mode, the
 fused softmax + cross-entropy gradient, backward, SGD with momentum 0.9 and L2 1e-4); for
 PyTorch the same layers, ``CrossEntropyLoss`` and ``torch.optim.SGD``. Inference is a forward
-pass in prediction mode. Both engines get the same thread count.
+pass in prediction mode. Both engines get the same thread count. cnnlab runs as a Network
+does by default: fused conv/batch-norm (+ReLU)(+max pool) stages on its thread pool
+(``--per-layer``: one fast kernel per layer instead).
 
 How it measures (the machine may be shared and noisy, so only long, paired runs mean
 anything): each round runs a *block* of ``--steps`` consecutive steps per engine (a single
@@ -55,7 +57,7 @@ def _load_text() -> str:
     return "n/a" if load is None else f"{load:.2f}"
 
 
-def _cnnlab_runner(which, batch, dtype, rng, fused=False):
+def _cnnlab_runner(which, batch, dtype, rng, fused=True):
     from . import models
     from .network import Network
     from .solvers import SGDM
@@ -65,7 +67,7 @@ def _cnnlab_runner(which, batch, dtype, rng, fused=False):
     x = rng.random((batch, 28, 28, 1)).astype(dtype)
     t = rng.integers(0, 10, batch)
     net.fit_normalization(x)
-    net.fused = fused                        # --fused: conv(+ReLU)(+pool) as fused stages
+    net.fused = fused                        # --per-layer: False, one kernel per layer
     out, solver = net.layers[-1], SGDM(momentum=0.9, l2_regularization=1e-4)
 
     def train():
@@ -124,7 +126,7 @@ def _rate(fn, steps, batch):
     return steps * batch / (time.perf_counter() - start)
 
 
-def measure(which, *, rounds, steps, use_torch, dtype="float32", fused=False):
+def measure(which, *, rounds, steps, use_torch, dtype="float32", fused=True):
     """Per mode ("train", "infer"): {"cnnlab": [images/s per round], "pytorch": [...]}.
 
     Round r runs one block of ``steps`` steps per engine, in an order that alternates with
@@ -132,7 +134,7 @@ def measure(which, *, rounds, steps, use_torch, dtype="float32", fused=False):
     """
     batch = NETWORKS[which]
     rng = np.random.default_rng(0)
-    extra = {"fused": True} if fused else {}     # (the default call keeps its old form)
+    extra = {} if fused else {"fused": False}   # (the default call keeps its short form)
     runners = {"cnnlab": _cnnlab_runner(which, batch, dtype, rng, **extra)}
     if use_torch:
         runners["pytorch"] = _torch_runner(which, batch, dtype, rng)
@@ -176,15 +178,15 @@ print(time.perf_counter() - t0)
 """
 
 
-def startup_times(fused=False):
+def startup_times(fused=True):
     """(cold, warm) seconds to the end of the first LeNet-5 training step and prediction in
     a new process: with an empty Numba cache, then with the cache the first one wrote."""
     with tempfile.TemporaryDirectory() as cache:
         env = dict(os.environ, NUMBA_CACHE_DIR=cache)
         times = []
         for _ in range(2):
-            out = subprocess.run([sys.executable, "-c", _STARTUP.format(fused=fused)], env=env, check=True,
-                                 capture_output=True, text=True).stdout
+            out = subprocess.run([sys.executable, "-c", _STARTUP.format(fused=fused)], env=env,
+                                 check=True, capture_output=True, text=True).stdout
             times.append(float(out.strip().splitlines()[-1]))
     return times[0], times[1]
 
@@ -209,8 +211,9 @@ def _parser():
                         "not a measurement)")
     p.add_argument("--no-torch", action="store_true", help="cnnlab only")
     p.add_argument("--no-startup", action="store_true", help="skip the cold/warm start runs")
-    p.add_argument("--fused", action="store_true",
-                   help="cnnlab with Network.fused = True (fused per-image stages)")
+    p.add_argument("--per-layer", action="store_true",
+                   help="cnnlab with Network.fused = False (one fast kernel per layer, "
+                        "the path before the fused stages) instead of the default")
     return p
 
 
@@ -234,7 +237,8 @@ def main(argv=None) -> int:
               "to be believed on a shared machine")
     print(f"{a.rounds} rounds x blocks of {a.steps} steps per engine, order alternating; "
           f"images/s medians; {os.cpu_count()} CPUs; load at start {_load_text()}"
-          + ("; cnnlab with fused stages" if a.fused else ""))
+          + ("; cnnlab per layer (no fused stages)" if a.per_layer
+             else "; cnnlab with fused stages"))
     head = f"{'network':<11}{'batch':>6}{'thr':>4}{'dtype':>9}{'mode':>7}{'cnnlab':>10}"
     if use_torch:
         head += f"{'pytorch':>10}{'ratio':>8}{'paired (range)':>22}"
@@ -247,7 +251,7 @@ def main(argv=None) -> int:
             for which in a.networks:
                 before = _load_text()
                 r = measure(which, rounds=a.rounds, steps=a.steps, use_torch=use_torch,
-                            dtype=dtype, fused=a.fused)
+                            dtype=dtype, fused=not a.per_layer)
                 after = _load_text()
                 for mode in ("train", "infer"):
                     s = summarize(r[mode])
@@ -259,7 +263,7 @@ def main(argv=None) -> int:
                                  f"{s['paired']:>9.2f}x ({lo:.2f}-{hi:.2f})")
                     print(line + f"{before + '-' + after:>12}", flush=True)
     if not a.no_startup:
-        cold, warm = startup_times(a.fused)
+        cold, warm = startup_times(not a.per_layer)
         print(f"first LeNet-5 training step + prediction in a new process: cold compile "
               f"{cold:.1f} s, warm start from the Numba cache {warm:.2f} s "
               f"(load {_load_text()})")

@@ -62,6 +62,15 @@ class Network:
                                  what=f"Network: {layer.label} (output "
                                       f"{'x'.join(map(str, shape))})",
                                  hint="a smaller input, larger strides or fewer filters")
+        # the fast backend runs conv/batch norm (+ReLU)(+max pool) as fused stages where
+        # they apply (net.fused = False turns them off); where numpy's BLAS cannot be
+        # called from the stages (not the ILP64 OpenBLAS of numpy's wheels) it runs the
+        # per-layer fast kernels, which compute the same numbers
+        if self._backend == "fast":
+            try:
+                self.fused = True
+            except ImportError:
+                self._stages = None
 
     # ---- access --------------------------------------------------------------------------
     def __getitem__(self, key) -> Layer:
@@ -222,12 +231,14 @@ class Network:
         with self.computing():
             return self._backward_through(body, dy, input_gradient)
 
-    # ---- fused stages (fast backend, opt-in): cnnlab/kernels/fast/stages.py -------------
+    # ---- fused stages (the fast backend's default): cnnlab/kernels/fast/stages.py --------
     @property
     def fused(self) -> bool:
         """Whether the fast backend runs each Convolution2D or BatchNormalization
         (+ReLU)(+MaxPooling2D) run as one fused, multi-threaded stage
-        (``kernels/fast/stages.py``); default False."""
+        (``kernels/fast/stages.py``); True by default on the fast backend, set False for
+        the per-layer fast kernels. The layers' parameters, gradients and state are the
+        same either way; a stage keeps the caches of its layers."""
         return self.__dict__.get("_stages") is not None
 
     @fused.setter

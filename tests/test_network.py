@@ -160,6 +160,7 @@ def test_a_layer_knows_its_network_and_copies_adopt_their_own():
 @pytest.mark.parametrize("backend", ["fast", "reference"])
 def test_predict_and_prediction_forward_leave_no_caches(backend):
     net = cl.Network(lenet5(), seed=0, backend=backend)
+    net.fused = False                 # per-layer caches (a fused stage keeps its layers')
     x = np.random.default_rng(0).random((20, 28, 28, 1), dtype=np.float32)
     net.forward(x, training=True)
     # after a training forward the layers hold their inputs, im2col columns, winners ...
@@ -211,3 +212,17 @@ def test_every_computation_holds_the_blas_cap(monkeypatch):
     net.loss_and_gradients(x, [0, 1, 2])
     net.loss(x, [0, 1, 2])
     assert len(seen) == 4 and all(t and all(n == 1 for n in t) for t in seen)
+
+
+def test_the_fast_backend_runs_fused_stages_by_default_and_they_hold_no_caches_after_predict():
+    net = cl.Network(lenet5(), seed=0, backend="fast")
+    assert net.fused and not cl.Network(lenet5(), seed=0, backend="reference").fused
+    x = np.random.default_rng(0).random((20, 28, 28, 1), dtype=np.float32)
+    net.forward(x, training=True)
+    assert net.held_bytes() > 0          # the stages keep what backward needs (less: they
+                                         # recompute the columns and keep 1-byte winners)
+    net.predict(x, batch_size=8)
+    assert net.held_bytes() == 0
+    per_layer = cl.Network(lenet5(), seed=0, backend="fast")
+    per_layer.fused = False
+    np.testing.assert_allclose(net.predict(x), per_layer.predict(x), rtol=1e-5, atol=1e-6)
