@@ -408,3 +408,22 @@ def test_a_forked_child_runs_stages_with_its_own_pool():
     answer = os.read(read, 1)
     os.waitpid(pid, 0)
     assert answer == b"1"
+
+
+def test_a_convolution_without_bias_runs_on_its_own_kernels_and_trains_the_same():
+    layers = [cl.ImageInput((8, 8, 2), normalization="none"),
+              cl.Convolution2D(3, 4, padding=1, has_bias=False), cl.ReLU(),
+              cl.MaxPooling2D(2, stride=2), cl.FullyConnected(3), cl.Softmax(),
+              cl.Classification()]
+    fast = cl.Network(layers, seed=0, dtype="float64", backend="fast")
+    ref = cl.Network(layers, seed=0, dtype="float64", backend="reference")
+    assert fast.fused and "bias" not in fast["conv_1"].params
+    x = np.random.default_rng(2).normal(size=(5, 8, 8, 2))
+    labels = np.arange(5) % 3
+    loss_f, grads_f = fast.loss_and_gradients(x, labels)
+    loss_r, grads_r = ref.loss_and_gradients(x, labels)
+    assert loss_f == pytest.approx(loss_r, rel=1e-12)
+    for name in grads_r:
+        for key in grads_r[name]:
+            np.testing.assert_allclose(grads_f[name][key], grads_r[name][key], rtol=1e-10,
+                                       atol=1e-13)

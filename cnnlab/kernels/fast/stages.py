@@ -61,13 +61,15 @@ def _tail(layers, end):
 def plan(layers):
     """The layers as a list of steps: ConvStage and NormStage objects and the other layers.
 
-    Convolution2D (groups = 1) [ReLU] [MaxPooling2D] -> ConvStage;
+    Convolution2D (groups = 1, with its bias) [ReLU] [MaxPooling2D] -> ConvStage;
     BatchNormalization [ReLU] [MaxPooling2D] -> NormStage (``norm_stage.py``).
+    A convolution without bias (``has_bias=False``) runs on its own kernels.
     """
     steps, i = [], 0
     while i < len(layers):
         kind = type(layers[i])
-        if (kind is Convolution2D and layers[i].groups == 1) or kind is BatchNormalization:
+        if (kind is Convolution2D and layers[i].groups == 1 and layers[i].has_bias) \
+                or kind is BatchNormalization:
             end, relu, pool = _tail(layers, i + 1)
             make = ConvStage if kind is Convolution2D else NormStage
             steps.append(make(layers[i:end], relu is not None, pool))
