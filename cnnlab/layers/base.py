@@ -225,10 +225,7 @@ class Layer:
         return int(sum(p.size for p in self.params.values()))
 
     def __repr__(self):
-        shown = self.describe() if self.built or not self._describe_needs_build else self.type_name
-        return f"<{type(self).__name__} '{self.name}': {shown}>"
-
-    _describe_needs_build = False
+        return f"<{type(self).__name__} '{self.name}': {self.describe()}>"
 
     def __getstate__(self):
         # the kernel backend is a module (not copyable); a Network sets it again
