@@ -50,6 +50,19 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def jupyterlab(tmp_path_factory):
     """(base url, token, root folder): a JupyterLab server serving a copy of the lessons."""
+    yield from _jupyterlab(tmp_path_factory, {})
+
+
+@pytest.fixture(scope="module")
+def jupyterlab_without_numba(tmp_path_factory):
+    """The same, with kernels that cannot import numba (as in JupyterLite/Pyodide): the
+    lessons run on the reference kernels (tests/lessons/without_numba/sitecustomize.py)."""
+    blocker = Path(__file__).resolve().parent / "without_numba"
+    path = os.pathsep.join(p for p in (str(blocker), os.environ.get("PYTHONPATH")) if p)
+    yield from _jupyterlab(tmp_path_factory, {"PYTHONPATH": path, "CNNLAB_BLOCK_NUMBA": "1"})
+
+
+def _jupyterlab(tmp_path_factory, extra_env):
     require_browser()
     base = tmp_path_factory.mktemp("jupyter")
     root = base / "root"
@@ -64,6 +77,7 @@ def jupyterlab(tmp_path_factory):
     (labconfig / "page_config.json").write_text(json.dumps(
         {"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True}}))
     env["MPLBACKEND"] = "Agg"
+    env.update(extra_env)
     port, token = _free_port(), secrets.token_hex(16)
     log = open(base / "server.log", "w")
     server = subprocess.Popen(
