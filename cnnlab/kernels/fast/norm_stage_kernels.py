@@ -17,6 +17,10 @@ partial sums dbeta = Σ dY and dgamma = Σ dY·xhat of the normalization's outpu
 (through pooling and ReLU; with pooling, read off the winners only), then
 dx = gamma/(M·σ)·(M·dY − dbeta − xhat·dgamma) in training, dx = dY·gamma/σ in prediction
 mode, with dY rebuilt image by image (never stored for the whole batch).
+
+xhat = (x − mean)·(1/σ) is never stored: every kernel recomputes it from the input x, which
+the stage keeps anyway (two operations per value against a batch-sized array written in the
+forward pass and read twice in the backward one; the input is read instead).
 """
 from __future__ import annotations
 
@@ -54,8 +58,8 @@ def bn_chunk_moments(x, lo, hi, mean, m2):
 
 
 @numba.njit(nogil=True, cache=True, fastmath=_FLAGS)
-def bn_stage_forward(x, lo, hi, mean, inv_std, gamma, beta, geo, xhat, out, arg):
-    """xhat, and out = pool?(relu?(gamma·xhat + beta)) (arg: the pooling winners)."""
+def bn_stage_forward(x, lo, hi, mean, inv_std, gamma, beta, geo, out, arg):
+    """out = pool?(relu?(gamma·xhat + beta)) (arg: the pooling winners)."""
     relu, ph, pw, psh, psw, poh, pow_ = geo
     h, w, nc = x.shape[1], x.shape[2], x.shape[3]
     rows = h * w
@@ -66,15 +70,12 @@ def bn_stage_forward(x, lo, hi, mean, inv_std, gamma, beta, geo, xhat, out, arg)
     zero = x.dtype.type(0)
     for n in range(lo, hi):
         xn = x[n].reshape(rows, nc)
-        hn = xhat[n].reshape(rows, nc)
         # without pooling the normalized values go straight to the output (ReLU inline)
         zn = out[n].reshape(rows, nc) if ph == 0 else z
         for r in range(rows):
-            xr, hr, zr = xn[r], hn[r], zn[r]
+            xr, zr = xn[r], zn[r]
             for c in range(nc):
-                v = (xr[c] - mean[c]) * inv_std[c]
-                hr[c] = v
-                v = gamma[c] * v + beta[c]
+                v = gamma[c] * ((xr[c] - mean[c]) * inv_std[c]) + beta[c]
                 if relu and ph == 0:
                     v = zero if v < zero else v
                 zr[c] = v
@@ -84,15 +85,15 @@ def bn_stage_forward(x, lo, hi, mean, inv_std, gamma, beta, geo, xhat, out, arg)
 
 
 @numba.njit(nogil=True, cache=True, fastmath=_FLAGS)
-def bn_stage_sums(dy, out, arg, xhat, lo, hi, geo, sb, sg):
+def bn_stage_sums(dy, out, arg, x, mean, inv_std, lo, hi, geo, sb, sg):
     """sb[c] += Σ dY, sg[c] += Σ dY·xhat over images lo..hi-1, where dY is the
     normalization's output gradient (through pooling and the ReLU mask). With pooling dY is
     nonzero only at the windows' winners, so the sums are read off the pooled gradient."""
     relu, ph, pw, psh, psw, poh, pow_ = geo
-    h, w, nc = xhat.shape[1], xhat.shape[2], xhat.shape[3]
-    zero = xhat.dtype.type(0)
+    h, w, nc = x.shape[1], x.shape[2], x.shape[3]
+    zero = x.dtype.type(0)
     for n in range(lo, hi):
-        hn = xhat[n].reshape(h * w, nc)
+        hn = x[n].reshape(h * w, nc)
         if ph == 0:
             dn = dy[n].reshape(h * w, nc)
             yn = out[n].reshape(h * w, nc)
@@ -101,7 +102,7 @@ def bn_stage_sums(dy, out, arg, xhat, lo, hi, geo, sb, sg):
                 for c in range(nc):
                     g = dr[c] if ((not relu) or yr[c] > zero) else zero
                     sb[c] += g
-                    sg[c] += g * hr[c]
+                    sg[c] += g * ((hr[c] - mean[c]) * inv_std[c])
             continue
         offs = _window_offsets(ph, pw, w)
         for p in range(poh):
@@ -111,40 +112,42 @@ def bn_stage_sums(dy, out, arg, xhat, lo, hi, geo, sb, sg):
                 for c in range(nc):
                     g = gr[c] if ((not relu) | (yr[c] > zero)) else zero
                     sb[c] += g
-                    sg[c] += g * hn[r0 + offs[ar[c]], c]
+                    sg[c] += g * ((hn[r0 + offs[ar[c]], c] - mean[c]) * inv_std[c])
 
 
 @numba.njit(nogil=True, cache=True, fastmath=_FLAGS)
-def _bn_dx(dz, hn, dxn, coef, m, dbeta, dgamma, training, scale):
-    """dx = coef·(m·dY − dbeta − xhat·dgamma) (training) or dY·scale, row by row."""
+def bn_dx(dz, xn, mean, inv_std, dxn, coef, m, dbeta, dgamma, training, scale):
+    """dx = coef·(m·dY − dbeta − xhat·dgamma) (training) or dY·scale, row by row, for one
+    image: dz its dY, xn its input x (both H·W × C)."""
     rows, nc = dz.shape
     for r in range(rows):
-        gr, hr, xr = dz[r], hn[r], dxn[r]
+        gr, hr, xr = dz[r], xn[r], dxn[r]
         for c in range(nc):
             if training:
-                xr[c] = coef[c] * (m * gr[c] - dbeta[c] - hr[c] * dgamma[c])
+                xr[c] = coef[c] * (m * gr[c] - dbeta[c]
+                                   - ((hr[c] - mean[c]) * inv_std[c]) * dgamma[c])
             else:
                 xr[c] = gr[c] * scale[c]
 
 
 @numba.njit(nogil=True, cache=True, fastmath=_FLAGS)
-def bn_stage_input_gradient(dy, out, arg, xhat, lo, hi, geo, coef, m, dbeta, dgamma,
-                            training, scale, dx):
+def bn_stage_input_gradient(dy, out, arg, x, mean, inv_std, lo, hi, geo, coef, m, dbeta,
+                            dgamma, training, scale, dx):
     """dx of images lo..hi-1 (see the module). dY is rebuilt per image: where pooling tiles
     the map each cell is its window's winner or not, and dY is read off in the same pass;
     otherwise it is scattered into a per-thread buffer first."""
     relu, ph, pw, psh, psw, poh, pow_ = geo
-    h, w, nc = xhat.shape[1], xhat.shape[2], xhat.shape[3]
+    h, w, nc = x.shape[1], x.shape[2], x.shape[3]
     rows = h * w
-    zero = xhat.dtype.type(0)
-    dz = np.empty((rows, nc), dtype=xhat.dtype)
+    zero = x.dtype.type(0)
+    dz = np.empty((rows, nc), dtype=x.dtype)
     tiles = ph > 0 and ph == psh and pw == psw and poh * ph == h and pow_ * pw == w
     for n in range(lo, hi):
-        hn = xhat[n].reshape(rows, nc)
+        hn = x[n].reshape(rows, nc)
         dxn = dx[n].reshape(rows, nc)
         if not tiles:
             _output_gradient(dy, out, arg, n, relu, w, ph, pw, psh, psw, dz)
-            _bn_dx(dz, hn, dxn, coef, m, dbeta, dgamma, training, scale)
+            bn_dx(dz, hn, mean, inv_std, dxn, coef, m, dbeta, dgamma, training, scale)
             continue
         for p in range(poh):
             for u in range(ph):
@@ -158,6 +161,7 @@ def bn_stage_input_gradient(dy, out, arg, xhat, lo, hi, geo, coef, m, dbeta, dga
                             keep = (ar[c] == k) & ((not relu) | (yr[c] > zero))
                             g = gr[c] if keep else zero
                             if training:
-                                xr[c] = coef[c] * (m * g - dbeta[c] - hr[c] * dgamma[c])
+                                xh = (hr[c] - mean[c]) * inv_std[c]
+                                xr[c] = coef[c] * (m * g - dbeta[c] - xh * dgamma[c])
                             else:
                                 xr[c] = g * scale[c]
