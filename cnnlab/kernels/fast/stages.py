@@ -5,9 +5,10 @@ replaces every run
 
     Convolution2D (groups = 1) [ReLU] [MaxPooling2D without padding, window ≤ 127 cells]
 
-by one :class:`ConvStage`, and every BatchNormalization [ReLU] [MaxPooling2D] by one
-``NormStage`` (``norm_stage.py``); every other layer, and every configuration a stage does not
-cover, keeps running layer by layer. A stage behaves like one layer to the Network
+by one :class:`ConvStage`, every Convolution2D BatchNormalization [ReLU] [MaxPooling2D] by
+one ``ConvNormStage`` (``conv_norm_stage.py``), and every other BatchNormalization [ReLU]
+[MaxPooling2D] by one ``NormStage`` (``norm_stage.py``); every other layer, and every
+configuration a stage does not cover, keeps running layer by layer. A stage behaves like one layer to the Network
 (forward, backward, backward_parameters, release, params): it checks its input as the
 convolution would, fills the convolution's ``grads`` exactly as ``Convolution2D`` does, and
 returns the input gradient the layers would have returned. What happens per image is in
@@ -39,6 +40,7 @@ from ...layers.pool import MaxPooling2D
 from ..padding import pad_backward
 from . import stage_kernels as sk
 from . import stage_planar as sp
+from .conv_norm_stage import ConvNormStage
 from .norm_stage import NormStage
 from .pool_threads import chunk_bounds, chunk_pool
 
@@ -59,20 +61,27 @@ def _tail(layers, end):
 
 
 def plan(layers):
-    """The layers as a list of steps: ConvStage and NormStage objects and the other layers.
+    """The layers as a list of steps: stage objects and the other layers.
 
-    Convolution2D (groups = 1, with its bias) [ReLU] [MaxPooling2D] -> ConvStage;
-    BatchNormalization [ReLU] [MaxPooling2D] -> NormStage (``norm_stage.py``).
+    Convolution2D (groups = 1, with its bias) BatchNormalization [ReLU] [MaxPooling2D]
+    -> ConvNormStage; Convolution2D (groups = 1, with its bias) [ReLU] [MaxPooling2D]
+    -> ConvStage; BatchNormalization [ReLU] [MaxPooling2D] -> NormStage.
     A convolution without bias (``has_bias=False``) runs on its own kernels.
     """
     steps, i = [], 0
     while i < len(layers):
         kind = type(layers[i])
-        if (kind is Convolution2D and layers[i].groups == 1 and layers[i].has_bias) \
-                or kind is BatchNormalization:
+        if kind is Convolution2D and layers[i].groups == 1 and layers[i].has_bias:
+            if i + 1 < len(layers) and type(layers[i + 1]) is BatchNormalization:
+                end, relu, pool = _tail(layers, i + 2)
+                steps.append(ConvNormStage(layers[i:end], relu is not None, pool))
+            else:
+                end, relu, pool = _tail(layers, i + 1)
+                steps.append(ConvStage(layers[i:end], relu is not None, pool))
+            i = end
+        elif kind is BatchNormalization:
             end, relu, pool = _tail(layers, i + 1)
-            make = ConvStage if kind is Convolution2D else NormStage
-            steps.append(make(layers[i:end], relu is not None, pool))
+            steps.append(NormStage(layers[i:end], relu is not None, pool))
             i = end
         else:
             steps.append(layers[i])
@@ -83,7 +92,8 @@ def plan(layers):
 def regroup(steps, layers):
     """``layers`` (a leading part of a network's body, in order) with each run that a stage of
     ``steps`` covers replaced by that stage; a run cut short stays layer by layer."""
-    starts = {id(s.layers[0]): s for s in steps if isinstance(s, (ConvStage, NormStage))}
+    starts = {id(s.layers[0]): s for s in steps
+              if isinstance(s, (ConvStage, ConvNormStage, NormStage))}
     out, i = [], 0
     while i < len(layers):
         stage = starts.get(id(layers[i]))
