@@ -17,7 +17,8 @@ import cnnlab as cl
 from cnnlab.kernels.fast.pool_threads import ChunkPool, chunk_bounds, chunk_pool
 from cnnlab.kernels.fast.conv_norm_stage import ConvNormStage
 from cnnlab.kernels.fast.norm_stage import NormStage
-from cnnlab.kernels.fast.stages import ConvStage, plan, regroup
+from cnnlab.kernels.fast.dense_stage import MIN_MULTIPLY_ADDS, DenseStage
+from cnnlab.kernels.fast.stages import STAGES, ConvStage, plan, regroup
 from cnnlab.models import lenet5, reference_example
 from cnnlab.solvers import SGDM
 
@@ -103,8 +104,7 @@ def test_networks_agree_with_the_reference_backend(make, dtype):
 
 
 def names(steps):
-    stages = (ConvStage, ConvNormStage, NormStage)
-    return [[layer.name for layer in s.layers] if isinstance(s, stages) else s.name
+    return [[layer.name for layer in s.layers] if isinstance(s, STAGES) else s.name
             for s in steps]
 
 
@@ -150,11 +150,32 @@ def test_convolution_and_batch_norm_as_one_stage(dtype, tail):
                   layer_scale(a.grads))
 
 
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("batch", [3, 40])
+def test_fully_connected_layers_on_the_pool(dtype, batch):
+    # 40 images of 6x6x8 -> 100 -> ReLU -> 30: 1.15 M multiply-adds, over the pool's
+    # threshold; 3 images run as the layers run themselves. A NaN weight of fc_2 keeps its
+    # meaning (its output 0 and its input gradient through it are NaN in both)
+    layers = [cl.FullyConnected(100), cl.ReLU(), cl.FullyConnected(30), cl.FullyConnected(4)]
+    ref, fused = twins(layers, dtype, input_size=(6, 6, 8))
+    stages = [s for s in fused._steps(fused.layers) if isinstance(s, DenseStage)]
+    assert [[layer.name for layer in s.layers] for s in stages] == [
+        ["fc_1", "relu_1"], ["fc_2"], ["fc_3"]]
+    assert (batch * 288 * 100 >= MIN_MULTIPLY_ADDS) == (batch == 40)
+    x = np.random.default_rng(3).standard_normal((batch, 6, 6, 8)).astype(dtype)
+    for net in (ref, fused):
+        net["fc_2"].params["weights"][0, 5] = np.nan
+    compare_pass(ref, fused, x, dtype)
+    assert fused.layers[0].held_arrays() == [] or batch == 3  # the stage kept the caches
+    close(fused.predict(x), ref.predict(x), dtype, "predict")
+
+
 def test_the_plans_of_lenet5_and_the_reference_network():
     net = cl.Network(lenet5())
     net.fused = True
-    assert names(net._steps(net.layers))[1:3] == [
-        ["conv_1", "relu_1", "maxpool_1"], ["conv_2", "relu_2", "maxpool_2"]]
+    assert names(net._steps(net.layers))[1:6] == [
+        ["conv_1", "relu_1", "maxpool_1"], ["conv_2", "relu_2", "maxpool_2"],
+        ["fc_1", "relu_3"], ["fc_2", "relu_4"], ["fc_3"]]
     net.fused = False
     assert net._steps(net.layers) == net.layers
     net = cl.Network(reference_example())

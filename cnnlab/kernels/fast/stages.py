@@ -35,12 +35,14 @@ import numpy as np
 
 from ...layers.activation import ReLU
 from ...layers.conv import Convolution2D
+from ...layers.dense import FullyConnected
 from ...layers.norm import BatchNormalization
 from ...layers.pool import MaxPooling2D
 from ..padding import pad_backward
 from . import stage_kernels as sk
 from . import stage_planar as sp
 from .conv_norm_stage import ConvNormStage
+from .dense_stage import DenseStage
 from .norm_stage import NormStage
 from .pool_threads import chunk_bounds, chunk_pool
 
@@ -65,7 +67,8 @@ def plan(layers):
 
     Convolution2D (groups = 1, with its bias) BatchNormalization [ReLU] [MaxPooling2D]
     -> ConvNormStage; Convolution2D (groups = 1, with its bias) [ReLU] [MaxPooling2D]
-    -> ConvStage; BatchNormalization [ReLU] [MaxPooling2D] -> NormStage.
+    -> ConvStage; BatchNormalization [ReLU] [MaxPooling2D] -> NormStage;
+    FullyConnected [ReLU] -> DenseStage (``dense_stage.py``).
     A convolution without bias (``has_bias=False``) runs on its own kernels.
     """
     steps, i = [], 0
@@ -83,6 +86,10 @@ def plan(layers):
             end, relu, pool = _tail(layers, i + 1)
             steps.append(NormStage(layers[i:end], relu is not None, pool))
             i = end
+        elif kind is FullyConnected:
+            end = i + 2 if i + 1 < len(layers) and type(layers[i + 1]) is ReLU else i + 1
+            steps.append(DenseStage(layers[i:end], end == i + 2))
+            i = end
         else:
             steps.append(layers[i])
             i += 1
@@ -93,7 +100,7 @@ def regroup(steps, layers):
     """``layers`` (a leading part of a network's body, in order) with each run that a stage of
     ``steps`` covers replaced by that stage; a run cut short stays layer by layer."""
     starts = {id(s.layers[0]): s for s in steps
-              if isinstance(s, (ConvStage, ConvNormStage, NormStage))}
+              if isinstance(s, STAGES)}
     out, i = [], 0
     while i < len(layers):
         stage = starts.get(id(layers[i]))
@@ -249,3 +256,7 @@ class ConvStage:
 
 _EMPTY_DX = {np.dtype(np.float32): np.zeros((1, 1, 1, 1), np.float32),
              np.dtype(np.float64): np.zeros((1, 1, 1, 1), np.float64)}
+
+
+#: every kind of stage ``plan`` makes
+STAGES = (ConvStage, ConvNormStage, NormStage, DenseStage)
