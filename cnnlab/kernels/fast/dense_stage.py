@@ -121,8 +121,11 @@ class DenseStage:
             layer.release()
 
     def held_arrays(self):
-        """The flattened input and the output (the weights are the parameters)."""
-        return [] if self._cache is None else [self._cache[0], self._cache[2]]
+        """The flattened input and the output (the weights are the parameters); after a
+        small batch, what the layers' own passes hold."""
+        if self._cache is None:
+            return [a for layer in self.layers for a in layer.held_arrays()]
+        return [self._cache[0], self._cache[2]]
 
     def backward(self, dy):
         return self._backward(dy, True)
