@@ -66,13 +66,13 @@ def conv_moments_forward(xp, wmat, b, lo, hi, geo, z, arg, means, m2s):
 
 
 @numba.njit(nogil=True, cache=True)
-def conv_norm_backward(xp, wmat, z, out, arg, dy, lo, hi, geo, bn_geo, mean, inv_std, coef, m,
-                       dbeta, dgamma, training, scale, dw, db, dxp, input_gradient):
+def conv_norm_backward(xp, wmat, z, out, arg, dy, lo, hi, geo, bn_geo, mean, coefs, dw, db,
+                       dxp, input_gradient):
     """Backward pass of images lo..hi-1 (see the module): dW and db (float64) added into
     ``dw`` and ``db``; with ``input_gradient`` the padded input gradient written into ``dxp``
-    (zeros on entry). ``dbeta``, ``dgamma``: the whole batch's sums (dispatch 1). In
-    prediction mode (``training`` False) the batch norm is the affine map γ·x̂ + β with fixed
-    statistics and dZ = dY·scale (scale = γ/σ)."""
+    (zeros on entry). ``coefs``: the batch norm's dZ = a·dY + b·(z − mean) + c per channel
+    (``norm_stage.dx_coefficients``, from the whole batch's sums of dispatch 1; in
+    prediction mode b = c = 0)."""
     oh, ow = geo[6], geo[7]
     relu, ph, pw, psh, psw = bn_geo[0], bn_geo[1], bn_geo[2], bn_geo[3], bn_geo[4]
     k, nf = wmat.shape
@@ -85,8 +85,7 @@ def conv_norm_backward(xp, wmat, z, out, arg, dy, lo, hi, geo, bn_geo, mean, inv
     dcols = np.empty((k, rows) if planar else (rows, k), dtype=dt)
     for n in range(lo, hi):
         _output_gradient(dy, out, arg, n, relu, ow, ph, pw, psh, psw, d_out)
-        bn_dx(d_out, z[n].reshape(rows, nf), mean, inv_std, dz, coef, m, dbeta, dgamma,
-              training, scale)
+        bn_dx(d_out, z[n].reshape(rows, nf), mean, coefs, dz)
         if planar:
             conv1_image_backward(xp, n, wmat, dz, geo, cols, dcols, dw, db, dxp,
                                  input_gradient)

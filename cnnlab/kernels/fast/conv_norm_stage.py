@@ -23,7 +23,7 @@ import numpy as np
 from ..padding import pad_backward
 from . import conv_norm_kernels as ck
 from . import norm_stage_kernels as nk
-from .norm_stage import combine_moments, inverse_std, update_statistics
+from .norm_stage import combine_moments, dx_coefficients, inverse_std, update_statistics
 from .pool_threads import chunk_bounds, chunk_pool
 
 _EMPTY_ARG = np.zeros((1, 1, 1, 1), dtype=np.int8)
@@ -171,10 +171,7 @@ class ConvNormStage:
         pool.run(lambda i: nk.bn_stage_sums(dy, out, arg, z, mean, inv_std, lo[i], hi[i],
                                             bn_geo, sb[i], sg[i]), len(lo))
         dbeta, dgamma = sb.sum(axis=0).astype(dt), sg.sum(axis=0).astype(dt)
-        g = np.ascontiguousarray(bn.params["scale"], dtype=dt)
-        m = n * oh * ow
-        coef = (g * inv_std / dt.type(m)).astype(dt)
-        scale = (g * inv_std).astype(dt)
+        coefs = dx_coefficients(bn, inv_std, dbeta, dgamma, n * oh * ow, training, dt)
 
         # dispatch 2: per image, the batch norm's input gradient, then the convolution's
         k = wmat.shape[0]
@@ -183,9 +180,8 @@ class ConvNormStage:
         dxp = np.zeros(xp.shape, dtype=dt) if input_gradient else _EMPTY_DX[dt]
         geo = self._conv_geometry()
         pool.run(lambda i: ck.conv_norm_backward(
-            xp, wmat, z, out, arg, dy, lo[i], hi[i], geo, bn_geo, mean, inv_std, coef,
-            dt.type(m), dbeta, dgamma, training, scale, dw_parts[i], db_parts[i], dxp,
-            input_gradient), len(lo))
+            xp, wmat, z, out, arg, dy, lo[i], hi[i], geo, bn_geo, mean, coefs, dw_parts[i],
+            db_parts[i], dxp, input_gradient), len(lo))
         bn.grads = {"scale": dgamma, "offset": dbeta}
         w, bias = conv.params["weights"], conv.params["bias"]
         dw = dw_parts[0] if len(lo) == 1 else dw_parts.sum(axis=0)

@@ -25,7 +25,7 @@ from .pool_threads import chunk_bounds, chunk_pool
 from .stage_kernels import _FLAGS, _add_column_sums, fill_bias, relu_rows
 
 #: a batch's multiply-adds below which the layer runs on its own (one BLAS call per product)
-MIN_MULTIPLY_ADDS = 1_000_000
+MIN_MULTIPLY_ADDS = 5_000_000
 
 
 @numba.njit(nogil=True, cache=True)

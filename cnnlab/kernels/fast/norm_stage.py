@@ -138,14 +138,10 @@ class NormStage:
             lambda i: nk.bn_stage_sums(dy, out, arg, x, mean, inv_std, lo[i], hi[i], geo,
                                        sb[i], sg[i]), len(lo))
         dbeta, dgamma = sb.sum(axis=0).astype(dt), sg.sum(axis=0).astype(dt)
-        g = np.ascontiguousarray(bn.params["scale"], dtype=dt)
-        m = n * h * w
-        coef = (g * inv_std / dt.type(m)).astype(dt)
-        scale = (g * inv_std).astype(dt)
+        coefs = dx_coefficients(bn, inv_std, dbeta, dgamma, n * h * w, training, dt)
         chunk_pool(threads).run(
-            lambda i: nk.bn_stage_input_gradient(dy, out, arg, x, mean, inv_std, lo[i], hi[i],
-                                                 geo, coef, dt.type(m), dbeta, dgamma,
-                                                 training, scale, dx), len(lo))
+            lambda i: nk.bn_stage_input_gradient(dy, out, arg, x, mean, lo[i], hi[i], geo,
+                                                 coefs, dx), len(lo))
         bn.grads = {"scale": dgamma, "offset": dbeta}
         return dx
 
@@ -185,3 +181,20 @@ def update_statistics(bn, mean64, var64, m, dt):
 def inverse_std(bn, var, dt):
     """1/sqrt(σ² + ε) in the stage's dtype."""
     return (1 / np.sqrt(var + dt.type(bn.epsilon))).astype(dt)
+
+
+def dx_coefficients(bn, inv_std, dbeta, dgamma, m, training, dt):
+    """(a, b, c) as a 3×C array such that the input gradient is dx = a·dY + b·(x − mean) + c.
+
+    Training: dx = γ/(M·σ)·(M·dY − dbeta − x̂·dgamma) with x̂ = (x − mean)/σ, so
+    a = γ/σ, b = −γ·dgamma/(M·σ²), c = −γ·dbeta/(M·σ) (σ = sqrt(var + ε); dbeta = Σ dY,
+    dgamma = Σ dY·x̂ over the batch). Prediction mode, where the statistics are constants:
+    dx = dY·γ/σ, so a = γ/σ and b = c = 0. Computed in float64, handed over in ``dt``."""
+    g = np.asarray(bn.params["scale"], dtype=np.float64)
+    s = np.asarray(inv_std, dtype=np.float64)
+    a = g * s
+    if not training:
+        return np.ascontiguousarray(np.stack([a, 0 * a, 0 * a]), dtype=dt)
+    b = -a * s * np.asarray(dgamma, np.float64) / m
+    c = -a * np.asarray(dbeta, np.float64) / m
+    return np.ascontiguousarray(np.stack([a, b, c]), dtype=dt)
