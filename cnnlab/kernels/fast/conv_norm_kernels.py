@@ -25,8 +25,8 @@ import numba
 import numpy as np
 
 from .norm_stage_kernels import bn_dx
-from .stage_kernels import _FLAGS, _output_gradient, conv_image_backward, conv_stage_forward
-from .stage_planar import conv1_image_backward, conv1_stage_forward
+from .stage_kernels import _FLAGS, _output_gradient, conv_stage_backward, conv_stage_forward
+from .stage_planar import conv1_stage_backward, conv1_stage_forward
 
 
 @numba.njit(nogil=True, cache=True, fastmath=_FLAGS)
@@ -75,20 +75,21 @@ def conv_norm_backward(xp, wmat, z, out, arg, dy, lo, hi, geo, bn_geo, mean, coe
     prediction mode b = c = 0)."""
     oh, ow = geo[6], geo[7]
     relu, ph, pw, psh, psw = bn_geo[0], bn_geo[1], bn_geo[2], bn_geo[3], bn_geo[4]
-    k, nf = wmat.shape
+    nf = wmat.shape[1]
     rows = oh * ow
-    dt = xp.dtype
-    d_out = np.empty((rows, nf), dtype=dt)      # dY: the batch norm's output gradient
-    dz = np.empty((rows, nf), dtype=dt)         # dZ: its input gradient = the conv's output's
-    planar = xp.shape[3] == 1
-    cols = np.empty((k, rows) if planar else (rows, k), dtype=dt)
-    dcols = np.empty((k, rows) if planar else (rows, k), dtype=dt)
+    d_out = np.empty((rows, nf), dtype=xp.dtype)       # dY: the batch norm's output gradient
+    dz = np.empty((1, oh, ow, nf), dtype=xp.dtype)     # dZ: its input gradient, the conv's
+    dz2 = dz[0].reshape(rows, nf)
     for n in range(lo, hi):
         _output_gradient(dy, out, arg, n, relu, ow, ph, pw, psh, psw, d_out)
-        bn_dx(d_out, z[n].reshape(rows, nf), mean, coefs, dz)
-        if planar:
-            conv1_image_backward(xp, n, wmat, dz, geo, cols, dcols, dw, db, dxp,
+        bn_dx(d_out, z[n].reshape(rows, nf), mean, coefs, dz2)
+        # the convolution stage's own backward on this one image (geo: no ReLU, no pooling,
+        # so it takes dz as its dZ); slices of the first axis keep the arrays' layout, so
+        # this is the kernel the conv stages compile anyway
+        dxn = dxp[n:n + 1] if input_gradient else dxp
+        if xp.shape[3] == 1:
+            conv1_stage_backward(xp[n:n + 1], wmat, dz, arg, dz, 0, 1, geo, dw, db, dxn,
                                  input_gradient)
         else:
-            conv_image_backward(xp, n, wmat, dz, geo, cols, dcols, dw, db, dxp,
+            conv_stage_backward(xp[n:n + 1], wmat, dz, arg, dz, 0, 1, geo, dw, db, dxn,
                                 input_gradient)

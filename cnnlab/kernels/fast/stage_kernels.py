@@ -304,21 +304,6 @@ def _pooled_sums(dy, y, n, relu, db):
 
 
 @numba.njit(nogil=True, cache=True)
-def conv_image_backward(xp, n, wmat, dzn, geo, cols, dcols, dw, db, dxp, input_gradient):
-    """The convolution's part of the backward pass of image n, given its dZ (OH·OW × F):
-    db += Σ dZ, dW += colsᵀ·dZ and, when ``input_gradient``, dcols = dZ·Wᵀ scattered into
-    dxp by col2im (``cols``, ``dcols``: the caller's per-thread buffers)."""
-    fh, fw, sh, sw, dh, dw_, oh, ow = geo[0], geo[1], geo[2], geo[3], geo[4], geo[5], \
-        geo[6], geo[7]
-    _add_column_sums(dzn, db)
-    _im2col(xp, n, cols, fh, fw, sh, sw, dh, dw_, oh, ow)
-    matmul(cols, True, dzn, False, dw, 1.0)              # dW += colsᵀ·dZ
-    if input_gradient:
-        matmul(dzn, False, wmat, True, dcols, 0.0)       # dcols = dZ·Wᵀ
-        _col2im(dcols, dxp, n, fh, fw, sh, sw, dh, dw_, oh, ow)
-
-
-@numba.njit(nogil=True, cache=True)
 def conv_stage_backward(xp, wmat, y, arg, dy, lo, hi, geo, dw, db, dxp, input_gradient):
     """Backward pass of images lo..hi-1: adds their dW (K×F) into ``dw`` and their db into
     ``db`` (float64), and, when ``input_gradient``, writes their padded input gradient into
@@ -335,11 +320,9 @@ def conv_stage_backward(xp, wmat, y, arg, dy, lo, hi, geo, dw, db, dxp, input_gr
             _output_gradient(dy, y, arg, n, relu, ow, ph, pw, psh, psw, dz)
             dzn = dz
         if ph == 0:
-            conv_image_backward(xp, n, wmat, dzn, geo, cols, dcols, dw, db, dxp,
-                                input_gradient)
-            continue
-        # with pooling, db is read off the pooled gradient (a quarter of the cells for 2×2)
-        _pooled_sums(dy, y, n, relu, db)
+            _add_column_sums(dzn, db)
+        else:
+            _pooled_sums(dy, y, n, relu, db)
         _im2col(xp, n, cols, fh, fw, sh, sw, dh, dw_, oh, ow)
         matmul(cols, True, dzn, False, dw, 1.0)              # dW += colsᵀ·dZ
         if input_gradient:

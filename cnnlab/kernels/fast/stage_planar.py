@@ -187,25 +187,10 @@ def _planar_output_gradient(dy, y, arg, n, relu, ow, ph, pw, psh, psw, dzt):
 
 
 @numba.njit(nogil=True, cache=True)
-def conv1_image_backward(xp, n, wmat, dzn, geo, cols_t, dcols_t, dw, db, dxp,
-                         input_gradient):
-    """The convolution's part of the backward pass of image n for one input channel, given
-    its dZ channels last (OH·OW × F): db += Σ dZ, dW += colsᵀ·dZ and dcolsᵀ = W·dZᵀ
-    scattered by col2im, taking dZ as it is, with no transposing copy."""
-    fh, fw, sh, sw, dh, dw_, oh, ow = geo[0], geo[1], geo[2], geo[3], geo[4], geo[5], \
-        geo[6], geo[7]
-    _im2col_t(xp, n, cols_t, fh, fw, sh, sw, dh, dw_, oh, ow)
-    _add_column_sums(dzn, db)
-    matmul(cols_t, False, dzn, False, dw, 1.0)           # dW += colsᵀ·dZ
-    if input_gradient:
-        matmul(wmat, False, dzn, True, dcols_t, 0.0)      # dcolsᵀ = W·dZᵀ
-        _col2im_t(dcols_t, dxp, n, fh, fw, sh, sw, dh, dw_, oh, ow)
-
-
-@numba.njit(nogil=True, cache=True)
 def conv1_stage_backward(xp, wmat, y, arg, dy, lo, hi, geo, dw, db, dxp, input_gradient):
     """conv_stage_backward for one input channel. Without pooling dZ stays channels last
-    (it is dy itself, or dy masked by the ReLU): conv1_image_backward takes it as it is."""
+    (it is dy itself, or dy masked by the ReLU): dW += colsᵀ·dZ and dcolsᵀ = W·dZᵀ take
+    it as it is, with no transposing copy."""
     fh, fw, sh, sw, dh, dw_, oh, ow, relu, ph, pw, psh, psw, poh, pow_ = geo
     k, nf = wmat.shape
     cols_t = np.empty((k, oh * ow), dtype=xp.dtype)
@@ -213,16 +198,19 @@ def conv1_stage_backward(xp, wmat, y, arg, dy, lo, hi, geo, dw, db, dxp, input_g
     dz = np.empty((oh * ow, nf), dtype=xp.dtype)
     dcols_t = np.empty((k, oh * ow), dtype=xp.dtype)
     for n in range(lo, hi):
+        _im2col_t(xp, n, cols_t, fh, fw, sh, sw, dh, dw_, oh, ow)
         if ph == 0:
             if relu:
                 _output_gradient(dy, y, arg, n, relu, ow, ph, pw, psh, psw, dz)
                 dzn = dz
             else:
                 dzn = dy[n].reshape(oh * ow, nf)
-            conv1_image_backward(xp, n, wmat, dzn, geo, cols_t, dcols_t, dw, db, dxp,
-                                 input_gradient)
+            _add_column_sums(dzn, db)
+            matmul(cols_t, False, dzn, False, dw, 1.0)       # dW += colsᵀ·dZ
+            if input_gradient:
+                matmul(wmat, False, dzn, True, dcols_t, 0.0)  # dcolsᵀ = W·dZᵀ
+                _col2im_t(dcols_t, dxp, n, fh, fw, sh, sw, dh, dw_, oh, ow)
             continue
-        _im2col_t(xp, n, cols_t, fh, fw, sh, sw, dh, dw_, oh, ow)
         _planar_output_gradient(dy, y, arg, n, relu, ow, ph, pw, psh, psw, dzt)
         _pooled_sums(dy, y, n, relu, db)
         matmul(cols_t, False, dzt, True, dw, 1.0)            # dW += colsᵀ·dZᵀᵀ
