@@ -15,13 +15,20 @@ does by default: fused conv/batch-norm (+ReLU)(+max pool) stages on its thread p
 (``--per-layer``: one fast kernel per layer instead).
 
 How it measures (the machine may be shared and noisy, so only long, paired runs mean
-anything): each round runs a *block* of ``--steps`` consecutive steps per engine (a single
-step right after the other engine pays for that engine's still-spinning threads), the order of
-the engines alternates from round to round, and ``--rounds`` rounds are run. The table gives
+anything): each round runs a *block* of ``--steps`` consecutive steps per engine, the order
+of the engines alternates from round to round, and ``--rounds`` rounds are run. The table gives
 the median images/s of each engine, the ratio of those medians, and the median with the
 range of the per-round paired ratios (cnnlab / PyTorch within the same round, which cancels
 slow drifts of the machine's load). The 1-minute load average is printed before and after
 each row.
+
+Each block starts with untimed steps for ``SETTLE_SECONDS``: an engine that has just
+finished leaves its threads spinning for several milliseconds (PyTorch's OpenMP threads,
+cnnlab's pool helpers for a shorter while), and the engine that follows pays for them —
+measured on LeNet-5 inference, cnnlab's first steps after a PyTorch block took 1.67, 1.72,
+1.40, 1.33 ms against 1.13–1.17 from the sixth on, and PyTorch's first step after a cnnlab
+block 1.80 against 1.50. Both engines get the same settling time, so the blocks measure
+each engine running, not the handover.
 
 Cold compile: the first fast step in a fresh process with an empty Numba cache (a
 subprocess with its own NUMBA_CACHE_DIR); warm start: the first step of a second process
@@ -42,6 +49,8 @@ import numpy as np
 NETWORKS = {"lenet5": 64, "reference": 128}
 #: the issue's measuring rules: blocks of at least 10 steps, at least 15 rounds
 DEFAULT_ROUNDS, DEFAULT_STEPS = 15, 10
+#: untimed steps at the start of each block, at least this long (see the module)
+SETTLE_SECONDS = 0.02
 
 
 def load_average() -> float | None:
@@ -120,6 +129,11 @@ def _torch_runner(which, batch, dtype, rng):
 
 
 def _rate(fn, steps, batch):
+    """Images/s of ``steps`` timed steps, after untimed ones for SETTLE_SECONDS."""
+    settle = time.perf_counter() + SETTLE_SECONDS
+    fn()
+    while time.perf_counter() < settle:
+        fn()
     start = time.perf_counter()
     for _ in range(steps):
         fn()

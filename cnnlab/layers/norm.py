@@ -114,6 +114,30 @@ class BatchNormalization(Layer):
         self._cache = (xhat, var, training)
         return y
 
+    @property
+    def last_normalized(self):
+        """x̂ of the last forward call (N×H×W×C). When a fused stage of the fast backend ran
+        this layer (``kernels/fast/conv_norm_stage.py``, ``norm_stage.py``), it left the
+        input and the statistics instead (``record_normalization``) and x̂ = (x − μ)·(1/σ)
+        is computed here when first read: the stages never write x̂ for the whole batch."""
+        if self._normalized is None and self._normalized_from is not None:
+            x, mean, inv_std = self._normalized_from
+            self._normalized = ((x - mean) * inv_std).astype(x.dtype, copy=False)
+            self._normalized_from = None
+        return self._normalized
+
+    @last_normalized.setter
+    def last_normalized(self, xhat):
+        self._normalized, self._normalized_from = xhat, None
+
+    def record_normalization(self, x, mean, variance, inv_std):
+        """What a fused stage that ran this layer leaves it: the input ``x`` and the
+        statistics it normalized with (``last_mean``, ``last_variance``; ``inv_std`` =
+        1/sqrt(variance + ε) as the stage computed it), from which ``last_normalized``
+        follows."""
+        self.last_mean, self.last_variance = mean, variance
+        self._normalized, self._normalized_from = None, (x, mean, inv_std)
+
     def _backward(self, dy):
         # training: the batch statistics depend on x, and the kernel differentiates through them
         xhat, var, training = self._need_cache()

@@ -15,8 +15,10 @@ from hypothesis import given, strategies as st
 
 import cnnlab as cl
 from cnnlab.kernels.fast.pool_threads import ChunkPool, chunk_bounds, chunk_pool
+from cnnlab.kernels.fast.conv_norm_stage import ConvNormStage
 from cnnlab.kernels.fast.norm_stage import NormStage
-from cnnlab.kernels.fast.stages import ConvStage, plan, regroup
+from cnnlab.kernels.fast.dense_stage import MIN_MULTIPLY_ADDS, DenseStage
+from cnnlab.kernels.fast.stages import STAGES, ConvStage, plan, regroup
 from cnnlab.models import lenet5, reference_example
 from cnnlab.solvers import SGDM
 
@@ -86,7 +88,7 @@ def test_networks_agree_with_the_reference_backend(make, dtype):
     labels = rng.integers(0, 10, 5)
     # without the image input layer the input gradient is the first stage's own
     ref, fused = twins(make()[1:-2], dtype, input_size=(28, 28, 1))
-    assert any(isinstance(s, ConvStage) for s in fused._steps(fused.layers))
+    assert any(isinstance(s, (ConvStage, ConvNormStage)) for s in fused._steps(fused.layers))
     compare_pass(ref, fused, x, dtype)
     ref, fused = twins(make(), dtype)
     ref.fit_normalization(x)
@@ -102,8 +104,8 @@ def test_networks_agree_with_the_reference_backend(make, dtype):
 
 
 def names(steps):
-    return [[layer.name for layer in s.layers] if isinstance(s, (ConvStage, NormStage))
-            else s.name for s in steps]
+    return [[layer.name for layer in s.layers] if isinstance(s, STAGES) else s.name
+            for s in steps]
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
@@ -121,18 +123,66 @@ def test_batch_norm_after_a_fully_connected_layer(dtype):
     close(fused.backward(dy), ref.backward(dy), dtype, "prediction-mode input gradient")
 
 
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("tail", ["relu+pool", "relu", "pool", "none"])
+def test_convolution_and_batch_norm_as_one_stage(dtype, tail):
+    # several channels in (channels-last kernels) and one (planar kernels); a pooling window
+    # that does not tile the map; training, then prediction mode with a backward after it
+    layers = [cl.Convolution2D(3, 4, padding=1), cl.BatchNormalization(),
+              *([cl.ReLU()] if "relu" in tail else []),
+              *([cl.MaxPooling2D(3, stride=2)] if "pool" in tail else []),
+              cl.Convolution2D(2, 8, stride=2, padding=1), cl.BatchNormalization(mean_decay=0.3),
+              *([cl.ReLU()] if "relu" in tail else []), cl.FullyConnected(3)]
+    ref, fused = twins(layers, dtype, input_size=(9, 10, 1))
+    assert sum(isinstance(s, ConvNormStage) for s in fused._steps(fused.layers)) == 2
+    rng = np.random.default_rng(11)
+    x = (3 + 2 * rng.standard_normal((5, 9, 10, 1))).astype(dtype)   # statistics far from 0, 1
+    for step in range(2):
+        compare_pass(ref, fused, x, dtype, dy_seed=step)
+    close(fused.predict(x), ref.predict(x), dtype, "predict")
+    for net in (ref, fused):
+        y = net.forward(x, keep_caches=True)        # prediction mode, a backward follows
+    dy = np.random.default_rng(7).standard_normal(y.shape).astype(dtype)
+    close(fused.backward(dy), ref.backward(dy), dtype, "prediction-mode input gradient")
+    for a, b in zip(ref.layers, fused.layers):
+        for key in a.params:
+            close(b.grads[key], a.grads[key], dtype, f"{a.name}.{key} (prediction mode)",
+                  layer_scale(a.grads))
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("batch", [3, 180])
+def test_fully_connected_layers_on_the_pool(dtype, batch):
+    # 180 images of 6x6x8 -> 100 -> ReLU -> 30: 5.2 M multiply-adds, over the pool's
+    # threshold; 3 images run as the layers run themselves. A NaN weight of fc_2 keeps its
+    # meaning (its output 0 and its input gradient through it are NaN in both)
+    layers = [cl.FullyConnected(100), cl.ReLU(), cl.FullyConnected(30), cl.FullyConnected(4)]
+    ref, fused = twins(layers, dtype, input_size=(6, 6, 8))
+    stages = [s for s in fused._steps(fused.layers) if isinstance(s, DenseStage)]
+    assert [[layer.name for layer in s.layers] for s in stages] == [
+        ["fc_1", "relu_1"], ["fc_2"], ["fc_3"]]
+    assert (batch * 288 * 100 >= MIN_MULTIPLY_ADDS) == (batch == 180)
+    x = np.random.default_rng(3).standard_normal((batch, 6, 6, 8)).astype(dtype)
+    for net in (ref, fused):
+        net["fc_2"].params["weights"][0, 5] = np.nan
+    compare_pass(ref, fused, x, dtype)
+    assert fused.layers[0].held_arrays() == [] or batch == 3  # the stage kept the caches
+    close(fused.predict(x), ref.predict(x), dtype, "predict")
+
+
 def test_the_plans_of_lenet5_and_the_reference_network():
     net = cl.Network(lenet5())
     net.fused = True
-    assert names(net._steps(net.layers))[1:3] == [
-        ["conv_1", "relu_1", "maxpool_1"], ["conv_2", "relu_2", "maxpool_2"]]
+    assert names(net._steps(net.layers))[1:6] == [
+        ["conv_1", "relu_1", "maxpool_1"], ["conv_2", "relu_2", "maxpool_2"],
+        ["fc_1", "relu_3"], ["fc_2", "relu_4"], ["fc_3"]]
     net.fused = False
     assert net._steps(net.layers) == net.layers
     net = cl.Network(reference_example())
     net.fused = True
-    assert names(net._steps(net.layers))[1:5] == [
-        ["conv_1"], ["batchnorm_1", "relu_1", "maxpool_1"], ["conv_2"],
-        ["batchnorm_2", "relu_2"]]
+    assert names(net._steps(net.layers))[1:3] == [
+        ["conv_1", "batchnorm_1", "relu_1", "maxpool_1"], ["conv_2", "batchnorm_2", "relu_2"]]
+    assert all(isinstance(s, ConvNormStage) for s in net._steps(net.layers)[1:3])
 
 
 # ---- drawn stacks -----------------------------------------------------------------------------

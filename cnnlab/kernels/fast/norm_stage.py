@@ -5,7 +5,9 @@ What the layers would do, one after the other (``layers/norm.py``, ``layers/acti
 which also explains the dispatches a batch statistic needs). The stage keeps the layer's
 contract: in training it updates ``trained_mean`` / ``trained_variance`` with the layer's
 decays and the unbiased variance M/(M−1)·var, sets ``last_mean``, ``last_variance`` and
-``last_normalized``, and its backward fills ``grads`` {"scale", "offset"}.
+``last_normalized`` (from its input, when read: ``BatchNormalization.record_normalization``),
+and its backward fills ``grads`` {"scale", "offset"}. ``conv_norm_stage.py`` runs a
+convolution and the batch norm after it as one stage, with these same pieces.
 """
 from __future__ import annotations
 
@@ -58,18 +60,15 @@ class NormStage:
 
     def _moments(self, x):
         """Per-channel mean and biased variance of x over N, H, W (float64), from per-chunk
-        means and M2 combined as Chan et al.'s parallel variance (norm_stage_kernels.py)."""
+        means and M2 (norm_stage_kernels.py)."""
         threads = numba.get_num_threads()
         lo, hi = chunk_bounds(len(x), threads)
         c = x.shape[3]
         means, m2s = np.zeros((len(lo), c)), np.zeros((len(lo), c))
         chunk_pool(threads).run(lambda i: nk.bn_chunk_moments(x, lo[i], hi[i], means[i],
                                                               m2s[i]), len(lo))
-        counts = (np.asarray(hi) - np.asarray(lo))[:, None] * (x.shape[1] * x.shape[2])
-        total = counts.sum()
-        mean = (counts * means).sum(axis=0) / total
-        var = (m2s.sum(axis=0) + (counts * (means - mean) ** 2).sum(axis=0)) / total
-        return mean, var
+        counts = (np.asarray(hi) - np.asarray(lo)) * (x.shape[1] * x.shape[2])
+        return combine_moments(counts, means, m2s)
 
     def forward(self, x, *, training=False, rng=None):
         bn = self.bn
@@ -84,28 +83,21 @@ class NormStage:
         x = np.ascontiguousarray(x)
         dt = x.dtype
         if training:
-            mean64, var64 = self._moments(x)
-            mean, var = mean64.astype(dt), var64.astype(dt)      # as batch_moments gives them
-            s = bn.state        # the layer's update of its trained statistics (layers/norm.py)
-            s["trained_mean"] = ((1 - bn.mean_decay) * s["trained_mean"]
-                                 + bn.mean_decay * mean).astype(dt)
-            s["trained_variance"] = ((1 - bn.variance_decay) * s["trained_variance"]
-                                     + bn.variance_decay * var * (m / (m - 1))).astype(dt)
+            mean, var = update_statistics(bn, *self._moments(x), m, dt)
         else:
             mean = bn.state["trained_mean"].astype(dt)
             var = bn.state["trained_variance"].astype(dt)
-        inv_std = (1 / np.sqrt(var + dt.type(bn.epsilon))).astype(dt)
+        inv_std = inverse_std(bn, var, dt)
         gamma = np.ascontiguousarray(bn.params["scale"], dtype=dt)
         beta = np.ascontiguousarray(bn.params["offset"], dtype=dt)
-        xhat = np.empty_like(x)
+        mean = np.ascontiguousarray(mean)
         out = np.empty((n,) + tuple(self.output_shape), dtype=dt)
         arg = np.empty(out.shape if self.pool is not None else (1, 1, 1, 1), dtype=np.int8)
         geo = self._geometry()
-        self._run(lambda lo, hi: nk.bn_stage_forward(x, lo, hi, np.ascontiguousarray(mean),
-                                                     inv_std, gamma, beta, geo, xhat, out,
-                                                     arg), n)
-        bn.last_mean, bn.last_variance, bn.last_normalized = mean, var, xhat
-        self._cache = (xhat, var, training, out, arg)
+        self._run(lambda lo, hi: nk.bn_stage_forward(x, lo, hi, mean, inv_std, gamma, beta,
+                                                     geo, out, arg), n)
+        bn.record_normalization(x, mean, var, inv_std)
+        self._cache = (x, mean, var, inv_std, training, out, arg)
         return out
 
     def _layer_by_layer(self, x, rng):
@@ -119,7 +111,7 @@ class NormStage:
             layer.release()
 
     def held_arrays(self):
-        return [] if self._cache is None else [self._cache[0], self._cache[3], self._cache[4]]
+        return [] if self._cache is None else [self._cache[0], self._cache[5], self._cache[6]]
 
     def backward(self, dy):
         from .stages import backward_layer_by_layer, layers_ran_alone
@@ -129,34 +121,80 @@ class NormStage:
             raise RuntimeError(f"{self.label}: backward called before forward (or after a "
                                "Network.forward/predict in prediction mode, which keeps no "
                                "caches: use forward(x, training=True) or keep_caches=True)")
-        xhat, var, training, out, arg = self._cache
+        x, mean, var, inv_std, training, out, arg = self._cache
         if not isinstance(dy, np.ndarray) or dy.shape != out.shape:
             raise ValueError(f"{self.label}: gradient has shape {getattr(dy, 'shape', dy)}; "
                              f"expected {' x '.join(map(str, out.shape))} (the output of the "
                              "last forward call)")
-        bn, dt = self.bn, xhat.dtype
+        bn, dt = self.bn, x.dtype
         dy = np.ascontiguousarray(dy, dtype=dt)
-        n, h, w, c = xhat.shape
+        n, h, w, c = x.shape
         threads = numba.get_num_threads()
         lo, hi = chunk_bounds(n, threads)
         sb, sg = np.zeros((len(lo), c)), np.zeros((len(lo), c))
-        dx = np.empty_like(xhat)
+        dx = np.empty_like(x)
         geo = self._geometry()
         chunk_pool(threads).run(
-            lambda i: nk.bn_stage_sums(dy, out, arg, xhat, lo[i], hi[i], geo, sb[i], sg[i]),
-            len(lo))
+            lambda i: nk.bn_stage_sums(dy, out, arg, x, mean, inv_std, lo[i], hi[i], geo,
+                                       sb[i], sg[i]), len(lo))
         dbeta, dgamma = sb.sum(axis=0).astype(dt), sg.sum(axis=0).astype(dt)
-        g = np.ascontiguousarray(bn.params["scale"], dtype=dt)
-        inv_std = (1 / np.sqrt(var + dt.type(bn.epsilon))).astype(dt)
-        m = n * h * w
-        coef = (g * inv_std / dt.type(m)).astype(dt)
-        scale = (g * inv_std).astype(dt)
+        coefs = dx_coefficients(bn, inv_std, dbeta, dgamma, n * h * w, training, dt)
         chunk_pool(threads).run(
-            lambda i: nk.bn_stage_input_gradient(dy, out, arg, xhat, lo[i], hi[i], geo, coef,
-                                                 dt.type(m), dbeta, dgamma, training, scale,
-                                                 dx), len(lo))
+            lambda i: nk.bn_stage_input_gradient(dy, out, arg, x, mean, lo[i], hi[i], geo,
+                                                 coefs, dx), len(lo))
         bn.grads = {"scale": dgamma, "offset": dbeta}
         return dx
 
     def backward_parameters(self, dy):
         self.backward(dy)
+
+
+# ---- shared with conv_norm_stage.py ----------------------------------------------------------
+
+def combine_moments(counts, means, m2s):
+    """Mean and biased variance (float64, per channel) of parts with ``counts[i]`` values,
+    mean ``means[i]`` and M2 ``m2s[i]`` = Σ (x − means[i])², combined exactly as Chan, Golub
+    and LeVeque's parallel variance:
+
+        mean = Σ nᵢ·mᵢ / M,   var = (Σ M2ᵢ + Σ nᵢ·(mᵢ − mean)²) / M
+    """
+    counts = np.asarray(counts, dtype=np.float64)[:, None]
+    total = counts.sum()
+    mean = (counts * means).sum(axis=0) / total
+    var = (m2s.sum(axis=0) + (counts * (means - mean) ** 2).sum(axis=0)) / total
+    return mean, var
+
+
+def update_statistics(bn, mean64, var64, m, dt):
+    """The batch statistics in the layer's dtype (as its batch_moments gives them), after
+    updating its trained statistics exactly as ``BatchNormalization._forward`` does (the
+    unbiased variance M/(M−1)·var)."""
+    mean, var = mean64.astype(dt), var64.astype(dt)
+    s = bn.state
+    s["trained_mean"] = ((1 - bn.mean_decay) * s["trained_mean"]
+                         + bn.mean_decay * mean).astype(dt)
+    s["trained_variance"] = ((1 - bn.variance_decay) * s["trained_variance"]
+                             + bn.variance_decay * var * (m / (m - 1))).astype(dt)
+    return mean, var
+
+
+def inverse_std(bn, var, dt):
+    """1/sqrt(σ² + ε) in the stage's dtype."""
+    return (1 / np.sqrt(var + dt.type(bn.epsilon))).astype(dt)
+
+
+def dx_coefficients(bn, inv_std, dbeta, dgamma, m, training, dt):
+    """(a, b, c) as a 3×C array such that the input gradient is dx = a·dY + b·(x − mean) + c.
+
+    Training: dx = γ/(M·σ)·(M·dY − dbeta − x̂·dgamma) with x̂ = (x − mean)/σ, so
+    a = γ/σ, b = −γ·dgamma/(M·σ²), c = −γ·dbeta/(M·σ) (σ = sqrt(var + ε); dbeta = Σ dY,
+    dgamma = Σ dY·x̂ over the batch). Prediction mode, where the statistics are constants:
+    dx = dY·γ/σ, so a = γ/σ and b = c = 0. Computed in float64, handed over in ``dt``."""
+    g = np.asarray(bn.params["scale"], dtype=np.float64)
+    s = np.asarray(inv_std, dtype=np.float64)
+    a = g * s
+    if not training:
+        return np.ascontiguousarray(np.stack([a, 0 * a, 0 * a]), dtype=dt)
+    b = -a * s * np.asarray(dgamma, np.float64) / m
+    c = -a * np.asarray(dbeta, np.float64) / m
+    return np.ascontiguousarray(np.stack([a, b, c]), dtype=dt)

@@ -8,8 +8,11 @@ and the caller itself — takes the next chunk when it has finished its last one
 descheduled thread only delays the chunk it holds.
 
 The work of a chunk is a nogil Numba kernel (``stage_kernels.py``): the threads really run
-at the same time. Idle helpers sleep on a condition variable (they never spin), and an
-exception raised by any chunk is raised again in the caller once every started chunk ended.
+at the same time. A helper that has finished a batch watches for the next one for a few
+hundred microseconds outside the GIL (``spin.py``: a step's batches follow each other
+closely, and waking a sleeping thread costs ~60 µs), then sleeps on a condition variable.
+An exception raised by any chunk is raised again in the caller once every started chunk
+ended.
 
     pool = chunk_pool(2)
     pool.run(lambda i: work(lo[i], hi[i]), len(lo))
@@ -18,6 +21,10 @@ from __future__ import annotations
 
 import os
 import threading
+
+import numpy as np
+
+from .spin import SPIN_ROUNDS, spin_until_changed
 
 
 class _Job:
@@ -67,6 +74,7 @@ class ChunkPool:
         self._cond = threading.Condition()
         self._job = None
         self._generation = 0
+        self._posted = np.zeros(1, np.int64)     # the generation, for helpers that spin
         self._run_lock = threading.Lock()        # one batch at a time (callers queue up)
         self._helpers = [threading.Thread(target=self._serve, name=f"cnnlab-chunk-{k + 1}",
                                           daemon=True) for k in range(size - 1)]
@@ -76,6 +84,7 @@ class ChunkPool:
     def _serve(self):
         seen = 0
         while True:
+            spin_until_changed(self._posted, seen, SPIN_ROUNDS)
             with self._cond:
                 while self._generation == seen:
                     self._cond.wait()
@@ -95,6 +104,7 @@ class ChunkPool:
                 with self._cond:
                     self._job = job
                     self._generation += 1
+                    self._posted[0] = self._generation
                     self._cond.notify_all()
                 job.work()
                 job.done.wait()

@@ -5,9 +5,10 @@ replaces every run
 
     Convolution2D (groups = 1) [ReLU] [MaxPooling2D without padding, window ≤ 127 cells]
 
-by one :class:`ConvStage`, and every BatchNormalization [ReLU] [MaxPooling2D] by one
-``NormStage`` (``norm_stage.py``); every other layer, and every configuration a stage does not
-cover, keeps running layer by layer. A stage behaves like one layer to the Network
+by one :class:`ConvStage`, every Convolution2D BatchNormalization [ReLU] [MaxPooling2D] by
+one ``ConvNormStage`` (``conv_norm_stage.py``), and every other BatchNormalization [ReLU]
+[MaxPooling2D] by one ``NormStage`` (``norm_stage.py``); every other layer, and every
+configuration a stage does not cover, keeps running layer by layer. A stage behaves like one layer to the Network
 (forward, backward, backward_parameters, release, params): it checks its input as the
 convolution would, fills the convolution's ``grads`` exactly as ``Convolution2D`` does, and
 returns the input gradient the layers would have returned. What happens per image is in
@@ -34,11 +35,14 @@ import numpy as np
 
 from ...layers.activation import ReLU
 from ...layers.conv import Convolution2D
+from ...layers.dense import FullyConnected
 from ...layers.norm import BatchNormalization
 from ...layers.pool import MaxPooling2D
 from ..padding import pad_backward
 from . import stage_kernels as sk
 from . import stage_planar as sp
+from .conv_norm_stage import ConvNormStage
+from .dense_stage import DenseStage
 from .norm_stage import NormStage
 from .pool_threads import chunk_bounds, chunk_pool
 
@@ -59,20 +63,32 @@ def _tail(layers, end):
 
 
 def plan(layers):
-    """The layers as a list of steps: ConvStage and NormStage objects and the other layers.
+    """The layers as a list of steps: stage objects and the other layers.
 
-    Convolution2D (groups = 1, with its bias) [ReLU] [MaxPooling2D] -> ConvStage;
-    BatchNormalization [ReLU] [MaxPooling2D] -> NormStage (``norm_stage.py``).
+    Convolution2D (groups = 1, with its bias) BatchNormalization [ReLU] [MaxPooling2D]
+    -> ConvNormStage; Convolution2D (groups = 1, with its bias) [ReLU] [MaxPooling2D]
+    -> ConvStage; BatchNormalization [ReLU] [MaxPooling2D] -> NormStage;
+    FullyConnected [ReLU] -> DenseStage (``dense_stage.py``).
     A convolution without bias (``has_bias=False``) runs on its own kernels.
     """
     steps, i = [], 0
     while i < len(layers):
         kind = type(layers[i])
-        if (kind is Convolution2D and layers[i].groups == 1 and layers[i].has_bias) \
-                or kind is BatchNormalization:
+        if kind is Convolution2D and layers[i].groups == 1 and layers[i].has_bias:
+            if i + 1 < len(layers) and type(layers[i + 1]) is BatchNormalization:
+                end, relu, pool = _tail(layers, i + 2)
+                steps.append(ConvNormStage(layers[i:end], relu is not None, pool))
+            else:
+                end, relu, pool = _tail(layers, i + 1)
+                steps.append(ConvStage(layers[i:end], relu is not None, pool))
+            i = end
+        elif kind is BatchNormalization:
             end, relu, pool = _tail(layers, i + 1)
-            make = ConvStage if kind is Convolution2D else NormStage
-            steps.append(make(layers[i:end], relu is not None, pool))
+            steps.append(NormStage(layers[i:end], relu is not None, pool))
+            i = end
+        elif kind is FullyConnected:
+            end = i + 2 if i + 1 < len(layers) and type(layers[i + 1]) is ReLU else i + 1
+            steps.append(DenseStage(layers[i:end], end == i + 2))
             i = end
         else:
             steps.append(layers[i])
@@ -83,7 +99,8 @@ def plan(layers):
 def regroup(steps, layers):
     """``layers`` (a leading part of a network's body, in order) with each run that a stage of
     ``steps`` covers replaced by that stage; a run cut short stays layer by layer."""
-    starts = {id(s.layers[0]): s for s in steps if isinstance(s, (ConvStage, NormStage))}
+    starts = {id(s.layers[0]): s for s in steps
+              if isinstance(s, STAGES)}
     out, i = [], 0
     while i < len(layers):
         stage = starts.get(id(layers[i]))
@@ -239,3 +256,7 @@ class ConvStage:
 
 _EMPTY_DX = {np.dtype(np.float32): np.zeros((1, 1, 1, 1), np.float32),
              np.dtype(np.float64): np.zeros((1, 1, 1, 1), np.float64)}
+
+
+#: every kind of stage ``plan`` makes
+STAGES = (ConvStage, ConvNormStage, NormStage, DenseStage)

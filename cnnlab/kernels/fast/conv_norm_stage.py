@@ -1,0 +1,195 @@
+"""A convolution and the batch norm after it as one stage: Convolution2D + BatchNormalization
+(+ ReLU) (+ max pooling), the block of most CNNs since 2015 (the reference documents' network
+is two of them).
+
+Run as two stages (``stages.ConvStage`` then ``norm_stage.NormStage``) the batch passes over
+the convolution's output z four times more than it must: the batch statistics read z twice,
+and backward writes the batch norm's input gradient for the whole batch for the convolution
+to read again. This stage computes each image's statistics while its z is in cache and hands
+the batch norm's input gradient to the convolution's backward image by image
+(``conv_norm_kernels.py`` gives the dispatches and the arithmetic, which is the layers' own).
+
+It behaves like its layers to the Network: the convolution's ``grads`` {"weights", "bias"},
+the batch norm's {"scale", "offset"}, its trained statistics updated as
+``BatchNormalization`` updates them, ``last_mean`` / ``last_variance`` / ``last_normalized``
+set, the input gradient the layers would return. Prediction mode uses the trained
+statistics (two dispatches, the batch statistics computed but unused).
+"""
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from ..padding import pad_backward
+from . import conv_norm_kernels as ck
+from . import norm_stage_kernels as nk
+from .norm_stage import combine_moments, dx_coefficients, inverse_std, update_statistics
+from .pool_threads import chunk_bounds, chunk_pool
+
+_EMPTY_ARG = np.zeros((1, 1, 1, 1), dtype=np.int8)
+_EMPTY_DX = {np.dtype(np.float32): np.zeros((1, 1, 1, 1), np.float32),
+             np.dtype(np.float64): np.zeros((1, 1, 1, 1), np.float64)}
+
+
+class ConvNormStage:
+    """Convolution + batch normalization (+ ReLU) (+ max pooling) as one multi-threaded step."""
+
+    def __init__(self, layers, relu, pool):
+        self.layers = list(layers)
+        self.conv, self.bn = self.layers[0], self.layers[1]
+        self.relu, self.pool = relu, pool
+        self._cache = None
+
+    def __getstate__(self):
+        # a copied network (copy.deepcopy, astype) starts with no cache, like its layers
+        return dict(self.__dict__, _cache=None)
+
+    def __repr__(self):
+        return f"<ConvNormStage {' + '.join(layer.name for layer in self.layers)}>"
+
+    @property
+    def label(self):
+        return "fused stage " + " + ".join(layer.label for layer in self.layers)
+
+    @property
+    def params(self):
+        return self.conv.params
+
+    @property
+    def output_shape(self):
+        return self.layers[-1].output_shape
+
+    def _conv_geometry(self):
+        """The convolution alone (no ReLU, no pooling), as stage_kernels' ``geo``."""
+        conv = self.conv
+        (fh, fw), (sh, sw), (dh, dw) = conv.filter_size, conv.stride, conv.dilation
+        oh, ow, _ = conv.output_shape
+        return (fh, fw, sh, sw, dh, dw, oh, ow, 0, 0, 0, 1, 1, oh, ow)
+
+    def _norm_geometry(self):
+        """(relu, ph, pw, psh, psw, poh, pow) as norm_stage_kernels' ``geo``."""
+        if self.pool is None:
+            return (int(self.relu), 0, 0, 1, 1, 0, 0)
+        (ph, pw), (psh, psw) = self.pool.pool_size, self.pool.stride
+        poh, pow_, _ = self.pool.output_shape
+        return (int(self.relu), ph, pw, psh, psw, poh, pow_)
+
+    # ---- forward -------------------------------------------------------------------------
+    def forward(self, x, *, training=False, rng=None):
+        conv, bn = self.conv, self.bn
+        conv.check_input(x)
+        for layer in self.layers:
+            layer.release()
+        n = len(x)
+        oh, ow, nf = conv.output_shape
+        m = n * oh * ow
+        if training and m < 2:
+            # the batch norm's own refusal (a variance needs two values), worded by the layer
+            for layer in self.layers:
+                x = layer.forward(x, training=True, rng=rng)
+            return x
+        xp = conv.pad_input(x) if any(conv.padding) else x
+        dt = xp.dtype
+        if dt not in (np.float32, np.float64):
+            raise TypeError(f"{self.label}: input dtype {dt}, expected float32 or float64")
+        xp = np.ascontiguousarray(xp)
+        w = conv.params["weights"]
+        wmat = np.ascontiguousarray(w.reshape(-1, w.shape[3]), dtype=dt)
+        b = np.ascontiguousarray(conv.params["bias"], dtype=dt)
+        threads = numba.get_num_threads()
+        lo, hi = chunk_bounds(n, threads)
+        pool = chunk_pool(threads)
+
+        # dispatch 1: z = the convolution, and each image's statistics while z is in cache
+        z = np.empty((n, oh, ow, nf), dtype=dt)
+        means, m2s = np.empty((n, nf)), np.empty((n, nf))
+        geo = self._conv_geometry()
+        pool.run(lambda i: ck.conv_moments_forward(xp, wmat, b, lo[i], hi[i], geo, z,
+                                                   _EMPTY_ARG, means, m2s), len(lo))
+        if training:
+            mean, var = update_statistics(
+                bn, *combine_moments(np.full(n, oh * ow), means, m2s), m, dt)
+        else:
+            mean = np.ascontiguousarray(bn.state["trained_mean"], dtype=dt)
+            var = bn.state["trained_variance"].astype(dt)
+        inv_std = inverse_std(bn, var, dt)
+
+        # dispatch 2: normalize, scale and shift, ReLU, pooling
+        gamma = np.ascontiguousarray(bn.params["scale"], dtype=dt)
+        beta = np.ascontiguousarray(bn.params["offset"], dtype=dt)
+        out = np.empty((n,) + tuple(self.output_shape), dtype=dt)
+        arg = np.empty(out.shape, dtype=np.int8) if self.pool is not None else _EMPTY_ARG
+        bn_geo = self._norm_geometry()
+        pool.run(lambda i: nk.bn_stage_forward(z, lo[i], hi[i], mean, inv_std, gamma, beta,
+                                               bn_geo, out, arg), len(lo))
+        bn.record_normalization(z, mean, var, inv_std)
+        self._cache = (xp, wmat, z, mean, var, inv_std, training, out, arg)
+        return out
+
+    def release(self):
+        self._cache = None
+        for layer in self.layers:
+            layer.release()
+
+    def held_arrays(self):
+        """The padded input, the convolution's output, the stage's output and the winners."""
+        if self._cache is None:
+            return []
+        xp, _, z, *_, out, arg = self._cache
+        return [xp, z, out] + ([] if arg is _EMPTY_ARG else [arg])
+
+    # ---- backward ------------------------------------------------------------------------
+    def backward(self, dy):
+        return self._backward(dy, True)
+
+    def backward_parameters(self, dy):
+        self._backward(dy, False)
+
+    def _backward(self, dy, input_gradient):
+        from .stages import backward_layer_by_layer, layers_ran_alone
+        if layers_ran_alone(self.layers):       # their own forward came last (see stages.py)
+            return backward_layer_by_layer(self.layers, dy, input_gradient)
+        if self._cache is None:
+            raise RuntimeError(f"{self.label}: backward called before forward (or after a "
+                               "Network.forward/predict in prediction mode, which keeps no "
+                               "caches: use forward(x, training=True) or keep_caches=True)")
+        xp, wmat, z, mean, var, inv_std, training, out, arg = self._cache
+        if not isinstance(dy, np.ndarray) or dy.shape != out.shape:
+            raise ValueError(f"{self.label}: gradient has shape {getattr(dy, 'shape', dy)}; "
+                             f"expected {' x '.join(map(str, out.shape))} (the output of the "
+                             "last forward call)")
+        conv, bn, dt = self.conv, self.bn, xp.dtype
+        dy = np.ascontiguousarray(dy, dtype=dt)
+        n, oh, ow, nf = z.shape
+        threads = numba.get_num_threads()
+        lo, hi = chunk_bounds(n, threads)
+        pool = chunk_pool(threads)
+        bn_geo = self._norm_geometry()
+
+        # dispatch 1: dbeta = Σ dY, dgamma = Σ dY·x̂ (dY: through pooling and the ReLU mask)
+        sb, sg = np.zeros((len(lo), nf)), np.zeros((len(lo), nf))
+        pool.run(lambda i: nk.bn_stage_sums(dy, out, arg, z, mean, inv_std, lo[i], hi[i],
+                                            bn_geo, sb[i], sg[i]), len(lo))
+        dbeta, dgamma = sb.sum(axis=0).astype(dt), sg.sum(axis=0).astype(dt)
+        coefs = dx_coefficients(bn, inv_std, dbeta, dgamma, n * oh * ow, training, dt)
+
+        # dispatch 2: per image, the batch norm's input gradient, then the convolution's
+        k = wmat.shape[0]
+        dw_parts = np.zeros((len(lo), k, nf), dtype=dt)
+        db_parts = np.zeros((len(lo), nf), dtype=np.float64)
+        dxp = np.zeros(xp.shape, dtype=dt) if input_gradient else _EMPTY_DX[dt]
+        geo = self._conv_geometry()
+        pool.run(lambda i: ck.conv_norm_backward(
+            xp, wmat, z, out, arg, dy, lo[i], hi[i], geo, bn_geo, mean, coefs, dw_parts[i],
+            db_parts[i], dxp, input_gradient), len(lo))
+        bn.grads = {"scale": dgamma, "offset": dbeta}
+        w, bias = conv.params["weights"], conv.params["bias"]
+        dw = dw_parts[0] if len(lo) == 1 else dw_parts.sum(axis=0)
+        # the dtypes Convolution2D gives its gradients (weights', bias' own)
+        conv.grads = {"weights": dw.reshape(w.shape).astype(w.dtype, copy=False),
+                      "bias": db_parts.sum(axis=0).astype(dt).astype(bias.dtype, copy=False)}
+        if not input_gradient:
+            return None
+        if not any(conv.padding):
+            return dxp
+        return pad_backward(dxp, conv.padding, conv.padding_value, conv.input_shape[:2])
