@@ -150,7 +150,7 @@ def trace_network(net, x, *, image: int = 0, training: bool = False, backward: b
     # dropout draws from net.rng: keep its state so later training draws what it would have
     rng_state = net.rng.bit_generator.state
     records = []
-    ctx = {"training": training}
+    ctx = {"training": training, "batch_size": len(batch)}
     try:
         y = net.check_input(batch)
         outputs = []
