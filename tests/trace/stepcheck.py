@@ -70,7 +70,7 @@ def check_backward(rec, every=1, params=True):
 
 def regression_net(layers, shape, backend, seed=0, dtype="float32", **input_options):
     """ImageInput (no normalization unless given) → layers → Regression."""
-    options = dict(normalization="none", **input_options)
+    options = {"normalization": "none", **input_options}
     return cl.Network([cl.ImageInput(shape, **options), *layers, cl.Regression()],
                       seed=seed, backend=backend, dtype=dtype)
 
