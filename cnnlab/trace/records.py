@@ -71,6 +71,11 @@ class LayerRecord:
         """Forward step k, 0 <= k < num_steps, made from the record on demand."""
         return stepping.step_at(self, k)
 
+    def step_number(self, row: int, col: int, channel: int = 0, *,
+                    backward: bool = False) -> int:
+        """k of the (backward) step at (row, col, channel) of the output (input)."""
+        return stepping.step_number(self, row, col, channel, backward=backward)
+
     @property
     def num_backward_steps(self) -> int:
         """How many backward steps (trace with backward=True): one per input element."""

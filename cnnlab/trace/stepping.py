@@ -108,3 +108,18 @@ def param_step_at(rec, name: str, k):
     """Step k of the gradient of parameter ``name`` (k into the flattened array)."""
     k = check_step_index(rec, k, num_param_steps(rec, name), f"{name} gradient step")
     return param_step(rec, name, k)
+
+
+def step_number(rec, row: int, col: int, channel: int, *, backward: bool = False) -> int:
+    """The k of the step at (row, col, channel) of the output (forward) or the input
+    (backward): the inverse of the walking order above; a ValueError outside the array."""
+    shape = rec.input_shape if backward else rec.output_shape
+    what = "input" if backward else "output"
+    for name, v, size in zip(("row", "col", "channel"), (row, col, channel), shape):
+        if not 0 <= v < size:
+            raise ValueError(f"{rec.name}: {name} = {v} is outside its {what} "
+                             f"{'x'.join(map(str, shape))} (0..{size - 1})")
+    h, w, c = shape
+    if rec.kind in FLAT_ORDER:
+        return (row * w + col) * c + channel
+    return channel * h * w + row * w + col
