@@ -39,6 +39,7 @@ from .. import arithmetic as ar
 from ..arithmetic.formatting import factor
 from ..kernels.padding import source_index
 from .backward_steps import GradientStep, gradient_step
+from .step_base import products_text
 
 
 def _holding_cells(rec, row, col):
@@ -168,7 +169,7 @@ class ParamGradientStep:
         return f"{len(self.incoming)} incoming gradients and what {self.name} multiplies"
 
     def text(self, max_terms: int = 12) -> str:
-        shown = GradientStep.sum_text(self, max_terms)         # the same rule-3 sum
+        shown = products_text(self.incoming, self.local, self.value, max_terms=max_terms)
         where = ", ".join(map(str, self.index))
         tail = "" if self.batch_size == 1 else (
             f" (this image; the batch of {self.batch_size} gives {factor(self.output)})")

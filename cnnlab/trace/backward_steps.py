@@ -41,8 +41,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..arithmetic.formatting import factor
-from . import sums as printed
-from .step_base import Step, flat_of, signed
+from .step_base import Step, flat_of, products_text, signed
 from .steps_elementwise import ACTIVATIONS, input_step, sigmoid
 
 
@@ -71,24 +70,10 @@ class GradientStep(Step):
             + (", ..." if n > 4 else "")
 
     def sum_text(self, max_terms: int = 12) -> str:
-        """``g·d + g·d + ... = value`` (rule 3 of ``cnnlab.trace.sums``: "=" when the printed
-        factors multiplied and added round to the printed value)."""
-        pairs = [(factor(g), factor(d)) for g, d in zip(self.incoming, self.local)]
-        if not pairs:
+        """``g·d + g·d + ... = value`` (``step_base.products_text``)."""
+        if not len(self.incoming):
             return f"0 (no output reads this element) = {factor(self.value)}"
-        terms = [f"{g}·{d}" for g, d in pairs]
-        whole = len(terms) <= max_terms
-        if not whole:
-            keep = max(2, max_terms - 2)
-            terms = terms[:keep] + [f"... {len(terms) - keep - 2} more ..."] + terms[-2:]
-        d = printed.decimals([self.value, *self.products])
-        v = printed.fixed(self.value, d)
-        rel = printed.products_relation(pairs, "0", v) if whole else "="
-        if rel != "=":
-            v1 = printed.fixed(self.value, min(d + 1, printed.MAX_DECIMALS))
-            if printed.products_relation(pairs, "0", v1) == "=":
-                v, rel = v1, "="
-        return " + ".join(terms) + f" {rel} {v}"
+        return products_text(self.incoming, self.local, self.value, max_terms=max_terms)
 
     def text(self, max_terms: int = 12) -> str:
         return (f"dL/dx {self.where} = Σ dL/dy · ∂y/∂x, ∂y/∂x = {self.local_formula}: "

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..arithmetic.formatting import factor
+from . import sums as printed
 
 
 @dataclass(frozen=True)
@@ -72,3 +73,35 @@ def signed(v) -> str:
     """A factor printed for use inside a formula: negative numbers in parentheses."""
     text = factor(v)
     return f"({text})" if text.startswith("-") else text
+
+
+def products_text(weights, xs, value: float, *, bias: float | None = None,
+                  max_terms: int = 12) -> str:
+    """``w·x + w·x + ... [+ bias b] = value`` under the rule of ``cnnlab.trace.sums``.
+
+    The factors are printed to 4 significant figures (rule 3: products are not printed as
+    numbers); the bias and the value with the decimals of rule 1 (taken over the products'
+    total, the bias and the value), one more when that makes the printed factors multiplied,
+    added and rounded give the printed value, else "≈". Past ``max_terms`` products the first
+    ones, a count of the hidden ones and the last two are written (and "=" kept).
+    """
+    pairs = [(factor(w), factor(x)) for w, x in zip(weights, xs)]
+    if not pairs:
+        return f"0 (nothing to add) = {factor(value)}"
+    terms = [f"{w}·{x}" for w, x in pairs]
+    whole = len(terms) <= max_terms
+    if not whole:
+        keep = max(2, max_terms - 2)
+        terms = terms[:keep] + [f"... {len(terms) - keep - 2} more ..."] + terms[-2:]
+    total = float(np.dot(np.asarray(weights, float), np.asarray(xs, float)))
+    d = printed.decimals([total, value] + ([] if bias is None else [bias]))
+    for k in (d, min(d + 1, printed.MAX_DECIMALS)):
+        b = "0" if bias is None else printed.fixed(bias, k)
+        v = printed.fixed(value, k)
+        rel = printed.products_relation(pairs, b, v) if whole else "="
+        if rel == "=":
+            break
+    if rel != "=":
+        b = "0" if bias is None else printed.fixed(bias, d)
+        v = printed.fixed(value, d)
+    return " + ".join(terms) + ("" if bias is None else f" + bias {b}") + f" {rel} {v}"

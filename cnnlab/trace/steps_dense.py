@@ -16,8 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..arithmetic.formatting import factor
-from . import sums as printed
-from .step_base import Step
+from .step_base import Step, products_text
 
 
 @dataclass(frozen=True)
@@ -54,22 +53,9 @@ class DenseStep(Step):
                 f"(x from input ({r}, {c}, channel {ch}))")
 
     def products_text(self, max_terms: int = 12) -> str:
-        """``w·x + w·x + ... + bias b = value`` (the middle terms counted past max_terms)."""
-        pairs = [(factor(w), factor(x)) for w, x in zip(self.weights, self.inputs)]
-        terms = [f"{w}·{x}" for w, x in pairs]
-        whole = len(terms) <= max_terms
-        if not whole:
-            keep = max(2, max_terms - 2)
-            terms = terms[:keep] + [f"... {len(terms) - keep - 2} more ..."] + terms[-2:]
-        d = printed.decimals([self.total, self.bias, self.value])
-        b, v = printed.fixed(self.bias, d), printed.fixed(self.value, d)
-        rel = printed.products_relation(pairs, b, v) if whole else "="
-        if rel != "=":                          # rule 2: one more decimal, else "≈"
-            d1 = min(d + 1, printed.MAX_DECIMALS)
-            b1, v1 = printed.fixed(self.bias, d1), printed.fixed(self.value, d1)
-            if printed.products_relation(pairs, b1, v1) == "=":
-                b, v, rel = b1, v1, "="
-        return " + ".join(terms) + f" + bias {b} {rel} {v}"
+        """``w·x + w·x + ... + bias b = value`` (``step_base.products_text``)."""
+        return products_text(self.weights, self.inputs, self.value, bias=self.bias,
+                             max_terms=max_terms)
 
     def text(self, max_terms: int = 12) -> str:
         return f"neuron {self.neuron}: " + self.products_text(max_terms)
