@@ -23,7 +23,7 @@ def step_benchmark(moves: int = 100, input_size: int = 28, filter_size: int = 3)
     times, cpu = [], []
     for i in range(1, moves + 1):
         start, start_cpu = time.perf_counter(), time.process_time()
-        w.navigator.slider.value = i % w.record.num_steps
+        w.navigator.slider.value = i % w.record.num_positions
         times.append(time.perf_counter() - start)
         cpu.append(time.process_time() - start_cpu)
     ms, cpu_ms = np.array(times) * 1000, np.array(cpu) * 1000

@@ -1,4 +1,5 @@
-"""``cnnlab step``: one convolution (or pooling) on a small integer input, window by window.
+"""``cnnlab step``: one convolution (or pooling) on a small integer input, window by window,
+or one step of any layer of a whole network.
 
     cnnlab step --input 5x5 --filter 3 --padding 1 --stride 2
     cnnlab step --example                      # the reference documents' 5x5 example
@@ -8,6 +9,21 @@
 The input and weights are small integers drawn from --seed so every sum can be checked by
 hand; the network is a real one-layer cnnlab Network and every number printed comes from its
 trace.
+
+Any layer of a whole network, forward or backward (``cli_layer.py``):
+
+    cnnlab step --layer relu_1 --at 3,4,0      # LeNet-5 on a generated digit: output (3, 4, 0)
+    cnnlab step --layer fc_1 --at 17           # step 17: neuron 17's sum
+    cnnlab step --model reference --layer batchnorm_1 --at 5,5,2 --backward
+    cnnlab step --network lenet5.cnnlab --layer softmax --at 3
+    cnnlab step --layer conv_1 --param weights --at 0,0,0,2
+
+--at K is the K-th step (channel by channel, each row by row; fully connected, softmax and
+output layers in flat order), --at ROW,COL[,CHANNEL] the step at that position of the output
+(of the input with --backward). The network is --network FILE, else --model (LeNet-5 when only
+--layer is given; untrained, weights from --seed); the image --image FILE.npy or the
+generated digit of --seed. --at, --backward or --param without --layer step the example's
+layer.
 """
 from __future__ import annotations
 
@@ -15,6 +31,7 @@ import argparse
 
 from .. import examples, spec
 from ..helpformat import HelpFormatter, plain
+from . import cli_layer
 from .text import grid
 
 
@@ -64,7 +81,12 @@ def main(argv=None) -> int:
     p.add_argument("--position", help="ROW,COL: show only this output position")
     p.add_argument("--example", action="store_true",
                    help="the reference documents' 5x5 input and 3x3 kernel")
+    p.add_argument("--max-terms", type=int, default=30,
+                   help="the longest sum written out in full")
+    cli_layer.add_options(p)
     a = p.parse_args(argv)
+    if cli_layer.wanted(a):
+        return cli_layer.run(a, lambda: build(a))
     net, x = build(a)
     rec = net.trace(x)[1]
     print(f"{rec.layer.describe()}; input {'x'.join(map(str, x.shape))}, output "
@@ -87,7 +109,7 @@ def main(argv=None) -> int:
     else:
         steps = rec.steps(0)
     for s in steps:
-        print(s.text(max_terms=30))
+        print(s.text(max_terms=a.max_terms))
     print("\noutput:")
     print(grid(rec.output[:, :, 0]))
     return 0

@@ -14,7 +14,9 @@ import numpy as np
 from .. import arithmetic as ar
 from ..kernels import padding as padding_ops
 from ..kernels.reference.norm import lrn_window
+from . import stepping
 from . import steps as st
+from .step_base import flat_of
 
 
 class LayerRecord:
@@ -59,6 +61,38 @@ class LayerRecord:
                 "output_shape", "hyperparameters", "params", "arithmetic"]
         return base + list(self._extra)
 
+    # ---- steps (stepping.py; backward: backward_steps.py) ----------------------------------
+    @property
+    def num_steps(self) -> int:
+        """How many forward steps: one per output element (``stepping.py`` gives the order)."""
+        return stepping.num_steps(self)
+
+    def step_at(self, k: int):
+        """Forward step k, 0 <= k < num_steps, made from the record on demand."""
+        return stepping.step_at(self, k)
+
+    def step_number(self, row: int, col: int, channel: int = 0, *,
+                    backward: bool = False) -> int:
+        """k of the (backward) step at (row, col, channel) of the output (input)."""
+        return stepping.step_number(self, row, col, channel, backward=backward)
+
+    @property
+    def num_backward_steps(self) -> int:
+        """How many backward steps (trace with backward=True): one per input element."""
+        return stepping.num_backward_steps(self)
+
+    def backward_step_at(self, k: int):
+        """Backward step k: the chain rule for input element k (``backward_steps.py``)."""
+        return stepping.backward_step_at(self, k)
+
+    def num_param_steps(self, name: str) -> int:
+        """How many elements parameter ``name`` has (steps of its gradient)."""
+        return stepping.num_param_steps(self, name)
+
+    def param_step_at(self, name: str, k: int):
+        """The gradient of element k of parameter ``name``, for the traced image."""
+        return stepping.param_step_at(self, name, k)
+
     @property
     def nbytes(self) -> int:
         arrays = [self.input, self.output, *self.params.values()]
@@ -87,7 +121,8 @@ class ConvolutionRecord(LayerRecord):
     effective_weights, stride, dilation, groups, filter_size, preactivation; window steps."""
 
     @property
-    def num_steps(self) -> int:
+    def num_positions(self) -> int:
+        """Output positions of one filter (oh·ow): the steps of ``steps(filter)``."""
         return self.output_shape[0] * self.output_shape[1]
 
     def channels_of(self, f: int) -> list[int]:
@@ -109,7 +144,8 @@ class ConvolutionRecord(LayerRecord):
         self._check_index("filter", filter, nf)
         return st.conv_step(self.padded_input, self.padding_mask, self.weights, self.bias,
                             self.stride, self.dilation, self.groups, int(row), int(col),
-                            int(filter), self.output[row, col, filter])
+                            int(filter), self.output[row, col, filter],
+                            flat_of(self.output_shape, row, col, filter))
 
     def steps(self, filter: int = 0):
         """Every window in scan order (row by row), one WindowStep each, made lazily."""
@@ -145,7 +181,8 @@ class PoolingRecord(LayerRecord):
     """Max or average pooling (and global pooling, one window per channel)."""
 
     @property
-    def num_steps(self) -> int:
+    def num_positions(self) -> int:
+        """Output positions of one channel (oh·ow): the steps of ``steps(channel)``."""
         return self.output_shape[0] * self.output_shape[1]
 
     def step(self, row: int, col: int, channel: int = 0) -> st.PoolStep:
@@ -156,7 +193,8 @@ class PoolingRecord(LayerRecord):
         mode = "max" if self.mode.endswith("max") else "average"
         return st.pool_step(self.padded_input, self.padding_mask, self.pool_size, self.stride,
                             mode, int(row), int(col), int(channel),
-                            self.output[row, col, channel], self._extra.get("argmax"))
+                            self.output[row, col, channel], self._extra.get("argmax"),
+                            flat_of(self.output_shape, row, col, channel))
 
     def steps(self, channel: int = 0):
         """Every window of one channel in scan order, made lazily."""
@@ -267,6 +305,11 @@ def _softmax(layer, rec, x, y, k, ctx):
              probabilities=y.reshape(-1))
 
 
+def _input(layer, rec, x, y, k, ctx):
+    rec._set(normalization=layer.normalization,
+             statistics={n: np.array(v, copy=True) for n, v in layer.state.items()})
+
+
 def _fc(layer, rec, x, y, k, ctx):
     rec._set(flattened_input=x.reshape(-1), weights=rec.params["weights"],
              bias=rec.params["bias"])
@@ -277,13 +320,14 @@ RECORDERS = {"conv": (_conv, ConvolutionRecord), "transposed-conv": (_transposed
              "gapool": (_global_pool, PoolingRecord), "gmpool": (_global_pool, PoolingRecord),
              "dropout": (_dropout, LayerRecord), "batchnorm": (_batchnorm, LayerRecord),
              "crossnorm": (_lrn, LayerRecord), "softmax": (_softmax, LayerRecord),
-             "fc": (_fc, LayerRecord)}
+             "fc": (_fc, LayerRecord), "imageinput": (_input, LayerRecord)}
 
 
 def make_record(layer, index, x, y, k, ctx) -> LayerRecord:
     """The record of ``layer`` for image k of the batch it just ran on (x, y: that image)."""
     recorder, cls = RECORDERS.get(layer.kind, (None, LayerRecord))
     rec = cls(layer, index, x, y)
+    rec._set(batch_size=int(ctx.get("batch_size", 1)))
     if recorder is not None:
         recorder(layer, rec, x, y, k, ctx)
     return rec

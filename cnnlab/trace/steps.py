@@ -39,6 +39,8 @@ class WindowStep:
     total : Σ products;  bias;  value : total + bias (= the recorded output to float tolerance)
     output : the value the network's kernels recorded at (row, col, filter)
     padding : FH×FW×Cg bool, True where the window reads a padding cell
+    flat_index : (row·OW + col)·F + filter, the position in the flattened output
+    channel (property) : the filter (the output channel);  reads (property) : which window
     """
     row: int
     col: int
@@ -59,6 +61,17 @@ class WindowStep:
     value: float
     output: float
     padding: np.ndarray = field(repr=False)
+    flat_index: int = -1
+
+    @property
+    def channel(self) -> int:
+        return self.filter
+
+    @property
+    def reads(self) -> str:
+        return (f"the window rows {self.top}..{self.bottom - 1}, cols {self.left}.."
+                f"{self.right - 1} of the padded input, channels "
+                f"{', '.join(map(str, self.channels))}, and filter {self.filter}")
 
     @cached_property
     def decimals(self) -> int:
@@ -142,6 +155,7 @@ class PoolStep:
         0 for average pooling, as the layer pads); padding : PH×PW bool
     value : the recorded output; winner : (row, col) of the maximum in padded coordinates
         (max pooling; first maximum in row-major order); mean : the average (average pooling)
+    flat_index : (row·OW + col)·C + channel;  reads (property) : which window
     """
     row: int
     col: int
@@ -157,6 +171,12 @@ class PoolStep:
     output: float
     winner: tuple | None = None
     mean: float | None = None
+    flat_index: int = -1
+
+    @property
+    def reads(self) -> str:
+        return (f"the window rows {self.top}..{self.bottom - 1}, cols {self.left}.."
+                f"{self.right - 1} of channel {self.channel} of the padded input")
 
     def body_text(self, max_terms: int = 16) -> str:
         """``max(a, b, c, d) = v`` or ``(a + b + c + d) / 4 = S / 4 = v``.
@@ -220,7 +240,8 @@ class BackwardStep:
                 f"input cells and dL/dy·x to {self.weight_gradient.size} weights")
 
 
-def conv_step(xp, pad_mask, w, b, stride, dilation, groups, row, col, f, output):
+def conv_step(xp, pad_mask, w, b, stride, dilation, groups, row, col, f, output,
+              flat_index=-1):
     """The WindowStep of a convolution at (row, col) for filter f (see the module formula)."""
     fh, fw, cg, nf = w.shape
     channels = ar.group_channels(f, num_filters=nf, groups=groups, channels_per_group=cg)
@@ -236,7 +257,8 @@ def conv_step(xp, pad_mask, w, b, stride, dilation, groups, row, col, f, output)
         weights=weights, products=products,
         channel_sums=products.sum(axis=(0, 1), dtype=np.float64), total=float(total),
         bias=bias, value=float(total) + bias, output=float(output),
-        padding=np.broadcast_to(pad_mask[np.ix_(rows, cols)][:, :, None], patch.shape))
+        padding=np.broadcast_to(pad_mask[np.ix_(rows, cols)][:, :, None], patch.shape),
+        flat_index=flat_index)
 
 
 def conv_backward_step(xp, w, dy, stride, dilation, groups, row, col, f):
@@ -250,7 +272,8 @@ def conv_backward_step(xp, w, dy, stride, dilation, groups, row, col, f):
                         bias_gradient=float(grad))
 
 
-def pool_step(xp, pad_mask, pool, stride, mode, row, col, c, output, argmax=None):
+def pool_step(xp, pad_mask, pool, stride, mode, row, col, c, output, argmax=None,
+              flat_index=-1):
     (ph, pw), (sh, sw) = pool, stride
     top, left = row * sh, col * sw
     patch = xp[top:top + ph, left:left + pw, c]
@@ -266,4 +289,5 @@ def pool_step(xp, pad_mask, pool, stride, mode, row, col, c, output, argmax=None
         value = mean
     return PoolStep(row=row, col=col, channel=c, top=top, left=left, bottom=top + ph,
                     right=left + pw, patch=patch, padding=pad_mask[top:top + ph, left:left + pw],
-                    mode=mode, value=value, output=float(output), winner=winner, mean=mean)
+                    mode=mode, value=value, output=float(output), winner=winner, mean=mean,
+                    flat_index=flat_index)

@@ -62,7 +62,7 @@ def write_frames(figure, output, fps: float = 2.0) -> Path:
                          "ffmpeg program, and ffmpeg is not on PATH; install ffmpeg or "
                          "write a .gif")
     path.parent.mkdir(parents=True, exist_ok=True)
-    n = figure.record.num_steps
+    n = figure.record.num_positions
     if suffix == ".gif":
         frames = []
         for i in range(n):

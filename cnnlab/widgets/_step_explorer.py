@@ -90,7 +90,7 @@ class StepExplorer(widgets.VBox):
 
     @traitlets.validate("position")
     def _valid_position(self, proposal):
-        i, n = proposal["value"], self.record.num_steps if self.record is not None else 1
+        i, n = proposal["value"], self.record.num_positions if self.record is not None else 1
         if not 0 <= i < n:
             raise traitlets.TraitError(f"{self.name}: position = {i} is out of range "
                                        f"0..{n - 1} ({self.record.name} has {n} output "
@@ -136,7 +136,7 @@ class StepExplorer(widgets.VBox):
         self.record, self.figure = record, figure
         self.message.clear()
         n = record.output_shape[2]
-        self.navigator.set_count(record.num_steps)   # moves ``position`` back if it must
+        self.navigator.set_count(record.num_positions)   # moves ``position`` back if it must
         if list(self.picker.options) != list(range(n)):
             self.picker.options = list(range(n))
         if self.which != which:

@@ -44,7 +44,7 @@ import ipywidgets as widgets
 from cnnlab.viz.transposed_step import TransposedStepFigure
 figure = TransposedStepFigure(rec)
 picture = widgets.Image(format="png")
-step_slider = widgets.IntSlider(0, min=0, max=rec.num_steps - 1, description="step")
+step_slider = widgets.IntSlider(0, min=0, max=rec.num_positions - 1, description="step")
 
 
 def show_step(change=None):

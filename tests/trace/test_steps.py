@@ -42,7 +42,7 @@ def test_convolution_steps_sum_to_the_output(backend, cfg, seed):
     rec = net.trace(x)[1]
     for f in range(rec.output_shape[2]):
         steps = list(rec.steps(filter=f))
-        assert len(steps) == rec.num_steps
+        assert len(steps) == rec.num_positions
         got = np.array([s.value for s in steps]).reshape(rec.output_shape[:2])
         np.testing.assert_allclose(got, rec.output[:, :, f], **TOL)
         for s in steps[:3]:
