@@ -37,13 +37,28 @@ def test_measure_pairs_rounds_and_alternates_the_order(monkeypatch):
         return make
     monkeypatch.setattr(bench, "_cnnlab_runner", fake_runner("cnnlab"))
     monkeypatch.setattr(bench, "_torch_runner", fake_runner("pytorch"))
+    monkeypatch.setattr(bench, "SETTLE_SECONDS", 0.0)    # one untimed step opens a block
     r = bench.measure("lenet5", rounds=3, steps=4, use_torch=True)
     assert all(len(r[m][e]) == 3 for m in r for e in r[m])
     timed = calls[8:]                   # after 2 warm-up steps per engine and mode
-    blocks = [timed[i][0] for i in range(0, len(timed), 4)]
-    assert all(timed[i:i + 4] == [timed[i]] * 4 for i in range(0, len(timed), 4))
+    blocks = [timed[i][0] for i in range(0, len(timed), 5)]
+    assert all(timed[i:i + 5] == [timed[i]] * 5 for i in range(0, len(timed), 5))
     # train: cnnlab first, then pytorch first, then cnnlab first; infer the same
     assert blocks == ["cnnlab", "pytorch", "pytorch", "cnnlab", "cnnlab", "pytorch"] * 2
+
+
+def test_each_block_settles_before_it_is_timed(monkeypatch):
+    # untimed steps for at least SETTLE_SECONDS, then exactly `steps` timed ones
+    import time
+    calls = []
+
+    def step():
+        calls.append(time.perf_counter())
+        time.sleep(0.002)
+    monkeypatch.setattr(bench, "SETTLE_SECONDS", 0.02)
+    bench._rate(step, 3, batch=10)
+    # the first timed step starts after the settling time (a lower bound: no timing test)
+    assert len(calls) >= 4 and calls[-3] - calls[0] >= 0.02
 
 
 def test_summary_gives_the_median_of_paired_ratios():
