@@ -6,7 +6,8 @@ between notebooks) and then only updates its artists in place — ``set_data`` /
 on images, ``set_text`` on numbers, ``set_xy`` on rectangles — before writing PNG bytes. With
 ticks and tick labels off this takes a few milliseconds per step; re-plotting takes ~70 ms.
 
-* ``Canvas(width, height)``: the figure; ``axes(rect)`` a bare axes; ``grid(ax, values)`` a
+* ``Canvas(width, height)``: the figure (a ``cnnlab.viz.style.Picture``, sized and its fonts
+  scaled by the style: ``set_style("projector")``); ``axes(rect)`` a bare axes; ``grid(ax, values)`` a
   grid-of-numbers image (``GridImage``); ``outline(ax)`` a highlight rectangle;
   ``title(ax, text)``; ``png()`` the PNG bytes.
 * ``GridImage``: an H×W array drawn with ``imshow`` and, when H, W ≤ ``max_numbers``, one text
@@ -24,12 +25,11 @@ from __future__ import annotations
 import io
 
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import Normalize
-from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from ..arithmetic import formatting
+from .style import figure, font
 
 HIGHLIGHT = "#D55E00"      # vermillion: the current window / output cell
 SECOND = "#0072B2"         # blue: the previous window, the max-pool winner
@@ -90,7 +90,8 @@ class GridImage:
             fig_w = ax.figure.get_figwidth()
             cell_pt = ax.get_position().width * fig_w * 72 / w
             longest = max([len(self.formatter(v)) for v in values.ravel()[:400]] + [1])
-            fontsize = max(5.0, min(fontsize, 0.92 * cell_pt / (0.62 * longest)))
+            # (sizes in points before the style's scale: ``font`` applies it)
+            fontsize = max(font(5.0), min(font(fontsize), 0.92 * cell_pt / (0.62 * longest)))
             self.texts = np.empty((h, w), object)
             for i in range(h):
                 for j in range(w):
@@ -136,9 +137,8 @@ class Canvas:
     """A persistent Agg figure of ``width`` × ``height`` inches (see the module docstring)."""
 
     def __init__(self, width: float, height: float, dpi: int = 100):
-        self.figure = Figure(figsize=(width, height), dpi=dpi)
-        FigureCanvasAgg(self.figure)
-        self.figure.patch.set_facecolor("white")
+        # a cnnlab.viz.style Picture: sized by the style, shown as PNG by a notebook
+        self.figure = figure(width, height, dpi=dpi)
         self.dynamic, self.background = [], None
 
     def axes(self, rect, *, frame: bool = False):
@@ -173,7 +173,7 @@ class Canvas:
     def title(ax, text, **options):
         """A title above the axes' top-left corner; a plain Text artist, so it can be redrawn
         on its own (``ax.set_title`` places itself only during a full draw)."""
-        options.setdefault("fontsize", 9)
+        options["fontsize"] = font(options.get("fontsize", 9))
         options.pop("loc", None)
         return ax.text(0, 1.0, text, transform=ax.transAxes, ha="left", va="bottom",
                        clip_on=False, **options)
@@ -233,6 +233,9 @@ class Canvas:
                 if a.get_visible():
                     self.figure.draw_artist(a)
         return np.asarray(canvas.buffer_rgba())
+
+    def _repr_png_(self) -> bytes:
+        return self.png()
 
     def png(self, compress_level: int = 1) -> bytes:
         """The figure as PNG bytes (zlib level 1: fast, and these flat pictures stay small)."""

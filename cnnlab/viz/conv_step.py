@@ -32,6 +32,7 @@ import numpy as np
 from matplotlib.lines import Line2D
 
 from ._step_view import StepView
+from .style import font, get_style
 from .canvas import (HIGHLIGHT, INSERTED, MAX_NUMBERS, WEIGHTS, Canvas, fmt,
                      limits)
 
@@ -170,8 +171,9 @@ class ConvStepFigure(StepView):
         self.output_outline = c.outline(ax)
         self.output_title = c.title(ax, "", loc="left")
         self.equation = c.figure.text(left_m / width, (eq_h - 0.12) / height, "", va="top",
-                                      ha="left", fontsize=9, family="monospace")
-        self._wrap = max(40, int((width - 2 * left_m) / 0.085))
+                                      ha="left", fontsize=font(9), family="monospace")
+        st = get_style()       # characters per line: the style scales fonts and figure
+        self._wrap = max(40, int((width - 2 * left_m) * st.size_scale / (0.085 * st.font_scale)))
         if self.text:
             c.animated(*self.window, *self.read_marks, *self.product_grids,
                        *self.product_titles, self.output_grid,
@@ -253,6 +255,10 @@ class ConvStepFigure(StepView):
         sums = ", ".join(pairs if len(pairs) <= 8 else pairs[:6] + ["...", pairs[-1]])
         return (f"output ({step.row}, {step.col}) of filter {step.filter} = "
                 f"{step.number(step.output)}; channel sums {sums}\n" + self.equation_text(step))
+
+    def _repr_png_(self) -> bytes:
+        """How a notebook shows this picture (IPython's display calls it)."""
+        return self.png()
 
     def png(self) -> bytes:
         return self.canvas.png()

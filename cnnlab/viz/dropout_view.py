@@ -22,6 +22,7 @@ import numpy as np
 from matplotlib.colors import ListedColormap
 
 from .canvas import MAX_NUMBERS, Canvas, fmt, limits
+from .style import font
 
 MASK_COLORS = ListedColormap(["#D9D9D9", "#56B4E9"])     # dropped: grey, kept: sky blue
 
@@ -61,7 +62,7 @@ class DropoutView:
         self.titles = [cv.title(axes[0], f"activations in, ch {channel}"),
                        cv.title(axes[1], ""), cv.title(axes[2], "")]
         self.summary = cv.figure.text(m / width, (text_h - 0.12) / height, "", va="top",
-                                      fontsize=9)
+                                      fontsize=font(9))
         self.mask_axes = axes[1]
         self._crosses = None
         self.show(record)
@@ -102,6 +103,10 @@ class DropoutView:
                 "so every output keeps the input's expected value.")
         self.canvas.invalidate()
         return self
+
+    def _repr_png_(self) -> bytes:
+        """How a notebook shows this picture (IPython's display calls it)."""
+        return self.png()
 
     def png(self) -> bytes:
         return self.canvas.png()

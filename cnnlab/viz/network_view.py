@@ -37,6 +37,7 @@ def shape_text(shape) -> str:
 
 
 def png_bytes(figure) -> bytes:
+    """A matplotlib figure as PNG bytes (at its own dpi)."""
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=figure.dpi)
     return buffer.getvalue()
@@ -198,6 +199,10 @@ class LayerMapsView:
         self.highlight.set_transform(ax.transData)
         ax.add_patch(self.highlight)
         self.highlight.set_visible(True)
+
+    def _repr_png_(self) -> bytes:
+        """How a notebook shows this picture (IPython's display calls it)."""
+        return self.png()
 
     def png(self) -> bytes:
         return self.canvas.png()

@@ -24,6 +24,7 @@ from matplotlib.lines import Line2D
 
 from ..trace.sums import factor
 from ._step_view import StepView
+from .style import font
 from .canvas import MAX_NUMBERS, SECOND, Canvas, limits
 
 
@@ -99,7 +100,7 @@ class PoolStepFigure(StepView):
         self.output_outline = c.outline(ax)
         self.output_title = c.title(ax, f"output, ch {ch}")
         self.equation = c.figure.text(m / width, (eq_h - 0.12) / height, "", va="top",
-                                      fontsize=9, family="monospace")
+                                      fontsize=font(9), family="monospace")
         self.patch_title.set_text(f"window {ph}×{pw}\n"
                                   + ("winner outlined" if self.is_max else "averaged"))
         self._wrap = max(40, int((width - 2 * m) / 0.085))
@@ -147,6 +148,10 @@ class PoolStepFigure(StepView):
             body += (f", the winner at padded row {step.winner[0]}, column "
                      f"{step.winner[1]}")
         return "\n".join(textwrap.wrap(head + body, self._wrap))
+
+    def _repr_png_(self) -> bytes:
+        """How a notebook shows this picture (IPython's display calls it)."""
+        return self.png()
 
     def png(self) -> bytes:
         return self.canvas.png()

@@ -22,6 +22,7 @@ from matplotlib.patches import Rectangle
 
 from .canvas import ACTIVATIONS, HIGHLIGHT, PADDING, Canvas, limits
 from .network_view import _image_of, shape_text
+from .style import font
 
 SHADE = (0.835, 0.369, 0.0)     # vermillion (#D55E00) as RGB, the shaded field
 
@@ -89,11 +90,11 @@ class ReceptiveFieldView:
             ax.add_patch(rect)
         # plain Text artists (ax.set_title positions itself only in a full draw: no blitting)
         self.titles = [ax.text(0.5, 1.02, "", transform=ax.transAxes, ha="center", va="bottom",
-                               fontsize=8.5, clip_on=False) for ax in self.axes]
+                               fontsize=font(8.5), clip_on=False) for ax in self.axes]
         for ax in self.axes:
             ax.set_xticks([])
             ax.set_yticks([])
-        self.title = self.figure.suptitle("", fontsize=10, x=0.02, ha="left", y=0.985,
+        self.title = self.figure.suptitle("", fontsize=font(10), x=0.02, ha="left", y=0.985,
                                           va="top")
         self.canvas.animated(self.shade, self.box, self.box_unclipped, *self.chain_boxes,
                              *self.titles, self.title)
@@ -175,6 +176,10 @@ class ReceptiveFieldView:
         for k, ax in enumerate(self.axes):
             ax.set_position(((k * self.panel_inches + 0.1) / fig_w, 0.05 / height,
                              (self.panel_inches - 0.2) / fig_w, (self.panel_inches - 0.1) / height))
+
+    def _repr_png_(self) -> bytes:
+        """How a notebook shows this picture (IPython's display calls it)."""
+        return self.png()
 
     def png(self) -> bytes:
         return self.canvas.png()
