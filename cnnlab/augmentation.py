@@ -143,15 +143,18 @@ class ImageDataAugmenter:
         and clipped to their dtype's range).
         """
         x = np.asarray(images)
-        if x.ndim not in (3, 4) or x.dtype.kind not in "biuf" or 0 in x.shape[1:3]:
-            raise ValueError(f"ImageDataAugmenter.augment: images have shape {x.shape} and "
-                             f"dtype {x.dtype}; expected numbers as N x H x W x C (or N x H x W)")
+        self._check(x, "augment")
+        return self.apply(x, self.sample(len(x), rng))
+
+    def apply(self, images, parameters: dict) -> np.ndarray:
+        """``images`` transformed by ``parameters`` (a ``sample(n, rng)`` result, n images)."""
+        x = np.asarray(images)
+        self._check(x, "apply")
+        p = parameters
+        if any(len(p[k]) != len(x) for k in p):
+            raise ValueError(f"ImageDataAugmenter.apply: parameters for "
+                             f"{len(p['rotation'])} images, {len(x)} images given")
         flat = x[..., None] if x.ndim == 3 else x
-        c = flat.shape[-1]
-        if isinstance(self.fill_value, tuple) and len(self.fill_value) != c:
-            raise ValueError(f"ImageDataAugmenter.augment: fill_value has "
-                             f"{len(self.fill_value)} values for images with {c} channels")
-        p = self.sample(len(flat), rng)
         m = forward_matrices(p["rotation"], p["x_scale"], p["y_scale"], p["x_shear"],
                              p["y_shear"], p["x_translation"], p["y_translation"],
                              p["x_reflection"], p["y_reflection"])
@@ -160,6 +163,15 @@ class ImageDataAugmenter:
             info = np.iinfo(x.dtype) if x.dtype.kind != "b" else None
             out = np.rint(out) if info is None else np.clip(np.rint(out), info.min, info.max)
         return out.astype(x.dtype).reshape(x.shape)
+
+    def _check(self, x, method):
+        if x.ndim not in (3, 4) or x.dtype.kind not in "biuf" or 0 in x.shape[1:3]:
+            raise ValueError(f"ImageDataAugmenter.{method}: images have shape {x.shape} and "
+                             f"dtype {x.dtype}; expected numbers as N x H x W x C (or N x H x W)")
+        c = 1 if x.ndim == 3 else x.shape[-1]
+        if isinstance(self.fill_value, tuple) and len(self.fill_value) != c:
+            raise ValueError(f"ImageDataAugmenter.{method}: fill_value has "
+                             f"{len(self.fill_value)} values for images with {c} channels")
 
     # ---- description -------------------------------------------------------------------------
     def config(self) -> dict:
