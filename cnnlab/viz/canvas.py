@@ -6,9 +6,10 @@ between notebooks) and then only updates its artists in place — ``set_data`` /
 on images, ``set_text`` on numbers, ``set_xy`` on rectangles — before writing PNG bytes. With
 ticks and tick labels off this takes a few milliseconds per step; re-plotting takes ~70 ms.
 
-* ``Canvas(width, height)``: the figure (a ``cnnlab.viz.style.Picture``, sized and its fonts
-  scaled by the style: ``set_style("projector")``); ``axes(rect)`` a bare axes; ``grid(ax, values)`` a
-  grid-of-numbers image (``GridImage``); ``outline(ax)`` a highlight rectangle;
+* ``Canvas(width, height)``: the figure (a ``cnnlab.viz.style.Picture``, sized and its
+  fonts scaled by the style: ``set_style("projector")``); ``axes(rect)`` a bare axes;
+  ``grid(ax, values)`` a grid-of-numbers image (``GridImage``; ``colourbar=True`` adds a
+  ``cnnlab.viz.colourbar.ColourBar`` under it); ``outline(ax)`` a highlight rectangle;
   ``title(ax, text)``; ``png()`` the PNG bytes.
 * ``GridImage``: an H×W array drawn with ``imshow`` and, when H, W ≤ ``max_numbers``, one text
   artist per cell; ``update(values)`` changes colours and numbers in place. NaN cells are
@@ -100,6 +101,7 @@ class GridImage:
         ax.set_xlim(-0.5, w - 0.5)
         ax.set_ylim(h - 0.5, -0.5)
         self.values = None
+        self.colourbar = None          # a ColourBar under the grid (Canvas.colourbar)
         self.update(values)
 
     def update(self, values, *, vmin=None, vmax=None, formatter=None):
@@ -110,6 +112,8 @@ class GridImage:
             self.formatter, self.values = formatter, None
         if vmin is not None and vmax is not None:
             self.norm.vmin, self.norm.vmax = vmin, vmax
+            if self.colourbar is not None:
+                self.colourbar.update(vmin, vmax)
         self.image.set_data(np.ma.masked_invalid(values))
         if self.texts is not None:
             old = self.values
@@ -151,8 +155,14 @@ class Canvas:
                 s.set_visible(False)
         return ax
 
-    def grid(self, ax, values, **options) -> GridImage:
-        return GridImage(ax, values, **options)
+    def grid(self, ax, values, *, colourbar: bool = False, **options) -> GridImage:
+        """A GridImage on ``ax``; ``colourbar=True`` puts its colour bar under it (leave
+        ``colourbar.HEIGHT`` inches free there)."""
+        grid = GridImage(ax, values, **options)
+        if colourbar:
+            from .colourbar import ColourBar
+            grid.colourbar = ColourBar(grid)
+        return grid
 
     @staticmethod
     def outline(ax, color=HIGHLIGHT, linewidth=2.5, linestyle="-") -> Rectangle:

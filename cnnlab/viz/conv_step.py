@@ -32,6 +32,7 @@ import numpy as np
 from matplotlib.lines import Line2D
 
 from ._step_view import StepView
+from .colourbar import HEIGHT as BAR_ROOM
 from .style import font, get_style
 from .canvas import (HIGHLIGHT, INSERTED, MAX_NUMBERS, WEIGHTS, Canvas, fmt,
                      limits)
@@ -93,8 +94,10 @@ class ConvStepFigure(StepView):
         gap, left_m, top_m = 0.35, 0.2, 0.15
         title_h = 0.12 + 0.165 * self.title_lines
         rows = len(self.shown)
-        row_h = max(hp * s, eh * sf, 1.0) + title_h
         out_w, out_h = ow * s, oh * s
+        # room under the input maps and the output grid for their colour bars
+        row_h = max(hp * s + BAR_ROOM, eh * sf, 1.0) + title_h
+        row_h = max(row_h, (out_h + BAR_ROOM + title_h) / rows)
         widths = [wp * s, ew * sf, fw * sf, out_w]
         width = max(left_m * 2 + sum(widths) + gap * 3 + 0.3, 6.5)
         eq_h = (0.55 + 0.17 * (2 if len(self.channels) > 1 else 0)) if self.text else 0.1
@@ -124,7 +127,7 @@ class ConvStepFigure(StepView):
             x = x0
             ax = c.axes(rect(x, y, wp * s, hp * s), frame=True)
             g = c.grid(ax, xp[:, :, ch], vmin=vin[0], vmax=vin[1], numbers=numbers_in,
-                       fontsize=8 if s >= 0.3 else 6.5)
+                       fontsize=8 if s >= 0.3 else 6.5, colourbar=True)
             if self.inserted is not None:
                 c.shade(ax, self.inserted, color=INSERTED, hatch="..")
             c.shade(ax, rec.padding_mask)
@@ -167,7 +170,7 @@ class ConvStepFigure(StepView):
         vo = limits(out)
         self.output_axes = ax
         self.output_grid = c.grid(ax, np.full(out.shape, np.nan), vmin=vo[0], vmax=vo[1],
-                                  fontsize=8 if s >= 0.3 else 6.5)
+                                  fontsize=8 if s >= 0.3 else 6.5, colourbar=True)
         self.output_outline = c.outline(ax)
         self.output_title = c.title(ax, "", loc="left")
         self.equation = c.figure.text(left_m / width, (eq_h - 0.12) / height, "", va="top",
