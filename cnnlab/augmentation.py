@@ -143,13 +143,13 @@ class ImageDataAugmenter:
         and clipped to their dtype's range).
         """
         x = np.asarray(images)
-        self._check(x, "augment")
+        self.check(x, "augment")
         return self.apply(x, self.sample(len(x), rng))
 
     def apply(self, images, parameters: dict) -> np.ndarray:
         """``images`` transformed by ``parameters`` (a ``sample(n, rng)`` result, n images)."""
         x = np.asarray(images)
-        self._check(x, "apply")
+        self.check(x, "apply")
         p = parameters
         if any(len(p[k]) != len(x) for k in p):
             raise ValueError(f"ImageDataAugmenter.apply: parameters for "
@@ -164,7 +164,9 @@ class ImageDataAugmenter:
             out = np.rint(out) if info is None else np.clip(np.rint(out), info.min, info.max)
         return out.astype(x.dtype).reshape(x.shape)
 
-    def _check(self, x, method):
+    def check(self, images, method: str = "check"):
+        """Refuse images this augmenter cannot transform (ValueError naming ``method``)."""
+        x = np.asarray(images)
         if x.ndim not in (3, 4) or x.dtype.kind not in "biuf" or 0 in x.shape[1:3]:
             raise ValueError(f"ImageDataAugmenter.{method}: images have shape {x.shape} and "
                              f"dtype {x.dtype}; expected numbers as N x H x W x C (or N x H x W)")

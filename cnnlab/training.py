@@ -238,6 +238,8 @@ def train_network(X, Y, layers_or_network, options: TrainingOptions | None = Non
     net = _network(layers_or_network, options)
     out, task = _output_layer(net)
     X = _images(net, X, "X")
+    if options.augmentation is not None:        # e.g. a fill_value per channel that does not fit
+        options.augmentation.check(X, "train_network")
     n = len(X)
     T = _targets(net, Y, n, "Y")
     val = None

@@ -205,3 +205,10 @@ def test_resuming_an_augmented_run_is_bit_exact(tmp_path):
 def test_training_options_refuse_a_non_augmenter():
     with pytest.raises(ValueError, match=r"augmentation = \{'rotation'.*ImageDataAugmenter"):
         cl.TrainingOptions(augmentation={"rotation": (-10, 10)})
+
+
+def test_an_augmenter_that_does_not_fit_the_images_is_refused_before_training():
+    x, y = _data()
+    with pytest.raises(ValueError, match=r"ImageDataAugmenter.train_network: fill_value has 3 "
+                                         r"values for images with 1 channels"):
+        _train(ImageDataAugmenter(fill_value=(0, 0, 0)), x, y)
