@@ -6,6 +6,7 @@ number; train it fast enough to look inside a real one. See README.md for a tour
 from . import arithmetic
 from . import interop
 from .analysis import Analysis, analyze
+from .augmentation import ImageDataAugmenter
 from .interop import InteropError, from_onnx, from_torch, to_onnx, to_torch
 from .io import load, save
 from .layers.activation import ClippedReLU, LeakyReLU, ReLU, Sigmoid, Tanh
@@ -30,6 +31,6 @@ __all__ = [
     "CrossChannelNormalization", "ReLU", "LeakyReLU", "ClippedReLU", "Tanh", "Sigmoid",
     "MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D", "GlobalMaxPooling2D",
     "Dropout", "FullyConnected", "Softmax", "Classification", "Regression",
-    "Network", "TrainingOptions", "TrainingInfo", "train_network", "Trace", "TraceBudgetError",
+    "Network", "TrainingOptions", "ImageDataAugmenter", "TrainingInfo", "train_network", "Trace", "TraceBudgetError",
     "interop", "to_torch", "from_torch", "to_onnx", "from_onnx", "InteropError",
 ]

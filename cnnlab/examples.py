@@ -68,15 +68,27 @@ def _count(name, v, what):
 
 
 def conv_example(input_size=5, filter_size=3, *, stride=1, padding=0, dilation=1,
-                 padding_value=0, channels=1, num_filters=1, bias=0.0, seed=0):
-    """(network, image) of one convolution on small integers; ``bias`` is every filter's."""
+                 padding_value=0, channels=1, num_filters=1, bias=0.0, seed=0, keep=None):
+    """(network, image) of one convolution on small integers; ``bias`` is every filter's.
+
+    ``keep``: (image, weights) of an earlier example to carry over when only the input size
+    changed: the weights are reused (if their shape still fits) and the earlier image's
+    numbers stay in place over the rows and columns both sizes share.
+    """
     from .layers.conv import Convolution2D
     rng, x = small_input(input_size, channels, seed)
     fh, fw = _size("filter_size", filter_size)
     nf = _count("num_filters", num_filters, "filter")
+    weights = small_weights(rng, (fh, fw, x.shape[2], nf))
+    if keep is not None:
+        old_x, old_w = (np.asarray(a, dtype=np.float64) for a in keep)
+        if old_w.shape == weights.shape:
+            weights = old_w
+        if old_x.ndim == 3 and old_x.shape[2] == x.shape[2]:
+            h, w = min(old_x.shape[0], x.shape[0]), min(old_x.shape[1], x.shape[1])
+            x[:h, :w] = old_x[:h, :w]
     layer = Convolution2D((fh, fw), nf, stride=stride, dilation=dilation, padding=padding,
-                          padding_value=padding_value,
-                          weights=small_weights(rng, (fh, fw, x.shape[2], nf)),
+                          padding_value=padding_value, weights=weights,
                           bias=np.full(nf, float(bias)))
     return one_layer(x, layer), x
 

@@ -252,6 +252,8 @@ class TrainingOptions:
         the network from layers, and, separately, the shuffling Generator (None: random)
     backend : "fast" | "reference" | None (the Network's default, or a given Network's own)
     progress_bar : show a tqdm progress bar (a widget in Jupyter, text on stderr otherwise)
+    augmentation : a ``cnnlab.ImageDataAugmenter`` applied to every training mini-batch
+        (draws from the network's Generator; validation data is not augmented), or None
     """
 
     solver: str = "sgdm"
@@ -277,6 +279,7 @@ class TrainingOptions:
     seed: int | None = 0
     backend: str | None = None
     progress_bar: bool = True
+    augmentation: Any = None
 
     def __post_init__(self):
         def bad(option, why):
@@ -331,6 +334,8 @@ class TrainingOptions:
         from .kernels import BACKENDS
         if self.backend is not None and self.backend not in BACKENDS:
             raise bad("backend", f"expected one of {', '.join(BACKENDS)} or None")
+        from .augmentation import check_augmentation
+        check_augmentation(self.augmentation)
 
     @property
     def resolved_initial_learn_rate(self) -> float:
@@ -358,7 +363,8 @@ class TrainingOptions:
               "learn_rate_schedule": self.learn_rate_schedule,
               "l2_regularization": float(self.l2_regularization),
               "mini_batch_size": int(self.mini_batch_size), "shuffle": self.shuffle,
-              "seed": self.seed}
+              "seed": self.seed, "augmentation": None if self.augmentation is None
+              else self.augmentation.config()}
         if self.learn_rate_schedule == "piecewise":
             fp["learn_rate_drop_factor"] = float(self.learn_rate_drop_factor)
             fp["learn_rate_drop_period"] = int(self.learn_rate_drop_period)

@@ -20,6 +20,10 @@ names its classes already, the labels must be among them. Integers are always in
 use 3, 5, 7 as class names, pass them as strings. For a Regression output Y holds the
 targets: N×R, N (one response) or N×H×W×C, matching the network output.
 
+Augmentation: with ``options.augmentation`` (a ``cnnlab.ImageDataAugmenter``) every training
+mini-batch is transformed afresh before its forward pass, drawing from ``net.rng``; the
+normalization statistics and the validation data use the images as given.
+
 Normalization: before the first epoch the ImageInput statistics are computed from X, unless
 they are set already — given explicitly, or fitted by an earlier training of the same
 Network object (which keeps the network's function; MATLAB would recompute them).
@@ -234,6 +238,8 @@ def train_network(X, Y, layers_or_network, options: TrainingOptions | None = Non
     net = _network(layers_or_network, options)
     out, task = _output_layer(net)
     X = _images(net, X, "X")
+    if options.augmentation is not None:        # e.g. a fill_value per channel that does not fit
+        options.augmentation.check(X, "train_network")
     n = len(X)
     T = _targets(net, Y, n, "Y")
     val = None
@@ -272,6 +278,7 @@ def train_network(X, Y, layers_or_network, options: TrainingOptions | None = Non
     monitor = make_monitor(options)
     callbacks = list(callbacks or [])
     start = time.perf_counter() - info.elapsed_seconds
+    aug = options.augmentation       # new random transforms for every mini-batch
     pending = good = None        # layer snapshots: this iteration's start, the previous one's
     reason, message = "max-epochs", f"completed {options.max_epochs} epochs"
     try:
@@ -284,7 +291,8 @@ def train_network(X, Y, layers_or_network, options: TrainingOptions | None = Non
                 for i in range(per_epoch):
                     idx = run.order[i * batch:(i + 1) * batch]
                     pending = _snapshot(net)
-                    loss, y = _step(net, out, task, X[idx], T[idx])
+                    x = X[idx] if aug is None else aug.augment(X[idx], net.rng)
+                    loss, y = _step(net, out, task, x, T[idx])
                     if not np.isfinite(loss):
                         # the weights of update t-1 gave this loss: go back to before it
                         _restore(net, good if good is not None else pending)

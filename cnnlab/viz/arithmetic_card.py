@@ -27,6 +27,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from .. import arithmetic as ar
+from .style import Picture, get_style
 
 KINDS = ("conv", "pool", "transposed")
 
@@ -271,7 +272,8 @@ class ArithmeticCard:
     """
 
     def __init__(self, *, width_inches: float = 9.0, dpi: int = 100, chars: int = 100):
-        self.figure = Figure(figsize=(width_inches, 2), dpi=dpi)
+        # its text sits at fixed inches: the style scales the whole card (dpi) instead
+        self.figure = Picture(figsize=(width_inches, 2), dpi=dpi * get_style().font_scale)
         FigureCanvasAgg(self.figure)
         self.width_inches, self.chars = width_inches, chars
         self._artists = []
@@ -304,6 +306,10 @@ class ArithmeticCard:
 
     def texts(self) -> list[tuple[str, str]]:
         return list(self._lines)
+
+    def _repr_png_(self) -> bytes:
+        """How a notebook shows this picture (IPython's display calls it)."""
+        return self.png()
 
     def png(self) -> bytes:
         buffer = io.BytesIO()

@@ -6,8 +6,10 @@ between notebooks) and then only updates its artists in place — ``set_data`` /
 on images, ``set_text`` on numbers, ``set_xy`` on rectangles — before writing PNG bytes. With
 ticks and tick labels off this takes a few milliseconds per step; re-plotting takes ~70 ms.
 
-* ``Canvas(width, height)``: the figure; ``axes(rect)`` a bare axes; ``grid(ax, values)`` a
-  grid-of-numbers image (``GridImage``); ``outline(ax)`` a highlight rectangle;
+* ``Canvas(width, height)``: the figure (a ``cnnlab.viz.style.Picture``, sized and its
+  fonts scaled by the style: ``set_style("projector")``); ``axes(rect)`` a bare axes;
+  ``grid(ax, values)`` a grid-of-numbers image (``GridImage``; ``colourbar=True`` adds a
+  ``cnnlab.viz.colourbar.ColourBar`` under it); ``outline(ax)`` a highlight rectangle;
   ``title(ax, text)``; ``png()`` the PNG bytes.
 * ``GridImage``: an H×W array drawn with ``imshow`` and, when H, W ≤ ``max_numbers``, one text
   artist per cell; ``update(values)`` changes colours and numbers in place. NaN cells are
@@ -24,12 +26,11 @@ from __future__ import annotations
 import io
 
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import Normalize
-from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from ..arithmetic import formatting
+from .style import figure, font
 
 HIGHLIGHT = "#D55E00"      # vermillion: the current window / output cell
 SECOND = "#0072B2"         # blue: the previous window, the max-pool winner
@@ -90,7 +91,8 @@ class GridImage:
             fig_w = ax.figure.get_figwidth()
             cell_pt = ax.get_position().width * fig_w * 72 / w
             longest = max([len(self.formatter(v)) for v in values.ravel()[:400]] + [1])
-            fontsize = max(5.0, min(fontsize, 0.92 * cell_pt / (0.62 * longest)))
+            # (sizes in points before the style's scale: ``font`` applies it)
+            fontsize = max(font(5.0), min(font(fontsize), 0.92 * cell_pt / (0.62 * longest)))
             self.texts = np.empty((h, w), object)
             for i in range(h):
                 for j in range(w):
@@ -99,6 +101,7 @@ class GridImage:
         ax.set_xlim(-0.5, w - 0.5)
         ax.set_ylim(h - 0.5, -0.5)
         self.values = None
+        self.colourbar = None          # a ColourBar under the grid (Canvas.colourbar)
         self.update(values)
 
     def update(self, values, *, vmin=None, vmax=None, formatter=None):
@@ -109,6 +112,8 @@ class GridImage:
             self.formatter, self.values = formatter, None
         if vmin is not None and vmax is not None:
             self.norm.vmin, self.norm.vmax = vmin, vmax
+            if self.colourbar is not None:
+                self.colourbar.update(vmin, vmax)
         self.image.set_data(np.ma.masked_invalid(values))
         if self.texts is not None:
             old = self.values
@@ -136,9 +141,8 @@ class Canvas:
     """A persistent Agg figure of ``width`` × ``height`` inches (see the module docstring)."""
 
     def __init__(self, width: float, height: float, dpi: int = 100):
-        self.figure = Figure(figsize=(width, height), dpi=dpi)
-        FigureCanvasAgg(self.figure)
-        self.figure.patch.set_facecolor("white")
+        # a cnnlab.viz.style Picture: sized by the style, shown as PNG by a notebook
+        self.figure = figure(width, height, dpi=dpi)
         self.dynamic, self.background = [], None
 
     def axes(self, rect, *, frame: bool = False):
@@ -151,8 +155,14 @@ class Canvas:
                 s.set_visible(False)
         return ax
 
-    def grid(self, ax, values, **options) -> GridImage:
-        return GridImage(ax, values, **options)
+    def grid(self, ax, values, *, colourbar: bool = False, **options) -> GridImage:
+        """A GridImage on ``ax``; ``colourbar=True`` puts its colour bar under it (leave
+        ``colourbar.HEIGHT`` inches free there)."""
+        grid = GridImage(ax, values, **options)
+        if colourbar:
+            from .colourbar import ColourBar
+            grid.colourbar = ColourBar(grid)
+        return grid
 
     @staticmethod
     def outline(ax, color=HIGHLIGHT, linewidth=2.5, linestyle="-") -> Rectangle:
@@ -173,7 +183,7 @@ class Canvas:
     def title(ax, text, **options):
         """A title above the axes' top-left corner; a plain Text artist, so it can be redrawn
         on its own (``ax.set_title`` places itself only during a full draw)."""
-        options.setdefault("fontsize", 9)
+        options["fontsize"] = font(options.get("fontsize", 9))
         options.pop("loc", None)
         return ax.text(0, 1.0, text, transform=ax.transAxes, ha="left", va="bottom",
                        clip_on=False, **options)
@@ -233,6 +243,9 @@ class Canvas:
                 if a.get_visible():
                     self.figure.draw_artist(a)
         return np.asarray(canvas.buffer_rgba())
+
+    def _repr_png_(self) -> bytes:
+        return self.png()
 
     def png(self, compress_level: int = 1) -> bytes:
         """The figure as PNG bytes (zlib level 1: fast, and these flat pictures stay small)."""

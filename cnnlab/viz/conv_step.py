@@ -32,6 +32,8 @@ import numpy as np
 from matplotlib.lines import Line2D
 
 from ._step_view import StepView
+from .colourbar import HEIGHT as BAR_ROOM
+from .style import font, get_style
 from .canvas import (HIGHLIGHT, INSERTED, MAX_NUMBERS, WEIGHTS, Canvas, fmt,
                      limits)
 
@@ -92,8 +94,10 @@ class ConvStepFigure(StepView):
         gap, left_m, top_m = 0.35, 0.2, 0.15
         title_h = 0.12 + 0.165 * self.title_lines
         rows = len(self.shown)
-        row_h = max(hp * s, eh * sf, 1.0) + title_h
         out_w, out_h = ow * s, oh * s
+        # room under the input maps and the output grid for their colour bars
+        row_h = max(hp * s + BAR_ROOM, eh * sf, 1.0) + title_h
+        row_h = max(row_h, (out_h + BAR_ROOM + title_h) / rows)
         widths = [wp * s, ew * sf, fw * sf, out_w]
         width = max(left_m * 2 + sum(widths) + gap * 3 + 0.3, 6.5)
         eq_h = (0.55 + 0.17 * (2 if len(self.channels) > 1 else 0)) if self.text else 0.1
@@ -123,7 +127,7 @@ class ConvStepFigure(StepView):
             x = x0
             ax = c.axes(rect(x, y, wp * s, hp * s), frame=True)
             g = c.grid(ax, xp[:, :, ch], vmin=vin[0], vmax=vin[1], numbers=numbers_in,
-                       fontsize=8 if s >= 0.3 else 6.5)
+                       fontsize=8 if s >= 0.3 else 6.5, colourbar=True)
             if self.inserted is not None:
                 c.shade(ax, self.inserted, color=INSERTED, hatch="..")
             c.shade(ax, rec.padding_mask)
@@ -166,12 +170,13 @@ class ConvStepFigure(StepView):
         vo = limits(out)
         self.output_axes = ax
         self.output_grid = c.grid(ax, np.full(out.shape, np.nan), vmin=vo[0], vmax=vo[1],
-                                  fontsize=8 if s >= 0.3 else 6.5)
+                                  fontsize=8 if s >= 0.3 else 6.5, colourbar=True)
         self.output_outline = c.outline(ax)
         self.output_title = c.title(ax, "", loc="left")
         self.equation = c.figure.text(left_m / width, (eq_h - 0.12) / height, "", va="top",
-                                      ha="left", fontsize=9, family="monospace")
-        self._wrap = max(40, int((width - 2 * left_m) / 0.085))
+                                      ha="left", fontsize=font(9), family="monospace")
+        st = get_style()       # characters per line: the style scales fonts and figure
+        self._wrap = max(40, int((width - 2 * left_m) * st.size_scale / (0.085 * st.font_scale)))
         if self.text:
             c.animated(*self.window, *self.read_marks, *self.product_grids,
                        *self.product_titles, self.output_grid,
@@ -253,6 +258,10 @@ class ConvStepFigure(StepView):
         sums = ", ".join(pairs if len(pairs) <= 8 else pairs[:6] + ["...", pairs[-1]])
         return (f"output ({step.row}, {step.col}) of filter {step.filter} = "
                 f"{step.number(step.output)}; channel sums {sums}\n" + self.equation_text(step))
+
+    def _repr_png_(self) -> bytes:
+        """How a notebook shows this picture (IPython's display calls it)."""
+        return self.png()
 
     def png(self) -> bytes:
         return self.canvas.png()

@@ -11,7 +11,8 @@ expected value of every output equals its input:
 
 In prediction mode dropout is the identity: nothing dropped, nothing scaled.
 
-Panels for one channel: the activations going in, the mask (kept cells blue, dropped cells
+Panels for one channel (the two activation grids each on its own colour range, shown by its
+colour bar, so the input looks the same whatever p is): the activations going in, the mask (kept cells blue, dropped cells
 grey and crossed), the activations coming out (dropped cells 0, kept ones scaled); the text
 gives the counts over every value of the layer (H×W×C).
 ``DropoutView(record, channel=0)``; ``show(record)`` redraws in place (same shape); ``png()``.
@@ -22,6 +23,8 @@ import numpy as np
 from matplotlib.colors import ListedColormap
 
 from .canvas import MAX_NUMBERS, Canvas, fmt, limits
+from .colourbar import HEIGHT as BAR_ROOM
+from .style import font
 
 MASK_COLORS = ListedColormap(["#D9D9D9", "#56B4E9"])     # dropped: grey, kept: sky blue
 
@@ -45,7 +48,7 @@ class DropoutView:
         s = cell or float(np.clip(2.4 / max(h, w), 0.08, 0.4))
         gap, m, title_h, text_h = 0.4, 0.2, 0.5, 0.75
         width = max(2 * m + 3 * w * s + 2 * gap, 6.0)
-        height = 0.1 + title_h + h * s + text_h
+        height = 0.1 + title_h + h * s + BAR_ROOM + text_h
         self.canvas = cv = Canvas(width, height, dpi)
         small = h <= MAX_NUMBERS and w <= MAX_NUMBERS
         fs = 8 if s >= 0.3 else 6.5
@@ -54,14 +57,16 @@ class DropoutView:
             x = m + k * (w * s + gap)
             axes.append(cv.axes((x / width, 1 - (0.1 + title_h + h * s) / height,
                                  w * s / width, h * s / height), frame=True))
-        self.input_grid = cv.grid(axes[0], np.zeros((h, w)), numbers=small, fontsize=fs)
+        self.input_grid = cv.grid(axes[0], np.zeros((h, w)), numbers=small, fontsize=fs,
+                                  colourbar=True)
         self.mask_grid = cv.grid(axes[1], np.ones((h, w)), cmap=MASK_COLORS, vmin=0, vmax=1,
                                  numbers=False)
-        self.output_grid = cv.grid(axes[2], np.zeros((h, w)), numbers=small, fontsize=fs)
+        self.output_grid = cv.grid(axes[2], np.zeros((h, w)), numbers=small, fontsize=fs,
+                                   colourbar=True)
         self.titles = [cv.title(axes[0], f"activations in, ch {channel}"),
                        cv.title(axes[1], ""), cv.title(axes[2], "")]
         self.summary = cv.figure.text(m / width, (text_h - 0.12) / height, "", va="top",
-                                      fontsize=9)
+                                      fontsize=font(9))
         self.mask_axes = axes[1]
         self._crosses = None
         self.show(record)
@@ -74,9 +79,10 @@ class DropoutView:
         ch, self.record = self.channel, record
         x = record.input[:, :, ch].astype(float)
         y = record.output[:, :, ch].astype(float)
-        lo, hi = limits(np.concatenate([x.ravel(), y.ravel()]))
-        self.input_grid.update(x, vmin=lo, vmax=hi)
-        self.output_grid.update(y, vmin=lo, vmax=hi)
+        # each grid its own range: the input's colours do not fade as p grows and the
+        # survivors grow by 1/(1 - p); the colour bars say what each colour means
+        self.input_grid.update(x, vmin=limits(x)[0], vmax=limits(x)[1])
+        self.output_grid.update(y, vmin=limits(y)[0], vmax=limits(y)[1])
         kept = np.ones(x.shape, bool) if record.mask is None else record.mask[:, :, ch]
         self.mask_grid.update(kept.astype(float))
         if self._crosses is not None:
@@ -102,6 +108,10 @@ class DropoutView:
                 "so every output keeps the input's expected value.")
         self.canvas.invalidate()
         return self
+
+    def _repr_png_(self) -> bytes:
+        """How a notebook shows this picture (IPython's display calls it)."""
+        return self.png()
 
     def png(self) -> bytes:
         return self.canvas.png()

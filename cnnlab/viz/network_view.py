@@ -19,13 +19,12 @@ from __future__ import annotations
 import io
 
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 
 from .canvas import ACTIVATIONS as CMAP
 from .canvas import HIGHLIGHT, Canvas, limits
+from .style import Picture, figure, font, inches
 
 MAX_NUMBERS = 12            # write values into cells when a strip has at most this many
 _TITLE = 0.4                # inches above the panels for the figure title
@@ -37,6 +36,7 @@ def shape_text(shape) -> str:
 
 
 def png_bytes(figure) -> bytes:
+    """A matplotlib figure as PNG bytes (at its own dpi)."""
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=figure.dpi)
     return buffer.getvalue()
@@ -183,7 +183,7 @@ class LayerMapsView:
         """Figure height for ``rows`` rows of panels; panels placed in inches from the top."""
         p, cols = self.panel_inches, self.columns
         width, height = cols * p, rows * p + _TITLE
-        self.figure.set_size_inches(width, height)
+        self.figure.set_size_inches(inches(width), inches(height))   # the style scales it
         for k, ax in enumerate(self.axes):
             r, c = divmod(k, cols)
             ax.set_position(((c * p + 0.05) / width, (height - _TITLE - (r + 1) * p + 0.03)
@@ -199,54 +199,100 @@ class LayerMapsView:
         ax.add_patch(self.highlight)
         self.highlight.set_visible(True)
 
+    def _repr_png_(self) -> bytes:
+        """How a notebook shows this picture (IPython's display calls it)."""
+        return self.png()
+
     def png(self) -> bytes:
         return self.canvas.png()
 
 
 # ---- every layer --------------------------------------------------------------------------
 
+def _classes(trace, records):
+    """(class names, index of the first record of the final 1×1×K layers) or (None, None).
+
+    The final layers are the trailing run of 1×1×K outputs, K the network's output size
+    (the last fully connected layer, softmax, classification): their cells are classes.
+    """
+    shapes = [tuple(np.shape(r.output)) for r in records]
+    k = shapes[-1][2] if shapes and shapes[-1][:2] == (1, 1) else None
+    if k is None or trace.prediction is None:
+        return None, None
+    first = len(shapes)
+    while first > 0 and shapes[first - 1] == (1, 1, k):
+        first -= 1
+    names = getattr(trace.network.loss_layer, "classes", None) or [str(j) for j in range(k)]
+    return list(names), first
+
+
+def _row_colourbar(label, vmin, vmax, cmap):
+    """A small colour bar at the bottom of a row's label, its ends written under it."""
+    bar = label.inset_axes((0.0, 0.1, 0.85, 0.11))
+    bar.imshow(np.linspace(0, 1, 128)[None, :], cmap=cmap, aspect="auto",
+               extent=(0, 1, 0, 1))
+    bar.set_yticks([])
+    bar.set_xticks([0, 1], [f"{vmin:.3g}", f"{vmax:.3g}"])
+    bar.tick_params(labelsize=font(7.5), length=2, pad=1)
+    for t, ha in zip(bar.get_xticklabels(), ("left", "right")):
+        t.set_horizontalalignment(ha)
+    bar.set_label("colourbar")
+    return bar
+
+
 def network_view(trace, *, max_channels: int = 6, layers=None, panel_inches: float = 1.1,
-                 dpi: int = 80) -> Figure:
+                 dpi: int = 80) -> Picture:
     """One row per layer (the input first): up to ``max_channels`` maps of each output.
 
     ``layers``: names (or indices) to include; default every layer whose output is not the
     same shape as the previous one's plus every convolution/pooling (element-wise layers
     such as ReLU are kept: they show what the activation did). Rows of 1×1×K outputs show
-    the K values as one strip.
+    the K values as one strip; on the final layers of a classifier (the last fully connected
+    layer, softmax, output) each cell is labelled with its class and the predicted class is
+    outlined. Every row's label ends with its colour bar (one range per layer).
     """
     records = list(trace) if layers is None else [trace[name] for name in layers]
     rows = len(records) + 1
-    fig = Figure(figsize=((max_channels + 1.6) * panel_inches, rows * panel_inches * 0.92),
-                 dpi=dpi)
-    FigureCanvasAgg(fig)
+    classes, first_final = _classes(trace, records)
+    fig = figure((max_channels + 1.6) * panel_inches, rows * panel_inches * 0.92, dpi=dpi)
     grid = fig.add_gridspec(rows, max_channels + 1, width_ratios=[1.6] + [1] * max_channels,
                             left=0.01, right=0.99, top=0.99, bottom=0.01, wspace=0.06,
                             hspace=0.12)
     image, what = _image_of(trace.image)
     label = fig.add_subplot(grid[0, 0])
     label.axis("off")
-    label.text(0, 0.5, f"input\n{shape_text(np.shape(trace.image))}", fontsize=9,
+    label.text(0, 0.62, f"input\n{shape_text(np.shape(trace.image))}", fontsize=font(9),
                va="center", ha="left", transform=label.transAxes)
     ax = fig.add_subplot(grid[0, 1])
     lo, hi = limits(image)
     ax.imshow(image, cmap="gray", vmin=lo, vmax=hi, interpolation="nearest")
+    _row_colourbar(label, lo, hi, "gray")
     _bare(ax)
     for r, rec in enumerate(records, start=1):
         out = np.asarray(rec.output)
         h, w, c = out.shape
         label = fig.add_subplot(grid[r, 0])
         label.axis("off")
-        label.text(0, 0.5, f"{rec.name}\n{rec.type_name}\n{shape_text(out.shape)}",
-                   fontsize=8.5, va="center", ha="left", transform=label.transAxes)
+        label.text(0, 0.62, f"{rec.name}\n{rec.type_name}\n{shape_text(out.shape)}",
+                   fontsize=font(8.5), va="center", ha="left", transform=label.transAxes)
         vmin, vmax = limits(out)
+        _row_colourbar(label, vmin, vmax, CMAP)
         if h == 1 and w == 1:
             ax = fig.add_subplot(grid[r, 1:])
             ax.imshow(out.reshape(1, c), cmap=CMAP, vmin=vmin, vmax=vmax, aspect="auto",
                       interpolation="nearest")
+            final = classes is not None and r - 1 >= first_final
             if c <= MAX_NUMBERS:
                 for j in range(c):
-                    ax.text(j, 0, f"{out[0, 0, j]:.2g}", ha="center", va="center", fontsize=7,
+                    text = f"{out[0, 0, j]:.2g}"
+                    if final:               # the class this cell scores
+                        text = f"{classes[j]}\n{text}"
+                    ax.text(j, 0, text, ha="center", va="center",
+                            fontsize=font(8 if final else 7),
                             color="black" if out[0, 0, j] > (vmin + vmax) / 2 else "white")
+            if final and rec.kind in ("softmax", "classoutput"):
+                ax.add_patch(Rectangle((trace.label - 0.5, -0.5), 1, 1, fill=False,
+                                       ec=HIGHLIGHT, lw=2.5))
             _bare(ax)
             continue
         for j in range(min(c, max_channels)):
@@ -254,6 +300,6 @@ def network_view(trace, *, max_channels: int = 6, layers=None, panel_inches: flo
             ax.imshow(out[:, :, j], cmap=CMAP, vmin=vmin, vmax=vmax, interpolation="nearest")
             _bare(ax)
         if c > max_channels:
-            ax.text(1.04, 0.5, f"+{c - max_channels}", transform=ax.transAxes, fontsize=7,
-                    va="center", ha="left", rotation=90)
+            ax.text(1.04, 0.5, f"+{c - max_channels}", transform=ax.transAxes,
+                    fontsize=font(7), va="center", ha="left", rotation=90)
     return fig

@@ -24,6 +24,8 @@ from matplotlib.lines import Line2D
 
 from ..trace.sums import factor
 from ._step_view import StepView
+from .colourbar import HEIGHT as BAR_ROOM
+from .style import font, get_style
 from .canvas import MAX_NUMBERS, SECOND, Canvas, limits
 
 
@@ -58,7 +60,8 @@ class PoolStepFigure(StepView):
         gap, m, title_h = 0.6, 0.2, 0.5
         eq_h = 0.65 if self.text else 0.1
         width = max(2 * m + (wp + ow) * s + pw * sp + 2 * gap + 0.3, 6.0)
-        height = 0.15 + title_h + max(hp * s, ph * sp + 0.4, oh * s) + eq_h
+        # room under the input and output grids for their colour bars
+        height = 0.15 + title_h + max(hp * s + BAR_ROOM, ph * sp + 0.4, oh * s + BAR_ROOM) + eq_h
         self.canvas = c = Canvas(width, height, dpi)
 
         def rect(x, y, w, h):
@@ -69,7 +72,7 @@ class PoolStepFigure(StepView):
         small = hp <= MAX_NUMBERS and wp <= MAX_NUMBERS
         ax = c.axes(rect(m, y0, wp * s, hp * s), frame=True)
         self.input_grid = g = c.grid(ax, xp, vmin=v[0], vmax=v[1], numbers=small,
-                                     fontsize=8 if s >= 0.3 else 6.5)
+                                     fontsize=8 if s >= 0.3 else 6.5, colourbar=True)
         c.shade(ax, rec.padding_mask)
         if g.texts is not None:
             for t in g.texts[rec.padding_mask]:
@@ -95,14 +98,15 @@ class PoolStepFigure(StepView):
         ax = c.axes(rect(x, y0, ow * s, oh * s), frame=True)
         vo = limits(rec.output[:, :, ch])
         self.output_grid = c.grid(ax, np.full((oh, ow), np.nan), vmin=vo[0], vmax=vo[1],
-                                  fontsize=8 if s >= 0.3 else 6.5)
+                                  fontsize=8 if s >= 0.3 else 6.5, colourbar=True)
         self.output_outline = c.outline(ax)
         self.output_title = c.title(ax, f"output, ch {ch}")
         self.equation = c.figure.text(m / width, (eq_h - 0.12) / height, "", va="top",
-                                      fontsize=9, family="monospace")
+                                      fontsize=font(9), family="monospace")
         self.patch_title.set_text(f"window {ph}×{pw}\n"
                                   + ("winner outlined" if self.is_max else "averaged"))
-        self._wrap = max(40, int((width - 2 * m) / 0.085))
+        st = get_style()       # characters per line: the style scales fonts and figure
+        self._wrap = max(40, int((width - 2 * m) * st.size_scale / (0.085 * st.font_scale)))
         dyn = [self.previous, self.window, self.winner_mark, self.patch_grid,
                self.patch_outline, self.output_grid, self.output_outline]
         if self.text:
@@ -147,6 +151,10 @@ class PoolStepFigure(StepView):
             body += (f", the winner at padded row {step.winner[0]}, column "
                      f"{step.winner[1]}")
         return "\n".join(textwrap.wrap(head + body, self._wrap))
+
+    def _repr_png_(self) -> bytes:
+        """How a notebook shows this picture (IPython's display calls it)."""
+        return self.png()
 
     def png(self) -> bytes:
         return self.canvas.png()

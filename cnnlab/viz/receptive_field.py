@@ -22,7 +22,9 @@ from matplotlib.patches import Rectangle
 
 from .canvas import ACTIVATIONS, HIGHLIGHT, PADDING, Canvas, limits
 from .network_view import _image_of, shape_text
+from .style import font, inches
 
+_EXTRA = 1.15                   # inches above and below the panels: titles, colour ranges
 SHADE = (0.835, 0.369, 0.0)     # vermillion (#D55E00) as RGB, the shaded field
 
 
@@ -70,7 +72,7 @@ class ReceptiveFieldView:
         n = 1 + max_chain
         # a shared Canvas: the maps are cached as a background; moving the neuron within one
         # layer redraws only the shading, outlines and titles over it (blitting)
-        self.canvas = Canvas(n * panel_inches, panel_inches + 0.9, dpi=dpi)
+        self.canvas = Canvas(n * panel_inches, panel_inches + _EXTRA, dpi=dpi)
         self.figure = self.canvas.figure
         self.axes = [self.figure.add_subplot(1, n, k + 1) for k in range(n)]
         blank = np.zeros((2, 2))
@@ -89,14 +91,17 @@ class ReceptiveFieldView:
             ax.add_patch(rect)
         # plain Text artists (ax.set_title positions itself only in a full draw: no blitting)
         self.titles = [ax.text(0.5, 1.02, "", transform=ax.transAxes, ha="center", va="bottom",
-                               fontsize=8.5, clip_on=False) for ax in self.axes]
+                               fontsize=font(8.5), clip_on=False) for ax in self.axes]
+        # each panel's colour range, printed under it (the maps have one range per panel)
+        self.ranges = [ax.text(0.5, -0.03, "", transform=ax.transAxes, ha="center", va="top",
+                               fontsize=font(7.5), clip_on=False) for ax in self.axes]
         for ax in self.axes:
             ax.set_xticks([])
             ax.set_yticks([])
-        self.title = self.figure.suptitle("", fontsize=10, x=0.02, ha="left", y=0.985,
+        self.title = self.figure.suptitle("", fontsize=font(10), x=0.02, ha="left", y=0.985,
                                           va="top")
         self.canvas.animated(self.shade, self.box, self.box_unclipped, *self.chain_boxes,
-                             *self.titles, self.title)
+                             *self.titles, *self.ranges, self.title)
         self._static = None
 
     def show(self, trace, field, *, value=None) -> None:
@@ -107,6 +112,7 @@ class ReceptiveFieldView:
         self.input_image.set_data(image)
         if image.ndim == 2:
             self.input_image.set_clim(lo, hi)
+        self.ranges[0].set_text(f"grey: {lo:.3g} .. {hi:.3g}")
         self.input_image.set_extent((-0.5, w - 0.5, h - 0.5, -0.5))
         mask = np.asarray(field.mask, dtype=bool)
         shade = np.zeros((h, w, 4))
@@ -148,6 +154,9 @@ class ReceptiveFieldView:
             im = self.chain_images[k]
             im.set_data(np.ma.masked_invalid(data))
             im.set_clim(*limits(data))
+            c = np.shape(rec.input)[-1]
+            self.ranges[k + 1].set_text(f"colour: {limits(data)[0]:.3g} .. {limits(data)[1]:.3g}"
+                                        + (f"\n(mean of {c} channels)" if c > 1 else ""))
             im.set_extent((-0.5, mw - 0.5, mh - 0.5, -0.5))
             ax.set_xlim(-0.5, mw - 0.5)
             ax.set_ylim(mh - 0.5, -0.5)
@@ -169,12 +178,16 @@ class ReceptiveFieldView:
 
     def _layout(self, n: int):
         """Size the figure for n panels in a row (the unused panels are hidden)."""
-        width, height = n * self.panel_inches, self.panel_inches + 0.9
-        self.figure.set_size_inches(max(width, 4.2), height)
+        width, height = n * self.panel_inches, self.panel_inches + _EXTRA
         fig_w = max(width, 4.2)
+        self.figure.set_size_inches(inches(fig_w), inches(height))    # the style scales it
         for k, ax in enumerate(self.axes):
-            ax.set_position(((k * self.panel_inches + 0.1) / fig_w, 0.05 / height,
+            ax.set_position(((k * self.panel_inches + 0.1) / fig_w, 0.3 / height,
                              (self.panel_inches - 0.2) / fig_w, (self.panel_inches - 0.1) / height))
+
+    def _repr_png_(self) -> bytes:
+        """How a notebook shows this picture (IPython's display calls it)."""
+        return self.png()
 
     def png(self) -> bytes:
         return self.canvas.png()

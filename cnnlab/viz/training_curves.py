@@ -15,9 +15,10 @@ from __future__ import annotations
 import io
 
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
+
+from .style import figure, font
 
 # Okabe-Ito: blue for the mini-batch, vermillion for validation
 TRAIN_COLOUR, VALIDATION_COLOUR = "#0072B2", "#D55E00"
@@ -32,8 +33,7 @@ class TrainingCurves:
     """
 
     def __init__(self, *, figsize=(7.5, 4.8), dpi: int = 80):
-        self.figure = Figure(figsize=figsize, dpi=dpi)
-        FigureCanvasAgg(self.figure)
+        self.figure = figure(*figsize, dpi=dpi)       # sized by the style; PNG in a notebook
         # fixed margins (a layout engine would re-measure every label at every redraw)
         self.figure.subplots_adjust(left=0.11, right=0.98, top=0.93, bottom=0.1, hspace=0.1)
         self.axes = self.figure.subplots(2, 1, sharex=True)
@@ -52,7 +52,7 @@ class TrainingCurves:
             ax.grid(alpha=0.3)
             ax.yaxis.set_major_locator(MaxNLocator(nbins=4))   # few labels: text is the cost
         metric_ax.xaxis.set_major_locator(MaxNLocator(nbins=6, integer=True))
-        self.title = loss_ax.set_title("waiting for the first iteration", fontsize=10)
+        self.title = loss_ax.set_title("waiting for the first iteration", fontsize=font(10))
         self._task = None
         self._legend_with_validation = None
 
@@ -81,13 +81,17 @@ class TrainingCurves:
             self._legend_with_validation = bool(has_val.any())
             handles = [h for h in self.axes[0].get_lines()
                        if has_val.any() or h.get_label() != "validation"]
-            self.axes[0].legend(handles=handles, loc="upper right", fontsize=8)
+            self.axes[0].legend(handles=handles, loc="upper right", fontsize=font(8))
         self.title.set_text(status_line(info))
 
     def curve_data(self) -> dict:
         """name -> (x, y) arrays the lines hold now (what the picture shows)."""
         return {k: (np.asarray(line.get_xdata()), np.asarray(line.get_ydata()))
                 for k, line in self.lines.items()}
+
+    def _repr_png_(self) -> bytes:
+        """How a notebook shows this picture (IPython's display calls it)."""
+        return self.png()
 
     def png(self) -> bytes:
         buffer = io.BytesIO()

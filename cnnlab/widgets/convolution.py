@@ -9,7 +9,8 @@
 Without a layer, every control change (input size, filter size, stride, padding incl. "same",
 padding value — zeros, a number or one of the three edge modes —, dilation, number of input
 channels, number of filters, seed) builds a one-layer cnnlab Network on small integers
-(``cnnlab.examples.conv_example``), traces it (``net.trace``) and redraws. With a layer,
+(``cnnlab.examples.conv_example``), traces it (``net.trace``) and redraws; changing only the
+input size keeps the example (the same filter, the input's numbers where they were). With a layer,
 the network is traced on the image and that layer is shown; the hyperparameter controls are
 hidden. Either way the picture is ``cnnlab.viz.conv_step.ConvStepFigure`` (one persistent
 figure, updated in place per step) and the numbers are the trace's.
@@ -119,7 +120,17 @@ class ConvolutionExplorer(StepExplorer):
                     num_filters=self.num_filters, seed=self.seed)
 
     def _example(self):
-        return conv_example(**self.settings())
+        # a change of the input size alone keeps the example: same filter, and the numbers
+        # of the input stay where they were (new rows / columns get new numbers)
+        settings = self.settings()
+        last = getattr(self, "_last_example", None)
+        keep = None
+        if last is not None and {k: v for k, v in last[0].items() if k != "input_size"} == {
+                k: v for k, v in settings.items() if k != "input_size"}:
+            keep = last[1:]
+        net, x = conv_example(**settings, keep=keep)
+        self._last_example = (settings, x, net.layers[1].params["weights"])
+        return net, x
 
     def _figure(self, record, filter):
         cls = TransposedStepFigure if record.kind == "transposed-conv" else ConvStepFigure

@@ -13,7 +13,7 @@ def net():
 
 
 def panels(fig):
-    return [ax for ax in fig.axes if ax.images]
+    return [ax for ax in fig.axes if ax.images and ax.get_label() != "colourbar"]
 
 
 def test_panels_hold_the_weights_and_grouped_channel_titles(net):
@@ -48,3 +48,25 @@ def test_refusals(net):
         filters_figure(net["conv_1"], filters=[4])
     with pytest.raises(ValueError, match="not a convolution"):
         filters_figure(net["relu_1"])
+
+
+def test_single_channel_filters_are_a_grid_with_readable_numbers_and_a_colour_bar():
+    """LeNet's first layer (six 5×5 filters of one channel): 3 × 2 blocks, not one column."""
+    from cnnlab.models import lenet5
+    net = cl.Network(lenet5(), seed=0)
+    fig = filters_figure(net["conv_1"])
+    axes = panels(fig)
+    assert len(axes) == 6
+    lefts = sorted({round(ax.get_position().x0, 3) for ax in axes})
+    bottoms = sorted({round(ax.get_position().y0, 3) for ax in axes})
+    assert len(lefts) == 3 and len(bottoms) == 2
+    # numbers of at least 9 points (12 px at the default 100 dpi) in every cell
+    sizes = {t.get_fontsize() for ax in axes for t in ax.texts}
+    assert len(axes[0].texts) == 25 and min(sizes) >= 9
+    w = net["conv_1"].params["weights"]
+    limit = float(np.abs(w).max())
+    (bar,) = [ax for ax in fig.axes if ax.get_label() == "colourbar"]
+    shown = [t.get_text() for t in bar.get_xticklabels()]
+    assert shown == [f"−{limit:.3g}", "0", f"{limit:.3g}"]
+    titles = [t.get_text() for t in fig.texts if t.get_text().startswith("filter")]
+    assert titles[0] == f"filter 0, bias {net['conv_1'].params['bias'][0]:.3g}"

@@ -40,6 +40,12 @@ def test_lenet_conv2_neuron_field_by_hand(trace):
     assert view.chain_images[2].get_array().shape == (30, 28)
     assert rect_bounds(view.chain_boxes[2]) == (16, 6, 30, 20)
     assert "14×14 of the input" in view.title.get_text()
+    # every panel prints its colour range: the input's, and each map's (mean of channels)
+    image = trace.image[:, :, 0]
+    assert view.ranges[0].get_text() == f"grey: {image.min():.3g} .. {image.max():.3g}"
+    m = trace["maxpool_1"].input.mean(axis=-1)               # 6 channels, no padding
+    assert view.ranges[2].get_text() == (f"colour: {m.min():.3g} .. {m.max():.3g}\n"
+                                         "(mean of 6 channels)")
 
 
 def test_a_field_inside_the_image_has_no_dashed_box(trace):

@@ -161,3 +161,17 @@ def test_the_state_is_traits_linked_to_the_controls():
     w.position = 7
     assert other.position == 7 and other.figure.index == 7
     assert other.figure.step.row == 1 and other.figure.step.col == 2     # 7 = 1·5 + 2
+
+
+def test_changing_only_the_input_size_keeps_the_example():
+    w = ConvolutionExplorer()
+    x5, w5 = w.record.input[:, :, 0].copy(), w.record.weights.copy()
+    w.controls["input"].value = 7                        # a user drags the input slider
+    x7 = w.record.input[:, :, 0]
+    assert x7.shape == (7, 7)
+    assert (x7[:5, :5] == x5).all()                      # the 5×5 numbers stay in place
+    assert (w.record.weights == w5).all()                # and the filter is the same
+    w.controls["input"].value = 5
+    assert (w.record.input[:, :, 0] == x5).all()
+    w.controls["seed"].value = 3                         # another setting: a new example
+    assert not (w.record.weights == w5).all() or not (w.record.input[:, :, 0] == x5).all()

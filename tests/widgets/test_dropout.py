@@ -36,3 +36,20 @@ def test_real_layer_and_fully_connected_activations():
                                net.trace(x)["fc_1"].output.reshape(-1))
     with pytest.raises(ValueError, match="not a dropout layer"):
         DropoutExplorer(net["fc_1"], x)
+
+
+def test_the_input_keeps_its_colours_as_p_rises():
+    """The input map's colour range is the activations' own (1..9 here), whatever p is; the
+    output's range grows with the survivors (× 1/(1 - p)); each bar says which is which."""
+    w = DropoutExplorer(probability=0.1, seed=0)
+    a = w.activations[:, :, 0]
+    low = (w.view.input_grid.norm.vmin, w.view.input_grid.norm.vmax)
+    colours_low = w.view.input_grid.image.to_rgba(w.view.input_grid.image.get_array())
+    w.probability.value = 0.8                                # the user drags the slider
+    grid = w.view.input_grid
+    assert (grid.norm.vmin, grid.norm.vmax) == low == (a.min(), a.max())
+    np.testing.assert_array_equal(grid.image.to_rgba(grid.image.get_array()), colours_low)
+    out = w.record.output[:, :, 0]
+    assert (w.view.output_grid.norm.vmin, w.view.output_grid.norm.vmax) == (out.min(), out.max())
+    assert grid.colourbar.texts() == [f"{a.min():g}", f"{a.max():g}"]
+    assert w.view.output_grid.colourbar.texts()[-1] == f"{out.max():g}"
