@@ -106,7 +106,7 @@ def occlusion_map(net, image, label, *, patch=6, stride=2, fill="mean",
     if not any(layer.kind == "softmax" for layer in net.layers):
         raise ValueError(f"{who}: the network has no Softmax layer; occlusion measures the "
                          "drop in a class probability")
-    img = x[0]
+    img = np.asarray(image).reshape(x.shape[1:])      # the pixels as given
     h, w, _c = img.shape
     ph, pw = _pair(patch, "patch", who)
     sh, sw = _pair(stride, "stride", who)
@@ -118,14 +118,14 @@ def occlusion_map(net, image, label, *, patch=6, stride=2, fill="mean",
     values = _fill_values(fill, img, who)
     tops, lefts = np.arange(0, h - ph + 1, sh), np.arange(0, w - pw + 1, sw)
     # every occluded image, in grid order (row-major): R·Q copies of the image
-    batch = np.repeat(img[None], len(tops) * len(lefts), axis=0)
+    batch = np.repeat(x, len(tops) * len(lefts), axis=0)
     for n, (t, l) in enumerate((t, l) for t in tops for l in lefts):
         batch[n, t:t + ph, l:l + pw, :] = values
-    probs = net.predict(np.concatenate([img[None], batch]), batch_size=batch_size)
+    probs = net.predict(np.concatenate([x, batch]), batch_size=batch_size)
     baseline = float(probs[0, k])
     grid = probs[1:].reshape(len(tops), len(lefts), -1)
     return OcclusionMap(image=img, label=k, patch=(ph, pw), stride=(sh, sw),
-                        fill=values.astype(img.dtype), tops=tops, lefts=lefts,
+                        fill=values, tops=tops, lefts=lefts,
                         baseline=baseline, probability=grid[:, :, k].astype(np.float64),
                         drop=baseline - grid[:, :, k].astype(np.float64),
                         predicted=grid.argmax(axis=2))

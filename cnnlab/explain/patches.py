@@ -72,6 +72,7 @@ def top_activating_patches(net, images, layer: str, filter: int, k: int = 9, *,
     docstring)."""
     who = "top_activating_patches"
     x, _single = as_batch(net, images, who)
+    raw = np.asarray(images).reshape(x.shape)        # crops hold the pixels as given
     maps = layer_outputs(net, x, layer, batch_size=batch_size, who=who)
     n, oh, ow, c = maps.shape
     if not isinstance(filter, (int, np.integer)) or isinstance(filter, bool) \
@@ -86,6 +87,8 @@ def top_activating_patches(net, images, layer: str, filter: int, k: int = 9, *,
     order = np.lexsort((np.arange(n), -strongest))[:k]   # largest first, then lower index
     # receptive fields depend on the geometry only: one trace of one image gives them all
     trace = net.trace(x[0], upto=layer)
+    for lay in net.layers[:net.names.index(layer) + 1]:
+        lay.release()                                # the trace's caches: not needed
     out = []
     for i in order:
         row, col = divmod(int(best[i]), ow)
@@ -93,6 +96,6 @@ def top_activating_patches(net, images, layer: str, filter: int, k: int = 9, *,
         out.append(ActivatingPatch(
             image_index=int(i), row=row, col=col, activation=float(strongest[i]),
             top=field.top, left=field.left, bottom=field.bottom, right=field.right,
-            patch=x[i, field.top:field.bottom, field.left:field.right, :].copy(),
+            patch=raw[i, field.top:field.bottom, field.left:field.right, :].copy(),
             field=field))
     return out
