@@ -132,3 +132,11 @@ def test_loss_needs_a_softmax_and_scores_must_be_a_vector():
                       backend="reference")
     with pytest.raises(ValueError, match=r"outputs 4x4x2; class scores must be 1x1xK"):
         saliency(maps, _image(), 0)
+
+
+def test_doctest_of_the_module():
+    import doctest
+
+    import cnnlab.explain.gradients as module
+    failed, attempted = doctest.testmod(module)
+    assert attempted >= 3 and failed == 0
