@@ -80,7 +80,9 @@ class Layer:
             kernels = get_backend("reference")
         self.kernels = kernels
         self.output_shape = tuple(int(v) for v in self._build(self.input_shape, rng))
-        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+        # np.zeros, not zeros_like: the pages of a large gradient are not touched (allocated
+        # lazily by the OS) until a backward pass writes them
+        self.grads = {k: np.zeros(v.shape, v.dtype) for k, v in self.params.items()}
         return self.output_shape
 
     def _build(self, input_shape, rng):

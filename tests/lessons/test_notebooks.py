@@ -86,6 +86,30 @@ LESSON_FACTS = {
                       "sum of window contributions equals dL/dx: True",
                       "sum of window contributions equals dL/dw: True",
                       "9·1 + 8·0 + 7·2 + 6·0 + 5·0 + 4·0 + 3·3 + 2·0 + 1·4 + bias 0 = 36"]},
+    "12": {"answers": {"answer_1": "144",            # ((28 - 6)/2 + 1)² = 12²
+                       "answer_2": "196"},           # rows 2r-2..2r+11: 14, squared
+           "wrong": {"answer_3": "7.84"},            # 784·0.1 = 78.4, not 7.84
+           "expect": ["the trace's dL/dx equals saliency(target='loss').gradient: True",
+                      "the same as predicting that image directly: True",
+                      "flipped: True", "largest change of a pixel: 0.100",
+                      "epsilon 0.00: accuracy", "Hint: every pixel moves by at most ε"]},
+    "13": {"answers": {"answer_1": "2712960",        # (784 + 1)·24·24·6
+                       "answer_2": "16",             # all 16 sampled cells are 1 after the shift
+                       "answer_3": "7840"},          # 10·28·28 output positions
+           "by_chance": {"answer_2": "the goals name VGG-16"},
+           "wrong": {"answer_4": "12288"},           # 192·64 forgets the 64 biases: 12,352
+           "expect": ["(5·5·1 + 1)·6 = 26·6 = 156",
+                      "stride 1: map of the shifted digit equals the shifted map: True",
+                      "stride 2, input shifted by 1: shifted map? False",
+                      "stride 2, input shifted by 2: shifted map? True",
+                      "cols · w = [[12. 12. 17.]", "same result: True",
+                      "same as a fully connected layer at each pixel: True",
+                      "(4 - 1)·2 + 3 - 1 - 1 = 3·2 + 3 - 2 = 7",
+                      "dL/dx equals the transposed convolution of dL/dy: True",
+                      "61,100,840", "714,188,480", "138,357,544", "15,470,264,320",
+                      "195 (dropout_1)", "212 (maxpool_5)",
+                      "conv_1: output height 55.25 is not a whole number, floored to 55.",
+                      "Hint: C·F weights"]},
 }
 # lesson 09: after its training cell, keep the first run's losses, run the cell again, compare
 TRAINING_CELL = "await monitor.run("
