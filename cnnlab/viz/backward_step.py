@@ -1,0 +1,131 @@
+"""One backward step: the chain rule at one input element of one layer.
+
+Going backward, a layer receives the gradient of the loss with respect to its output, dL/dy
+(the *incoming* gradient, what the layer after it sent back), and sends back the gradient
+with respect to its input. For input element x the chain rule reads
+
+    dL/dx = Σ_{outputs y that read x} dL/dy · dy/dx        (incoming × local derivative)
+
+— one term for an element-wise layer (ReLU: dy/dx = 1 if x > 0 else 0), one per window that
+covers x for a convolution or pooling, one per output neuron for a fully connected layer.
+A backward step (``record.backward_step_at(k)``) is that sum for one input element
+(``step.flat_index`` in the flattened input); its ``value`` is the recorded dL/dx there.
+
+The picture: left, the incoming gradient dL/dy of the element's channel (the record's
+``output_gradient``; for a softmax feeding a cross-entropy loss there is none — the loss
+sends (p − t)/N straight to the softmax input, and the panel says so); middle, the step's
+incoming gradient, local derivative and product as numbers; right, dL/dx of the channel
+filling in (``input_gradient``, in step order), the element outlined and titled with the
+step's value. Under them the step's ``text()``.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..arithmetic.formatting import factor
+from .canvas import Canvas
+from .element_step import HEADER_PT, HEIGHT, TEXT_PT, TITLE_PT, WIDTH, ElementStepFigure, \
+    MapPanel, unravel
+
+# the numbers a backward step may carry, in the order the middle panel writes them
+PARTS = (("incoming", "incoming gradient dL/dy"), ("local", "local derivative dy/dx"),
+         ("product", "product dL/dy · dy/dx"))
+
+
+def part_of(step, name):
+    """The step's ``name`` part (``incoming``, ``local``, ``product``): the attribute of that
+    name or one starting with it (``incoming_gradient``, ``local_derivative``)."""
+    for attr in (name, f"{name}_gradient", f"{name}_derivative", f"{name}s"):
+        v = getattr(step, attr, None)
+        if v is not None:
+            return v
+    return None
+
+
+def number_text(v) -> str:
+    a = np.asarray(v, dtype=float)
+    if a.size == 1:
+        return factor(float(a.reshape(-1)[0]))
+    shown = ", ".join(factor(x) for x in a.reshape(-1)[:4])
+    return f"[{shown}{', ...' if a.size > 4 else ''}] ({a.size} terms, sum {factor(a.sum())})"
+
+
+class BackwardStepFigure:
+    """The picture of a backward step of any layer (see the module docstring):
+    ``show_step(k)``, ``png()``; after it ``step``, ``index``, ``value_text``, ``equation``."""
+
+    def __init__(self, record, *, dpi: int = 80):
+        if getattr(record, "input_gradient", None) is None:
+            raise ValueError(f"BackwardStepFigure: {record.name} has no recorded gradient; "
+                             "trace with backward=True and labels=...")
+        self.record = rec = record
+        self.canvas = c = Canvas(WIDTH, HEIGHT, dpi)
+        self.header = c.figure.text(0.015, 0.975, "", fontsize=HEADER_PT, weight="bold",
+                                    va="top")
+        top, size = 0.95, 3.3
+        y = 1 - (top + size) / HEIGHT
+
+        def rect(x):
+            return (x / WIDTH, y, size / WIDTH, size / HEIGHT)
+
+        incoming = rec.output_gradient
+        left = c.axes(rect(0.3), frame=incoming is not None)
+        if incoming is None:
+            self.incoming_panel = None
+            c.title(left, "incoming gradient", fontsize=TITLE_PT)
+            left.text(0.02, 0.5, "\n".join(ElementStepFigure.wrapped(
+                getattr(rec, "note", "no incoming gradient"), 30, 6).split("\n")),
+                fontsize=13, va="center", transform=left.transAxes)
+        else:
+            self.incoming_panel = MapPanel(c, left, incoming, "incoming dL/dy",
+                                           cmap="PuOr", symmetric=True)
+        self.middle = c.axes((4.5 / WIDTH, y, 4.2 / WIDTH, size / HEIGHT))
+        c.title(self.middle, "the chain rule at this element", fontsize=TITLE_PT)
+        self.parts = self.middle.text(0.0, 0.95, "", fontsize=14, va="top",
+                                      transform=self.middle.transAxes, family="monospace")
+        self.gradient_panel = MapPanel(c, c.axes(rect(9.3), frame=True), rec.input_gradient,
+                                       "dL/dx", cmap="PuOr", symmetric=True)
+        self.value_text = self.gradient_panel.title
+        self.equation = c.figure.text(0.015, 0.17, "", fontsize=TEXT_PT, family="monospace",
+                                      va="top")
+        dynamic = [self.header, self.parts, *self.gradient_panel.artists(), self.equation]
+        if self.incoming_panel is not None:
+            dynamic += self.incoming_panel.artists()
+        c.animated(*dynamic)
+        self.step = self.index = None
+        self.show_step(0)
+
+    def show_step(self, k: int):
+        rec = self.record
+        n = rec.num_backward_steps
+        if not isinstance(k, (int, np.integer)) or not 0 <= k < n:
+            raise ValueError(f"BackwardStepFigure: step {k!r} is out of range 0..{n - 1} "
+                             f"({rec.name} has {n} backward steps)")
+        step = rec.backward_step_at(int(k))
+        self.step, self.index = step, int(k)
+        flat = int(step.flat_index)
+        position = unravel(flat, rec.input_shape)
+        self.header.set_text(f"{rec.name}  ({rec.type_name})   backward step {k + 1} of {n}"
+                             f"   input position {position}")
+        self.gradient_panel.show(flat, upto=True, title=f"dL/dx = {factor(step.value)}")
+        if self.incoming_panel is not None:
+            out = np.asarray(rec.output_gradient)
+            ch = min(position[2], out.shape[2] - 1)
+            same = out.shape == tuple(rec.input_shape)
+            target = flat if same else int(np.ravel_multi_index(
+                (min(position[0], out.shape[0] - 1), min(position[1], out.shape[1] - 1), ch),
+                out.shape))
+            self.incoming_panel.show(target)
+            self.incoming_panel.outline.set_visible(same)
+        lines = []
+        for name, label in PARTS:
+            v = part_of(step, name)
+            if v is not None:
+                lines.append(f"{label}:\n  {number_text(v)}")
+        lines.append(f"dL/dx = {factor(step.value)}")
+        self.parts.set_text("\n".join(lines))
+        self.equation.set_text(ElementStepFigure.wrapped(step.text(), lines=3))
+        return self
+
+    def png(self) -> bytes:
+        return self.canvas.png()
