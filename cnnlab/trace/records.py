@@ -72,6 +72,23 @@ class LayerRecord:
         return stepping.step_at(self, k)
 
     @property
+    def num_backward_steps(self) -> int:
+        """How many backward steps (trace with backward=True): one per input element."""
+        return stepping.num_backward_steps(self)
+
+    def backward_step_at(self, k: int):
+        """Backward step k: the chain rule for input element k (``backward_steps.py``)."""
+        return stepping.backward_step_at(self, k)
+
+    def num_param_steps(self, name: str) -> int:
+        """How many elements parameter ``name`` has (steps of its gradient)."""
+        return stepping.num_param_steps(self, name)
+
+    def param_step_at(self, name: str, k: int):
+        """The gradient of element k of parameter ``name``, for the traced image."""
+        return stepping.param_step_at(self, name, k)
+
+    @property
     def nbytes(self) -> int:
         arrays = [self.input, self.output, *self.params.values()]
         arrays += [v for v in self._extra.values() if isinstance(v, np.ndarray)]

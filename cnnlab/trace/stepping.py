@@ -13,11 +13,18 @@ Order:
 Each step is made on demand from the record (never stored); its module writes out the formula:
 ``steps.py`` (convolution, pooling), ``steps_elementwise.py``, ``steps_norm.py``,
 ``steps_dense.py``, ``steps_output.py``.
+
+Backward steps (``rec.num_backward_steps``, ``rec.backward_step_at(k)``) walk the layer's
+input in the same order, one step per input element (``backward_steps.py``,
+``backward_fanin.py``); parameter-gradient steps (``rec.param_step_at(name, k)``) walk each
+parameter array in flat order.
 """
 from __future__ import annotations
 
 import numpy as np
 
+from .backward_fanin import FANIN, param_step
+from .backward_steps import LOCAL, require_backward
 from .step_base import channel_major, position
 from .steps_dense import dense_step
 from .steps_elementwise import ACTIVATIONS, activation_step, dropout_step, input_step
@@ -66,3 +73,38 @@ def step_at(rec, k):
     if rec.kind in WINDOWED:
         return rec.step(row, col, ch)
     return MAKERS[rec.kind](rec, row, col, ch)
+
+
+# ---- backward --------------------------------------------------------------------------------
+
+def num_backward_steps(rec) -> int:
+    """One step per input element (0 for a layer kind without steps)."""
+    require_backward(rec)
+    return int(np.prod(rec.input_shape)) if has_steps(rec) else 0
+
+
+def backward_step_at(rec, k):
+    """Backward step k of ``rec``: a GradientStep or, where the gradient starts, a
+    LossGradientStep."""
+    k = check_step_index(rec, k, num_backward_steps(rec), "backward step")
+    if rec.kind in FLAT_ORDER:
+        row, col, ch = position(rec.input_shape, k)
+    else:
+        row, col, ch = channel_major(rec.input_shape, k)
+    maker = FANIN.get(rec.kind) or LOCAL[rec.kind]
+    return maker(rec, row, col, ch)
+
+
+def num_param_steps(rec, name: str) -> int:
+    require_backward(rec)
+    grads = rec.param_gradients
+    if name not in grads:
+        raise ValueError(f"{rec.name} ({rec.type_name}) has no parameter {name!r}; it has: "
+                         f"{', '.join(grads) or 'none'}")
+    return int(grads[name].size)
+
+
+def param_step_at(rec, name: str, k):
+    """Step k of the gradient of parameter ``name`` (k into the flattened array)."""
+    k = check_step_index(rec, k, num_param_steps(rec, name), f"{name} gradient step")
+    return param_step(rec, name, k)

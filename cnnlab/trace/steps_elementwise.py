@@ -30,7 +30,7 @@ from .step_base import Step, flat_of, signed
 ACTIVATIONS = ("relu", "leakyrelu", "clippedrelu", "tanh", "sigmoid")
 
 
-def _sigmoid(x: float) -> float:
+def sigmoid(x: float) -> float:
     # written so that no exp overflows, as the kernels do
     if x >= 0:
         return 1.0 / (1.0 + math.exp(-x))
@@ -86,7 +86,7 @@ def activation_step(rec, row, col, ch) -> ActivationStep:
     elif kind == "tanh":
         value = math.tanh(x)
     else:
-        value = _sigmoid(x)
+        value = sigmoid(x)
     return ActivationStep(row=row, col=col, channel=ch,
                           flat_index=flat_of(rec.output_shape, row, col, ch), value=value,
                           output=float(rec.output[row, col, ch]), function=kind, x=x,

@@ -164,7 +164,8 @@ def trace_network(net, x, *, image: int = 0, training: bool = False, backward: b
         loss = None
         if layers[-1].is_loss:
             out = layers[-1]
-            rec = LayerRecord(out, len(layers) - 1, y[k].copy(), y[k].copy())
+            rec = LayerRecord(out, len(layers) - 1, y[k].copy(), y[k].copy(),
+                              batch_size=len(batch))
             if labels is not None:
                 labels = net.check_labels(labels, y)
                 rec._set(loss_terms=out.loss_terms(y, labels)[k]
@@ -187,9 +188,14 @@ def _record_backward(net, records, y, labels, k):
     """Propagate the loss gradient back through the traced layers, recording each step."""
     traced = [r.layer for r in records if not r.layer.is_loss]
     body, dy = net.loss_entry(y, labels, traced)
+    out = records[-1].layer
+    targets = out.targets(labels, y.shape)
+    # the output layer: dL/dy, where the chain rule starts (backward_steps.py)
+    records[-1]._set(output_gradient=None, input_gradient=out.loss_gradient(y, labels)[k],
+                     param_gradients={})
     if len(body) < len(traced):                   # the softmax, skipped: dy enters before it
         records[len(body)]._set(output_gradient=None, input_gradient=dy[k].copy(),
-                                param_gradients={},
+                                param_gradients={}, targets=targets[k],
                                 note="softmax + cross-entropy: the gradient at the "
                                      "softmax input is (y - t)/N")
     for i in range(len(body) - 1, -1, -1):
