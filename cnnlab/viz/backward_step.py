@@ -11,10 +11,11 @@ covers x for a convolution or pooling, one per output neuron for a fully connect
 A backward step (``record.backward_step_at(k)``) is that sum for one input element
 (``step.flat_index`` in the flattened input); its ``value`` is the recorded dL/dx there.
 
-The picture: left, the incoming gradient dL/dy of the element's channel (the record's
-``output_gradient``; for a softmax feeding a cross-entropy loss there is none — the loss
-sends (p − t)/N straight to the softmax input, and the panel says so); middle, the step's
-incoming gradient, local derivative and product as numbers; right, dL/dx of the channel
+The picture: left, the incoming gradient dL/dy (the record's ``output_gradient``) of the
+element's channel, the dL/dy the step reads (``step.sources``) outlined; for the loss, and a
+softmax feeding a cross-entropy loss (whose step is the combined (p − t)/N), there is no
+incoming gradient and the panel says so; middle, the step's local derivative in words
+(``local_formula``), its incoming gradients, local derivatives and products as numbers; right, dL/dx of the channel
 filling in (``input_gradient``, in step order), the element outlined and titled with the
 step's value. Under them the step's ``text()``.
 """
@@ -28,8 +29,8 @@ from .element_step import HEADER_PT, HEIGHT, TEXT_PT, TITLE_PT, WIDTH, ElementSt
     MapPanel, unravel
 
 # the numbers a backward step may carry, in the order the middle panel writes them
-PARTS = (("incoming", "incoming gradient dL/dy"), ("local", "local derivative dy/dx"),
-         ("product", "product dL/dy · dy/dx"))
+PARTS = (("incoming", "incoming dL/dy"), ("local", "local derivative ∂y/∂x"),
+         ("product", "products dL/dy · ∂y/∂x"))
 
 
 def part_of(step, name):
@@ -43,18 +44,21 @@ def part_of(step, name):
 
 
 def number_text(v) -> str:
-    a = np.asarray(v, dtype=float)
+    """One number, or the first three of several and (on the next line) how many and their
+    sum — short enough for the middle panel."""
+    a = np.asarray(v, dtype=float).reshape(-1)
     if a.size == 1:
-        return factor(float(a.reshape(-1)[0]))
-    shown = ", ".join(factor(x) for x in a.reshape(-1)[:4])
-    return f"[{shown}{', ...' if a.size > 4 else ''}] ({a.size} terms, sum {factor(a.sum())})"
+        return factor(float(a[0]))
+    shown = ", ".join(factor(x) for x in a[:3])
+    return f"{shown}{', ...' if a.size > 3 else ''}\n  ({a.size} terms, Σ = {factor(a.sum())})"
 
 
 class BackwardStepFigure:
     """The picture of a backward step of any layer (see the module docstring):
     ``show_step(k)``, ``png()``; after it ``step``, ``index``, ``value_text``, ``equation``."""
 
-    def __init__(self, record, *, dpi: int = 80):
+    def __init__(self, record, *, dpi: int = 80, text: bool = True):
+        self.text = text          # False: no written-out step (the caller shows it)
         if getattr(record, "input_gradient", None) is None:
             raise ValueError(f"BackwardStepFigure: {record.name} has no recorded gradient; "
                              "trace with backward=True and labels=...")
@@ -73,24 +77,29 @@ class BackwardStepFigure:
         if incoming is None:
             self.incoming_panel = None
             c.title(left, "incoming gradient", fontsize=TITLE_PT)
-            left.text(0.02, 0.5, "\n".join(ElementStepFigure.wrapped(
-                getattr(rec, "note", "no incoming gradient"), 30, 6).split("\n")),
+            left.text(0.02, 0.5, ElementStepFigure.wrapped(getattr(
+                rec, "note", "the loss: the gradient starts here, no incoming gradient"),
+                30, 6),
                 fontsize=13, va="center", transform=left.transAxes)
         else:
             self.incoming_panel = MapPanel(c, left, incoming, "incoming dL/dy",
                                            cmap="PuOr", symmetric=True)
+            (self.sources,) = left.plot([], [], linestyle="none", marker="s", markersize=9,
+                                        markerfacecolor="none", markeredgecolor="#D55E00",
+                                        markeredgewidth=2, zorder=6)
         self.middle = c.axes((4.5 / WIDTH, y, 4.2 / WIDTH, size / HEIGHT))
         c.title(self.middle, "the chain rule at this element", fontsize=TITLE_PT)
-        self.parts = self.middle.text(0.0, 0.95, "", fontsize=14, va="top",
+        self.parts = self.middle.text(0.0, 0.97, "", fontsize=13, va="top",
                                       transform=self.middle.transAxes, family="monospace")
         self.gradient_panel = MapPanel(c, c.axes(rect(9.3), frame=True), rec.input_gradient,
                                        "dL/dx", cmap="PuOr", symmetric=True)
         self.value_text = self.gradient_panel.title
         self.equation = c.figure.text(0.015, 0.17, "", fontsize=TEXT_PT, family="monospace",
                                       va="top")
+        self.equation.set_visible(text)
         dynamic = [self.header, self.parts, *self.gradient_panel.artists(), self.equation]
         if self.incoming_panel is not None:
-            dynamic += self.incoming_panel.artists()
+            dynamic += self.incoming_panel.artists() + [self.sources]
         c.animated(*dynamic)
         self.step = self.index = None
         self.show_step(0)
@@ -109,23 +118,42 @@ class BackwardStepFigure:
                              f"   input position {position}")
         self.gradient_panel.show(flat, upto=True, title=f"dL/dx = {factor(step.value)}")
         if self.incoming_panel is not None:
-            out = np.asarray(rec.output_gradient)
-            ch = min(position[2], out.shape[2] - 1)
-            same = out.shape == tuple(rec.input_shape)
-            target = flat if same else int(np.ravel_multi_index(
-                (min(position[0], out.shape[0] - 1), min(position[1], out.shape[1] - 1), ch),
-                out.shape))
-            self.incoming_panel.show(target)
-            self.incoming_panel.outline.set_visible(same)
+            self._show_sources(step, position, flat)
         lines = []
+        formula = getattr(step, "local_formula", None)
+        if formula:
+            lines.append(ElementStepFigure.wrapped(f"∂y/∂x = {formula}", 38, 2))
         for name, label in PARTS:
             v = part_of(step, name)
             if v is not None:
                 lines.append(f"{label}:\n  {number_text(v)}")
+        if part_of(step, "incoming") is None:          # where the gradient starts
+            lines.append(ElementStepFigure.wrapped(str(getattr(step, "reads", "")), 40))
         lines.append(f"dL/dx = {factor(step.value)}")
         self.parts.set_text("\n".join(lines))
-        self.equation.set_text(ElementStepFigure.wrapped(step.text(), lines=3))
+        if self.text:
+            self.equation.set_text(ElementStepFigure.wrapped(step.text(), lines=3))
         return self
+
+    def _show_sources(self, step, position, flat):
+        """The incoming gradients the step reads, outlined on the incoming-gradient map (of
+        the channel of the first one; the element's own channel for element-wise layers)."""
+        out = np.asarray(self.record.output_gradient)
+        sources = np.asarray(getattr(step, "sources", np.zeros((0, 3), int))).reshape(-1, 3)
+        sources = sources[(sources >= 0).all(axis=1)]
+        if out.shape == tuple(self.record.input_shape):
+            target = flat
+        elif len(sources):
+            target = int(np.ravel_multi_index(tuple(sources[0]), out.shape))
+        else:
+            target = int(np.ravel_multi_index((0, 0, min(position[2], out.shape[2] - 1)),
+                                              out.shape))
+        panel = self.incoming_panel
+        _r, _c, ch = panel.show(target)
+        cells = [panel.cell(int(np.ravel_multi_index(tuple(s), out.shape))) for s in sources]
+        cells = [(r, c) for r, c, k in cells if panel.vector or k == ch]
+        self.sources.set_data([c for _r, c in cells], [r for r, _c in cells])
+        panel.outline.set_visible(not cells)
 
     def png(self) -> bytes:
         return self.canvas.png()

@@ -12,7 +12,8 @@ default 80 dpi 1040 × 448 pixels, a size that renders and encodes in about 15 m
 
 * a header: the layer, its type, "step k + 1 of n";
 * left: the input map of the element's channel, the element outlined in vermillion (a
-  1×1×C vector — after a fully connected layer — is laid out in rows of 12);
+  1×1×C vector — after a fully connected layer — is laid out as a square for up to 36
+  values, in rows of 12 for more);
 * middle: the operation, drawn by the subclass (``_build_middle`` / ``_show_middle``): the
   activation's curve with the point, the channel's histogram with μ and σ, the dropout mask;
 * right: the output map of the channel filling in, in step order (values before the current
@@ -52,8 +53,10 @@ class MapPanel:
         self.array = np.asarray(array, dtype=float)
         h, w, c = self.array.shape
         self.vector = h * w == 1
-        # a vector: rows of ``columns`` cells (default 12)
-        self.columns = min(c, columns or VECTOR_COLUMNS)
+        # a vector: rows of ``columns`` cells (default: a square for up to 36 values, so
+        # that their numbers are large; rows of 12 for more)
+        default = int(np.ceil(np.sqrt(c))) if c <= MAX_NUMBERED else VECTOR_COLUMNS
+        self.columns = min(c, columns or default)
         self.canvas, self.ax, self.symmetric = canvas, ax, symmetric
         self.name = title
         first = self.plane(0)
@@ -119,7 +122,8 @@ class ElementStepFigure:
     operation = ""             # the middle panel's title
     input_symmetric = output_symmetric = False
 
-    def __init__(self, record, *, dpi: int = 80):
+    def __init__(self, record, *, dpi: int = 80, text: bool = True):
+        self.text = text          # False: no written-out step (the caller shows it)
         if self.kinds and record.kind not in self.kinds:
             raise ValueError(f"{type(self).__name__}: record {record.name!r} is a "
                              f"{record.type_name}, not one of the kinds {self.kinds}")
@@ -144,6 +148,7 @@ class ElementStepFigure:
         self.value_text = self.output_panel.title
         self.equation = c.figure.text(0.015, 0.17, "", fontsize=TEXT_PT, family="monospace",
                                       va="top")
+        self.equation.set_visible(text)
         middle = self._build_middle(self.middle_axes) or []
         c.animated(self.header, *self.input_panel.artists(), *self.output_panel.artists(),
                    self.equation, *middle)
@@ -179,7 +184,8 @@ class ElementStepFigure:
         self.input_panel.show(flat, title=self._input_title(x, position))
         self.output_panel.show(flat, upto=True, title=f"output = {factor(step.value)}")
         self._show_middle(step, x, float(step.value), position)
-        self.equation.set_text(self.wrapped(step.text()))
+        if self.text:
+            self.equation.set_text(self.wrapped(step.text()))
         return self
 
     def _input_title(self, x, position):

@@ -59,7 +59,8 @@ class FullyConnectedStepFigure:
 
     kinds = ("fc",)
 
-    def __init__(self, record, *, dpi: int = 80):
+    def __init__(self, record, *, dpi: int = 80, text: bool = True):
+        self.text = text          # False: no written-out step (the caller shows it)
         if record.kind not in self.kinds:
             raise ValueError(f"FullyConnectedStepFigure: record {record.name!r} is a "
                              f"{record.type_name}, not a fully connected layer")
@@ -111,6 +112,7 @@ class FullyConnectedStepFigure:
         self.reads = c.figure.text(0.015, 0.27, "", fontsize=TITLE_PT, va="top")
         self.equation = c.figure.text(0.015, 0.19, "", fontsize=TEXT_PT, family="monospace",
                                       va="top")
+        self.equation.set_visible(text)
         c.animated(self.header, self.weight_grid, self.weight_title, self.product_grid,
                    self.running, self.bias_line, self.end, *self.output.artists(),
                    self.reads, self.equation)
@@ -149,7 +151,8 @@ class FullyConnectedStepFigure:
         where = ", ".join(f"{tuple(int(v) for v in np.unravel_index(i, shape))}: "
                           f"{factor(row[i])}·{factor(x[i])}" for i in big)
         self.reads.set_text(f"largest terms at (row, col, channel) {where}")
-        self.equation.set_text(ElementStepFigure.wrapped(step.text(), lines=2))
+        if self.text:
+            self.equation.set_text(ElementStepFigure.wrapped(step.text(), lines=2))
         return self
 
     def png(self) -> bytes:

@@ -29,7 +29,8 @@ class LossStepFigure:
 
     kinds = ("classoutput", "regressionoutput")
 
-    def __init__(self, record, *, dpi: int = 80):
+    def __init__(self, record, *, dpi: int = 80, text: bool = True):
+        self.text = text          # False: no written-out step (the caller shows it)
         if record.kind not in self.kinds:
             raise ValueError(f"LossStepFigure: record {record.name!r} is a "
                              f"{record.type_name}, not a loss layer")
@@ -71,6 +72,7 @@ class LossStepFigure:
         self.value_text = c.title(self.term_ax, "", fontsize=TITLE_PT)
         self.equation = c.figure.text(0.015, 0.15, "", fontsize=TEXT_PT, family="monospace",
                                       va="top")
+        self.equation.set_visible(text)
         c.animated(self.header, *self.in_bars, *self.term_bars, self.outline,
                    self.value_text, self.equation)
         self.step = self.index = None
@@ -98,7 +100,8 @@ class LossStepFigure:
                                  f"total so far {factor(total)}")
         self.header.set_text(f"{rec.name}  ({rec.type_name})   term {j}: step {k + 1} of {n}"
                              f"   loss = {factor(step.loss)}")
-        self.equation.set_text(ElementStepFigure.wrapped(step.text(), lines=2))
+        if self.text:
+            self.equation.set_text(ElementStepFigure.wrapped(step.text(), lines=2))
         return self
 
     def png(self) -> bytes:

@@ -29,7 +29,8 @@ class SoftmaxStepFigure:
 
     kinds = ("softmax",)
 
-    def __init__(self, record, *, dpi: int = 80):
+    def __init__(self, record, *, dpi: int = 80, text: bool = True):
+        self.text = text          # False: no written-out step (the caller shows it)
         if record.kind not in self.kinds:
             raise ValueError(f"SoftmaxStepFigure: record {record.name!r} is a "
                              f"{record.type_name}, not a softmax layer")
@@ -59,6 +60,7 @@ class SoftmaxStepFigure:
                                         linewidth=3)[0]
         self.equation = c.figure.text(0.015, 0.15, "", fontsize=TEXT_PT, family="monospace",
                                       va="top")
+        self.equation.set_visible(text)
         c.animated(self.header, *self.exp_bars, *self.prob_bars, self.exp_title,
                    self.value_text, self.outline, self.equation)
         self.step = self.index = None
@@ -87,7 +89,8 @@ class SoftmaxStepFigure:
         self.value_text.set_text(f"probabilities:  p_{j} = e_{j} / Σ e = "
                                  f"{factor(step.value)}")
         self.header.set_text(f"{rec.name}  ({rec.type_name})   class {j}: step {k + 1} of {n}")
-        self.equation.set_text(ElementStepFigure.wrapped(step.text(), lines=2))
+        if self.text:
+            self.equation.set_text(ElementStepFigure.wrapped(step.text(), lines=2))
         return self
 
     def png(self) -> bytes:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from .conv_step import ConvStepFigure
-from .element_step import unravel
+from .element_step import MAX_NUMBERED, unravel
 from .pool_step import PoolStepFigure
 from .transposed_step import TransposedStepFigure
 
@@ -32,15 +32,20 @@ class WindowLayerStepFigure:
     record : a convolution, transposed convolution or pooling record with ``step_at``
     dpi : of the one-map figures (the default 100 draws their 8-9 pt numbers legibly)
     text : write the window's sum into the picture (False: the caller writes ``step.text()``
-        itself, e.g. in large HTML; text layout is the slowest part of a step)
+        itself, e.g. in large HTML; text layout is the slowest part of a step — and then the
+        output map's numbers are left out too when it has more than ``MAX_NUMBERED`` cells:
+        100 numbers redrawn per step cost ~60 ms; its colours still fill in)
+    max_channels : input channels drawn as rows of a convolution (all are summed)
     After ``show_step(k)``: ``step`` (the record's step k), ``index``, ``map`` (the filter or
     channel), ``figure`` (the one-map figure), ``value_text``."""
 
-    def __init__(self, record, *, dpi: int = 100, text: bool = True):
+    def __init__(self, record, *, dpi: int = 100, text: bool = True, max_channels: int = 3):
         if record.kind not in FIGURES:
             raise ValueError(f"WindowLayerStepFigure: record {record.name!r} is a "
                              f"{record.type_name}, not a convolution or pooling layer")
         self.record, self.dpi, self.text = record, dpi, text
+        self.options = {"max_channels": max_channels} if record.kind in ("conv",
+                                                                         "transposed-conv") else {}
         self.figures = {}
         self.map = self.figure = self.step = self.index = None
         self.show_step(0)
@@ -50,8 +55,13 @@ class WindowLayerStepFigure:
         if which not in self.figures:
             if len(self.figures) >= 4:
                 self.figures.pop(next(iter(self.figures)))
-            self.figures[which] = FIGURES[self.record.kind](self.record, which, dpi=self.dpi,
-                                                              text=self.text)
+            figure = FIGURES[self.record.kind](self.record, which, dpi=self.dpi,
+                                               text=self.text, **self.options)
+            texts = figure.output_grid.texts
+            if not self.text and texts is not None and texts.size > MAX_NUMBERED:
+                for t in texts.ravel():
+                    t.set_visible(False)
+            self.figures[which] = figure
         return self.figures[which]
 
     def show_step(self, k: int):

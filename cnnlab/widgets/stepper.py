@@ -259,9 +259,10 @@ class ForwardStepper(widgets.VBox):
     def figure_of(self, record, direction):
         key = (direction, record.name)
         if key not in self.figures:
-            options = {"text": False} if direction == "forward" and record.kind in (
-                "conv", "transposed-conv", "maxpool", "avgpool", "gapool", "gmpool") else {}
-            self.figures[key] = step_picture(record, direction, **options)
+            # the step's text goes to the caption, in large type: not into the picture
+            options = {"max_channels": 1} if direction == "forward" and record.kind in (
+                "conv", "transposed-conv") else {}
+            self.figures[key] = step_picture(record, direction, text=False, **options)
         return self.figures[key]
 
     @property
