@@ -10,7 +10,9 @@ Regression (half squared error) over R responses with targets t:
 
 Left: the layer's input (the probabilities, or the responses) as bars with the targets drawn
 as outlined bars, the current class / response in vermillion; right: the terms filling in,
-the current one outlined, titled with its value and the running total. The targets are the
+the current one outlined, titled with its value and the running total. The step's value is
+the layer's input there (the layer passes it on unchanged): the left panel's title writes it
+(``value_text``), the right one the term (``term_text``). The targets are the
 steps' (``step.target``, ``step.terms``, ``step.loss``: ``cnnlab.trace.steps_output``).
 """
 from __future__ import annotations
@@ -62,19 +64,18 @@ class LossStepFigure:
         self.in_bars = self.in_ax.bar(range(k), y, color=GREY)
         self.in_ax.bar(range(k), t, fill=False, edgecolor="#333333", linewidth=2,
                        linestyle="--")
-        c.title(self.in_ax, ("probabilities p (bars), targets t (dashed)" if self.classify
-                             else "responses y (bars), targets t (dashed)"), fontsize=TITLE_PT)
+        self.value_text = c.title(self.in_ax, "", fontsize=TITLE_PT)
         top = float(np.nanmax(self.terms[np.isfinite(self.terms)], initial=0.0)) or 1.0
         self.term_ax.set_ylim(0, top * 1.2)
         self.term_bars = self.term_ax.bar(range(k), np.zeros(k), color=BLUE)
         self.outline = self.term_ax.bar([0], [0], fill=False, edgecolor=HIGHLIGHT,
                                         linewidth=3)[0]
-        self.value_text = c.title(self.term_ax, "", fontsize=TITLE_PT)
+        self.term_text = c.title(self.term_ax, "", fontsize=TITLE_PT)
         self.equation = c.figure.text(0.015, 0.15, "", fontsize=TEXT_PT, family="monospace",
                                       va="top")
         self.equation.set_visible(text)
         c.animated(self.header, *self.in_bars, *self.term_bars, self.outline,
-                   self.value_text, self.equation)
+                   self.value_text, self.term_text, self.equation)
         self.step = self.index = None
         self.show_step(0)
 
@@ -96,8 +97,12 @@ class LossStepFigure:
         self.outline.set_height(max(term, 0.0))
         total = float(np.sum(self.terms[:j + 1]))     # the terms drawn so far
         what = "−t·ln p" if self.classify else "½(y − t)²"
-        self.value_text.set_text(f"terms {what}:  term {j} = {factor(term)}, "
-                                 f"total so far {factor(total)}")
+        self.term_text.set_text(f"terms {what}:  term {j} = {factor(term)}, "
+                                f"total so far {factor(total)}")
+        name = "p" if self.classify else "y"
+        self.value_text.set_text(f"{'probabilities' if self.classify else 'responses'} "
+                                 f"(bars), targets t (dashed):\nt_{j} = "
+                                 f"{factor(step.target)},  {name}_{j} = {factor(step.value)}")
         self.header.set_text(f"{rec.name}  ({rec.type_name})   term {j}: step {k + 1} of {n}"
                              f"   loss = {factor(step.loss)}")
         if self.text:

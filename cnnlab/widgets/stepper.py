@@ -102,7 +102,8 @@ class ForwardStepper(widgets.VBox):
         self.play = widgets.Play(value=0, min=0, max=1, step=1, interval=interval_ms,
                                  description="play", show_repeat=False)
         self.direction_buttons = widgets.ToggleButtons(options=list(DIRECTIONS),
-                                                       value="forward", style=BIG)
+                                                       value="forward",
+                                                       style={"button_width": "100px"})
         if not self.walks["backward"]:
             self.direction_buttons.disabled = True
         self.slider = widgets.IntSlider(0, min=0, max=1, description="pass",
@@ -115,7 +116,7 @@ class ForwardStepper(widgets.VBox):
         self.play.observe(safe(self.message, self._tick), names="value")
         self.slider.observe(safe(self.message, self._slid), names="value")
         self.links = [widgets.link((self, "direction"), (self.direction_buttons, "value"))]
-        self.observe(safe(self.message, self._direction_changed), names="direction")
+        self.observe(safe(self.message, self._new_direction), names="direction")
         self.observe(safe(self.message, lambda _c: self._moving or self._draw()),
                      names=["layer_index", "position"])
         super().__init__([
@@ -124,7 +125,7 @@ class ForwardStepper(widgets.VBox):
                           self.play, self.direction_buttons],
                          layout=widgets.Layout(flex_flow="row wrap", align_items="center")),
             self.slider, self.message, self.image, self.caption])
-        self._direction_changed(None)
+        self._new_direction(None)
 
     # ---- where we are -------------------------------------------------------------------------
     @property
@@ -225,7 +226,7 @@ class ForwardStepper(widgets.VBox):
         return self.go_to(name, 0)
 
     # ---- control handlers -------------------------------------------------------------------
-    def _direction_changed(self, _change):
+    def _new_direction(self, _change):
         walk = self.walk
         self._moving = True
         try:
