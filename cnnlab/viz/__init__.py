@@ -6,8 +6,11 @@ persistent figure whose artists are updated in place (fast enough to scrub with 
 
     ConvStepFigure(trace["conv_1"]).show_step((row, col)).png()
     animate_convolution(input_size=5, filter_size=3, padding=1, stride=2, output="conv.gif")
+    step_picture(trace["fc_1"]).show_step(3).png()          # any layer's step, forward/backward
+    animate_pass(net, image, "pass.gif", direction="both")   # a whole pass for slides
 """
 from .animate import animate_convolution, animate_pooling, animate_transposed
+from .animate_pass import animate_pass
 from .arithmetic_card import ArithmeticCard, arithmetic_card
 from .conv_step import ConvStepFigure
 from .dropout_view import DropoutView
@@ -15,10 +18,12 @@ from .filters import filters_figure
 from .network_view import LayerMapsView, network_view
 from .pool_step import PoolStepFigure
 from .receptive_field import ReceptiveFieldView
+from .step_pictures import step_picture
 from .training_curves import TrainingCurves, training_curves
 from .transposed_step import TransposedStepFigure
 
 __all__ = ["ConvStepFigure", "PoolStepFigure", "TransposedStepFigure", "DropoutView",
            "ArithmeticCard", "arithmetic_card", "LayerMapsView", "network_view",
            "filters_figure", "ReceptiveFieldView", "TrainingCurves", "training_curves",
-           "animate_convolution", "animate_pooling", "animate_transposed"]
+           "animate_convolution", "animate_pooling", "animate_transposed", "animate_pass",
+           "step_picture"]
