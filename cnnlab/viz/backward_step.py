@@ -15,7 +15,8 @@ The picture: left, the incoming gradient dL/dy (the record's ``output_gradient``
 element's channel, the dL/dy the step reads (``step.sources``) outlined; for the loss, and a
 softmax feeding a cross-entropy loss (whose step is the combined (p − t)/N), there is no
 incoming gradient and the panel says so; middle, the step's local derivative in words
-(``local_formula``), its incoming gradients, local derivatives and products as numbers; right, dL/dx of the channel
+(``local_formula``), how many terms dL/dy · ∂y/∂x it adds, the first two, and their sum (the
+whole sum is the step's ``text()``, written under the picture or in the stepper's caption); right, dL/dx of the channel
 filling in (``input_gradient``, in step order), the element outlined and titled with the
 step's value. Under them the step's ``text()``.
 """
@@ -28,11 +29,6 @@ from .canvas import Canvas
 from .element_step import HEADER_PT, HEIGHT, TEXT_PT, TITLE_PT, WIDTH, ElementStepFigure, \
     MapPanel, unravel
 
-# the numbers a backward step may carry, in the order the middle panel writes them
-PARTS = (("incoming", "incoming dL/dy"), ("local", "local derivative ∂y/∂x"),
-         ("product", "products dL/dy · ∂y/∂x"))
-
-
 def part_of(step, name):
     """The step's ``name`` part (``incoming``, ``local``, ``product``): the attribute of that
     name or one starting with it (``incoming_gradient``, ``local_derivative``)."""
@@ -41,16 +37,6 @@ def part_of(step, name):
         if v is not None:
             return v
     return None
-
-
-def number_text(v) -> str:
-    """One number, or the first three of several and (on the next line) how many and their
-    sum — short enough for the middle panel."""
-    a = np.asarray(v, dtype=float).reshape(-1)
-    if a.size == 1:
-        return factor(float(a[0]))
-    shown = ", ".join(factor(x) for x in a[:3])
-    return f"{shown}{', ...' if a.size > 3 else ''}\n  ({a.size} terms, Σ = {factor(a.sum())})"
 
 
 class BackwardStepFigure:
@@ -123,13 +109,16 @@ class BackwardStepFigure:
         formula = getattr(step, "local_formula", None)
         if formula:
             lines.append(ElementStepFigure.wrapped(f"∂y/∂x = {formula}", 38, 2))
-        for name, label in PARTS:
-            v = part_of(step, name)
-            if v is not None:
-                lines.append(f"{label}:\n  {number_text(v)}")
-        if part_of(step, "incoming") is None:          # where the gradient starts
-            lines.append(ElementStepFigure.wrapped(str(getattr(step, "reads", "")), 40))
-        lines.append(f"dL/dx = {factor(step.value)}")
+        incoming, local = part_of(step, "incoming"), part_of(step, "local")
+        if incoming is not None and local is not None:
+            # short: every glyph is drawn again each step; the caption has the whole sum
+            g, d = np.ravel(incoming), np.ravel(local)
+            terms = " + ".join(f"{factor(a)}·{factor(b)}" for a, b in zip(g[:2], d[:2]))
+            lines += [f"{len(g)} term{'s' if len(g) != 1 else ''} dL/dy · ∂y/∂x:",
+                      f"  {terms}{' + ...' if len(g) > 2 else ''}"]
+        else:                                         # where the gradient starts
+            lines.append(ElementStepFigure.wrapped(str(getattr(step, "reads", "")), 38))
+        lines.append(f"dL/dx = Σ = {factor(step.value)}")
         self.parts.set_text("\n".join(lines))
         if self.text:
             self.equation.set_text(ElementStepFigure.wrapped(step.text(), lines=3))

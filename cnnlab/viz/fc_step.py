@@ -147,7 +147,7 @@ class FullyConnectedStepFigure:
         self.header.set_text(f"{rec.name}  ({rec.type_name})   neuron {j}: step {k + 1} "
                              f"of {n}   ({len(x):,} products + bias)")
         self.output.show(j, upto=True, title=f"y[{j}] = {factor(step.value)}")
-        big = np.argsort(-np.abs(products))[:3]
+        big = np.argsort(-np.abs(products))[:2]
         where = ", ".join(f"{tuple(int(v) for v in np.unravel_index(i, shape))}: "
                           f"{factor(row[i])}·{factor(x[i])}" for i in big)
         self.reads.set_text(f"largest terms at (row, col, channel) {where}")
