@@ -106,7 +106,7 @@ class FullyConnectedStepFigure:
         self.bias_line, = self.sum_ax.plot([], [], color="#0072B2", lw=2.5)
         self.end = mark(self.sum_ax)
         k = rec.output_shape[2]               # the outputs as a column (or columns of 12)
-        self.output = MapPanel(c, c.axes(rect(11.2, 1.6), frame=True), rec.output, "output",
+        self.output = MapPanel(c, c.axes(rect(10.9, 1.6), frame=True), rec.output, "output",
                                columns=-(-k // 12))
         self.value_text = self.output.title
         self.reads = c.figure.text(0.015, 0.27, "", fontsize=TITLE_PT, va="top")

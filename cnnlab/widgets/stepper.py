@@ -15,7 +15,7 @@ Shown, top to bottom: the network as a strip of boxes (name, type, output shape,
 steps; the current layer highlighted); the controls; the step's picture (``image``, an
 ``ipywidgets.Image``); the step written out in large type (``caption``).
 
-Controls: **◀ back**, **step ▶**, **step over layer ⏭** (to the first step of the next layer),
+Controls: **◀ back**, **step ▶**, **step over layer ▶▶** (to the first step of the next layer),
 **run to layer** (a dropdown: the first step of that layer), **play** (``ipywidgets.Play``:
 one step per tick), the **forward / backward** switch, and the **pass** slider over every step
 of the walk. The backward walk starts at the loss (the last layer with backward steps) and
@@ -95,7 +95,7 @@ class ForwardStepper(widgets.VBox):
         self.back_button = widgets.Button(description="◀ back", **button)
         self.step_button = widgets.Button(description="step ▶", button_style="primary",
                                           **button)
-        self.over_button = widgets.Button(description="step over layer ⏭", **button)
+        self.over_button = widgets.Button(description="step over layer ▶▶", **button)
         self.run_to = widgets.Dropdown(description="run to layer",
                                        style={"description_width": "90px"},
                                        layout=widgets.Layout(width="290px"))

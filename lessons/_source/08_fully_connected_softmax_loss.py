@@ -90,7 +90,7 @@ print(f"fc_1 neuron 0: {fc.weights.shape[1]:,} products + bias = {fc.output.rave
 # the pixel's normalization, a convolution window, one batch-norm value on its channel's
 # histogram, one ReLU point on its curve, one fully connected neuron as input × weights and
 # its running sum, the softmax's exponentials, the loss term. **step ▶** goes one value on,
-# **step over layer ⏭** to the next layer, **run to layer** jumps; **play** runs it. Click the
+# **step over layer ▶▶** to the next layer, **run to layer** jumps; **play** runs it. Click the
 # handle of the *pass* slider and use the ← / → keys to step from the keyboard.
 
 # %%
