@@ -190,6 +190,7 @@ def cmd_train(args) -> int:
 # Subcommands with their own argument parsers live beside the code they drive.
 DELEGATED = {
     "bench": ("cnnlab.bench", "cnnlab vs PyTorch images/s"),
+    "bench-stepper": ("cnnlab.bench_stepper", "ForwardStepper step latency per layer"),
     "step": ("cnnlab.trace.cli", "step through a small convolution or pooling, window by window"),
     "animate": ("cnnlab.viz.cli", "GIF/MP4 of a convolution, pooling or transposed convolution"),
     "lab": ("cnnlab.lab", "open JupyterLab on the lessons ([-- JUPYTER ARGS])"),

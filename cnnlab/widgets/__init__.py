@@ -8,7 +8,8 @@ from .convolution import ConvolutionExplorer
 from .dropout import DropoutExplorer
 from .network import NetworkExplorer
 from .pooling import PoolingExplorer
+from .stepper import ForwardStepper
 from .training import TrainingMonitor
 
 __all__ = ["ConvolutionExplorer", "PoolingExplorer", "DropoutExplorer", "ArithmeticCalculator",
-           "NetworkExplorer", "TrainingMonitor"]
+           "NetworkExplorer", "TrainingMonitor", "ForwardStepper"]

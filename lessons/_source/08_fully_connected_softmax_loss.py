@@ -84,7 +84,32 @@ fc = trace["fc_1"]
 print(f"fc_1 neuron 0: {fc.weights.shape[1]:,} products + bias = {fc.output.ravel()[0]:.4f}")
 
 # %% [markdown]
-# ## 4. Explore it
+# ## 4. Step through the whole pass
+#
+# The stepper walks the same trace like a debugger: every layer, one output value at a time —
+# the pixel's normalization, a convolution window, one batch-norm value on its channel's
+# histogram, one ReLU point on its curve, one fully connected neuron as input × weights and
+# its running sum, the softmax's exponentials, the loss term. **step ▶** goes one value on,
+# **step over layer ▶▶** to the next layer, **run to layer** jumps; **play** runs it. Click the
+# handle of the *pass* slider and use the ← / → keys to step from the keyboard.
+
+# %%
+from cnnlab.widgets import ForwardStepper
+stepper = ForwardStepper(net, images[0] / 255, labels=int(labels[0]))
+stepper.run_to_layer("fc_1")
+stepper
+
+# %% [markdown]
+# The neuron the stepper shows is one dot product over the 6,272 flattened inputs; its step
+# names every term. Check that the step's value is the layer's output:
+
+# %%
+step = stepper.current_step
+print(stepper.layer_name, "neuron", step.flat_index, "=", round(step.value, 6))
+print("recorded output:", round(float(trace["fc_1"].output.ravel()[step.flat_index]), 6))
+
+# %% [markdown]
+# ## 5. Explore it
 #
 # The network explorer shows each layer's feature maps; pick a layer and a neuron to see its
 # value and receptive field.
@@ -111,7 +136,7 @@ check_answer(answer_2, r.value, r.substituted)
 # class; the trace shows every intermediate of a whole forward pass.
 
 # %% [markdown]
-# ## 5. The same network in PyTorch, and a PyTorch model stepped through
+# ## 6. The same network in PyTorch, and a PyTorch model stepped through
 #
 # When you move on to PyTorch, the network comes with you: `cl.to_torch(net)` builds a
 # `torch.nn.Sequential` with the same weights, batch-norm statistics and input normalization,

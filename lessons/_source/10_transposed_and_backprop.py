@@ -6,7 +6,7 @@
 #    (zeros inserted between the values, then padded) with the 180°-rotated filter.
 # 2. Use its output-size formula $o = (i - 1)\,s + k - c_{\text{top}} - c_{\text{bottom}}$.
 # 3. Follow a gradient backwards through a convolution: how one output gradient flows to its
-#    window of inputs and to the weights.
+#    window of inputs and to the weights; then step the whole backward pass, layer by layer.
 
 # %%
 import numpy as np
@@ -139,6 +139,27 @@ for step in steps:
 print("sum of window contributions equals dL/dx:", np.allclose(dx, conv.input_gradient[:, :, 0]))
 print("sum of window contributions equals dL/dw:",
       np.allclose(dw, conv.param_gradients["weights"][:, :, 0, 0]))
+
+# %% [markdown]
+# ## 3. The whole backward pass, step by step
+#
+# The stepper walks the same network backward: from the loss, through softmax, the fully
+# connected layer, tanh and the convolution, back to the input. Each step is the chain rule at
+# one input element: the incoming gradients dL/dy it reads (outlined), the local derivative
+# ∂y/∂x, their products and the sum, which is the recorded dL/dx. Switch to *forward* to see
+# the same layers computing their outputs.
+
+# %%
+from cnnlab.widgets import ForwardStepper
+backward = ForwardStepper(small, xs, labels=1)
+backward.direction = "backward"
+backward.run_to_layer("conv_1")
+backward
+
+# %%
+step = backward.current_step
+print(step.text())
+print("recorded dL/dx:", round(float(conv.input_gradient.ravel()[step.flat_index]), 6))
 
 # %% [markdown]
 # Check the weight gradient with the formula above, by hand:
