@@ -144,5 +144,9 @@ class BackwardStepFigure:
         self.sources.set_data([c for _r, c in cells], [r for r, _c in cells])
         panel.outline.set_visible(not cells)
 
+    def _repr_png_(self) -> bytes:
+        """How a notebook shows this picture (IPython's display calls it)."""
+        return self.png()
+
     def png(self) -> bytes:
         return self.canvas.png()

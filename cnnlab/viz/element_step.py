@@ -199,6 +199,10 @@ class ElementStepFigure:
             out += textwrap.wrap(part, width) or [""]
         return "\n".join(out[:lines] + (["..."] if len(out) > lines else []))
 
+    def _repr_png_(self) -> bytes:
+        """How a notebook shows this picture (IPython's display calls it)."""
+        return self.png()
+
     def png(self) -> bytes:
         return self.canvas.png()
 

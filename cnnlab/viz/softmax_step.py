@@ -93,6 +93,10 @@ class SoftmaxStepFigure:
             self.equation.set_text(ElementStepFigure.wrapped(step.text(), lines=2))
         return self
 
+    def _repr_png_(self) -> bytes:
+        """How a notebook shows this picture (IPython's display calls it)."""
+        return self.png()
+
     def png(self) -> bytes:
         return self.canvas.png()
 

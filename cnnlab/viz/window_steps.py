@@ -82,5 +82,9 @@ class WindowLayerStepFigure:
     def canvas(self):
         return self.figure.canvas
 
+    def _repr_png_(self) -> bytes:
+        """How a notebook shows this picture (IPython's display calls it)."""
+        return self.png()
+
     def png(self) -> bytes:
         return self.figure.png()

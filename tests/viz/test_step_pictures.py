@@ -64,3 +64,13 @@ def test_a_picture_refuses_a_direction_and_a_record_it_cannot_draw():
     net = cl.Network([cl.ImageInput((2, 2, 1), normalization="none"), cl.ReLU()])
     with pytest.raises(ValueError, match="backward=True"):
         step_picture(net.trace(np.ones((2, 2, 1)))[1], "backward")
+
+
+@pytest.mark.parametrize("direction", ["forward", "backward"])
+def test_every_step_picture_displays_as_png_in_a_notebook(direction):
+    # a fresh formatter has no matplotlib hook: only the picture's own _repr_png_ answers
+    from IPython.core.formatters import DisplayFormatter
+    for rec in TRAINING:
+        fig = step_picture(rec, direction).show_step(0)
+        data, _ = DisplayFormatter().format(fig)
+        assert data.get("image/png", b"")[:8] == b"\x89PNG\r\n\x1a\n", (rec.name, direction)
