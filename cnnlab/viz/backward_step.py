@@ -70,9 +70,16 @@ class BackwardStepFigure:
         else:
             self.incoming_panel = MapPanel(c, left, incoming, "incoming dL/dy",
                                            cmap="PuOr", symmetric=True)
-            (self.sources,) = left.plot([], [], linestyle="none", marker="s", markersize=9,
-                                        markerfacecolor="none", markeredgecolor="#D55E00",
-                                        markeredgewidth=2, zorder=6)
+            # a square as large as a cell around each source (a fixed 9-point marker sat
+            # on the cell's number when the map has few, large cells)
+            grid_rows, grid_cols = self.incoming_panel.plane(0).shape
+            box = left.get_position()
+            cell_pt = 0.9 * 72 * min(box.width * c.figure.get_figwidth() / grid_cols,
+                                     box.height * c.figure.get_figheight() / grid_rows)
+            (self.sources,) = left.plot([], [], linestyle="none", marker="s",
+                                        markersize=max(cell_pt, 4), markerfacecolor="none",
+                                        markeredgecolor="#D55E00", markeredgewidth=2,
+                                        zorder=6)
         self.middle = c.axes((4.5 / WIDTH, y, 4.2 / WIDTH, size / HEIGHT))
         c.title(self.middle, "the chain rule at this element", fontsize=TITLE_PT)
         self.parts = self.middle.text(0.0, 0.97, "", fontsize=13, va="top",
