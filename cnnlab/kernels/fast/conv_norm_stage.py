@@ -25,39 +25,20 @@ from . import conv_norm_kernels as ck
 from . import norm_stage_kernels as nk
 from .norm_stage import combine_moments, dx_coefficients, inverse_std, update_statistics
 from .pool_threads import chunk_bounds, chunk_pool
+from .stage_base import Stage
 
 _EMPTY_ARG = np.zeros((1, 1, 1, 1), dtype=np.int8)
 _EMPTY_DX = {np.dtype(np.float32): np.zeros((1, 1, 1, 1), np.float32),
              np.dtype(np.float64): np.zeros((1, 1, 1, 1), np.float64)}
 
 
-class ConvNormStage:
+class ConvNormStage(Stage):
     """Convolution + batch normalization (+ ReLU) (+ max pooling) as one multi-threaded step."""
 
     def __init__(self, layers, relu, pool):
-        self.layers = list(layers)
+        super().__init__(layers)
         self.conv, self.bn = self.layers[0], self.layers[1]
         self.relu, self.pool = relu, pool
-        self._cache = None
-
-    def __getstate__(self):
-        # a copied network (copy.deepcopy, astype) starts with no cache, like its layers
-        return dict(self.__dict__, _cache=None)
-
-    def __repr__(self):
-        return f"<ConvNormStage {' + '.join(layer.name for layer in self.layers)}>"
-
-    @property
-    def label(self):
-        return "fused stage " + " + ".join(layer.label for layer in self.layers)
-
-    @property
-    def params(self):
-        return self.conv.params
-
-    @property
-    def output_shape(self):
-        return self.layers[-1].output_shape
 
     def _conv_geometry(self):
         """The convolution alone (no ReLU, no pooling), as stage_kernels' ``geo``."""
@@ -126,11 +107,6 @@ class ConvNormStage:
         self._cache = (xp, wmat, z, mean, var, inv_std, training, out, arg)
         return out
 
-    def release(self):
-        self._cache = None
-        for layer in self.layers:
-            layer.release()
-
     def held_arrays(self):
         """The padded input, the convolution's output, the stage's output and the winners."""
         if self._cache is None:
@@ -139,25 +115,9 @@ class ConvNormStage:
         return [xp, z, out] + ([] if arg is _EMPTY_ARG else [arg])
 
     # ---- backward ------------------------------------------------------------------------
-    def backward(self, dy):
-        return self._backward(dy, True)
-
-    def backward_parameters(self, dy):
-        self._backward(dy, False)
-
-    def _backward(self, dy, input_gradient):
-        from .stages import backward_layer_by_layer, layers_ran_alone
-        if layers_ran_alone(self.layers):       # their own forward came last (see stages.py)
-            return backward_layer_by_layer(self.layers, dy, input_gradient)
-        if self._cache is None:
-            raise RuntimeError(f"{self.label}: backward called before forward (or after a "
-                               "Network.forward/predict in prediction mode, which keeps no "
-                               "caches: use forward(x, training=True) or keep_caches=True)")
+    def _backward_cached(self, dy, input_gradient):
         xp, wmat, z, mean, var, inv_std, training, out, arg = self._cache
-        if not isinstance(dy, np.ndarray) or dy.shape != out.shape:
-            raise ValueError(f"{self.label}: gradient has shape {getattr(dy, 'shape', dy)}; "
-                             f"expected {' x '.join(map(str, out.shape))} (the output of the "
-                             "last forward call)")
+        self.check_gradient(dy, out.shape)
         conv, bn, dt = self.conv, self.bn, xp.dtype
         dy = np.ascontiguousarray(dy, dtype=dt)
         n, oh, ow, nf = z.shape

@@ -22,6 +22,7 @@ import numpy as np
 
 from .blas import matmul
 from .pool_threads import chunk_bounds, chunk_pool
+from .stage_base import Stage
 from .stage_kernels import _FLAGS, _add_column_sums, fill_bias, relu_rows
 
 #: a batch's multiply-adds below which the layer runs on its own (one BLAS call per product)
@@ -63,33 +64,13 @@ def dense_backward(flat, w, y, dy, lo, hi, relu, dw, db, dx, input_gradient):
         matmul(dz, False, w, False, dx[lo:hi], 0.0)        # dx = dZ·W
 
 
-class DenseStage:
+class DenseStage(Stage):
     """FullyConnected (+ ReLU) as one multi-threaded step."""
 
     def __init__(self, layers, relu):
-        self.layers = list(layers)
+        super().__init__(layers)
         self.fc = self.layers[0]
         self.relu = relu
-        self._cache = None
-
-    def __getstate__(self):
-        # a copied network (copy.deepcopy, astype) starts with no cache, like its layers
-        return dict(self.__dict__, _cache=None)
-
-    def __repr__(self):
-        return f"<DenseStage {' + '.join(layer.name for layer in self.layers)}>"
-
-    @property
-    def label(self):
-        return "fused stage " + " + ".join(layer.label for layer in self.layers)
-
-    @property
-    def params(self):
-        return self.fc.params
-
-    @property
-    def output_shape(self):
-        return self.layers[-1].output_shape
 
     def forward(self, x, *, training=False, rng=None):
         fc = self.fc
@@ -115,11 +96,6 @@ class DenseStage:
         self._cache = (flat, w, y, x.shape)
         return y.reshape((n,) + tuple(self.output_shape))
 
-    def release(self):
-        self._cache = None
-        for layer in self.layers:
-            layer.release()
-
     def held_arrays(self):
         """The flattened input and the output (the weights are the parameters); after a
         small batch, what the layers' own passes hold."""
@@ -127,26 +103,10 @@ class DenseStage:
             return [a for layer in self.layers for a in layer.held_arrays()]
         return [self._cache[0], self._cache[2]]
 
-    def backward(self, dy):
-        return self._backward(dy, True)
-
-    def backward_parameters(self, dy):
-        self._backward(dy, False)
-
-    def _backward(self, dy, input_gradient):
-        from .stages import backward_layer_by_layer, layers_ran_alone
-        if layers_ran_alone(self.layers):     # small batch, or their own forward came last
-            return backward_layer_by_layer(self.layers, dy, input_gradient)
-        if self._cache is None:
-            raise RuntimeError(f"{self.label}: backward called before forward (or after a "
-                               "Network.forward/predict in prediction mode, which keeps no "
-                               "caches: use forward(x, training=True) or keep_caches=True)")
+    def _backward_cached(self, dy, input_gradient):
         flat, w, y, in_shape = self._cache
         n, k = y.shape
-        if not isinstance(dy, np.ndarray) or dy.shape != (n,) + tuple(self.output_shape):
-            raise ValueError(f"{self.label}: gradient has shape {getattr(dy, 'shape', dy)}; "
-                             f"expected {n} x {' x '.join(map(str, self.output_shape))} (the "
-                             "output of the last forward call)")
+        self.check_gradient(dy, (n,) + tuple(self.output_shape))
         dt = flat.dtype
         dy = np.ascontiguousarray(dy.reshape(n, k), dtype=dt)
         threads = numba.get_num_threads()

@@ -16,35 +16,16 @@ import numpy as np
 
 from . import norm_stage_kernels as nk
 from .pool_threads import chunk_bounds, chunk_pool
+from .stage_base import Stage
 
 
-class NormStage:
+class NormStage(Stage):
     """Batch normalization (+ ReLU) (+ max pooling) as one multi-threaded step."""
 
     def __init__(self, layers, relu, pool):
-        self.layers = list(layers)
+        super().__init__(layers)
         self.bn = self.layers[0]
         self.relu, self.pool = relu, pool
-        self._cache = None
-
-    def __getstate__(self):
-        # a copied network (copy.deepcopy, astype) starts with no cache, like its layers
-        return dict(self.__dict__, _cache=None)
-
-    def __repr__(self):
-        return f"<NormStage {' + '.join(layer.name for layer in self.layers)}>"
-
-    @property
-    def label(self):
-        return "fused stage " + " + ".join(layer.label for layer in self.layers)
-
-    @property
-    def params(self):
-        return self.bn.params
-
-    @property
-    def output_shape(self):
-        return self.layers[-1].output_shape
 
     def _geometry(self):
         if self.pool is None:
@@ -105,27 +86,13 @@ class NormStage:
             x = layer.forward(x, training=True, rng=rng)
         return x
 
-    def release(self):
-        self._cache = None
-        for layer in self.layers:
-            layer.release()
-
     def held_arrays(self):
         return [] if self._cache is None else [self._cache[0], self._cache[5], self._cache[6]]
 
-    def backward(self, dy):
-        from .stages import backward_layer_by_layer, layers_ran_alone
-        if layers_ran_alone(self.layers):       # their own forward came last (see stages.py)
-            return backward_layer_by_layer(self.layers, dy, True)
-        if self._cache is None:
-            raise RuntimeError(f"{self.label}: backward called before forward (or after a "
-                               "Network.forward/predict in prediction mode, which keeps no "
-                               "caches: use forward(x, training=True) or keep_caches=True)")
+    def _backward_cached(self, dy, input_gradient):
+        # the input gradient is computed either way (its batch sums are the parameters')
         x, mean, var, inv_std, training, out, arg = self._cache
-        if not isinstance(dy, np.ndarray) or dy.shape != out.shape:
-            raise ValueError(f"{self.label}: gradient has shape {getattr(dy, 'shape', dy)}; "
-                             f"expected {' x '.join(map(str, out.shape))} (the output of the "
-                             "last forward call)")
+        self.check_gradient(dy, out.shape)
         bn, dt = self.bn, x.dtype
         dy = np.ascontiguousarray(dy, dtype=dt)
         n, h, w, c = x.shape
@@ -145,8 +112,6 @@ class NormStage:
         bn.grads = {"scale": dgamma, "offset": dbeta}
         return dx
 
-    def backward_parameters(self, dy):
-        self.backward(dy)
 
 
 # ---- shared with conv_norm_stage.py ----------------------------------------------------------

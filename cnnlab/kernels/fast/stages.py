@@ -45,6 +45,7 @@ from .conv_norm_stage import ConvNormStage
 from .dense_stage import DenseStage
 from .norm_stage import NormStage
 from .pool_threads import chunk_bounds, chunk_pool
+from .stage_base import Stage
 
 _EMPTY_ARG = np.zeros((1, 1, 1, 1), dtype=np.int8)
 
@@ -113,49 +114,13 @@ def regroup(steps, layers):
     return out
 
 
-def layers_ran_alone(layers):
-    """Whether a stage's layers ran their own forward after the stage's (which releases
-    them), e.g. in ``net.trace``: they hold caches again, and the last forward is theirs."""
-    return any(layer.held_arrays() for layer in layers)
-
-
-def backward_layer_by_layer(layers, dy, input_gradient):
-    """The layers' own backward passes, last to first (what the Network would run)."""
-    for layer in reversed(layers[1:]):
-        dy = layer.backward(dy)
-    if input_gradient:
-        return layers[0].backward(dy)
-    layers[0].backward_parameters(dy)
-    return None
-
-
-class ConvStage:
+class ConvStage(Stage):
     """Convolution (+ ReLU) (+ max pooling) as one fused, multi-threaded step."""
 
     def __init__(self, layers, relu, pool):
-        self.layers = list(layers)
+        super().__init__(layers)
         self.conv = self.layers[0]
         self.relu, self.pool = relu, pool
-        self._cache = None
-
-    def __getstate__(self):
-        # a copied network (copy.deepcopy, astype) starts with no cache, like its layers
-        return dict(self.__dict__, _cache=None)
-
-    def __repr__(self):
-        return f"<ConvStage {' + '.join(layer.name for layer in self.layers)}>"
-
-    @property
-    def label(self):
-        return "fused stage " + " + ".join(layer.label for layer in self.layers)
-
-    @property
-    def params(self):
-        return self.conv.params
-
-    @property
-    def output_shape(self):
-        return self.layers[-1].output_shape
 
     def _geometry(self):
         conv = self.conv
@@ -195,11 +160,6 @@ class ConvStage:
         self._cache = (xp, wmat, y, arg)
         return y
 
-    def release(self):
-        self._cache = None
-        for layer in self.layers:
-            layer.release()
-
     def held_arrays(self):
         """The padded input, the output and the winners (not the weights matrix, a view of
         the parameters, which held_bytes leaves out)."""
@@ -209,24 +169,9 @@ class ConvStage:
         return [xp, y] + ([] if arg is _EMPTY_ARG else [arg])
 
     # ---- backward ------------------------------------------------------------------------
-    def backward(self, dy):
-        return self._backward(dy, True)
-
-    def backward_parameters(self, dy):
-        self._backward(dy, False)
-
-    def _backward(self, dy, input_gradient):
-        if layers_ran_alone(self.layers):
-            return backward_layer_by_layer(self.layers, dy, input_gradient)
-        if self._cache is None:
-            raise RuntimeError(f"{self.label}: backward called before forward (or after a "
-                               "Network.forward/predict in prediction mode, which keeps no "
-                               "caches: use forward(x, training=True) or keep_caches=True)")
+    def _backward_cached(self, dy, input_gradient):
         xp, wmat, y, arg = self._cache
-        if not isinstance(dy, np.ndarray) or dy.shape != y.shape:
-            raise ValueError(f"{self.label}: gradient has shape {getattr(dy, 'shape', dy)}; "
-                             f"expected {' x '.join(map(str, y.shape))} (the output of the "
-                             "last forward call)")
+        self.check_gradient(dy, y.shape)
         dy = np.ascontiguousarray(dy, dtype=xp.dtype)
         n = len(xp)
         geo = self._geometry()
