@@ -8,7 +8,8 @@ its H_out×W_out output positions row by row; position ``i`` of that scan is
 ``StepView.position(which)`` turns either form (an index or a ``(row, col)`` pair) into
 ``(i, row, col)`` and refuses positions outside the output, naming the figure class;
 ``StepView.checked(record, index, ...)`` refuses a record of another kind or a filter /
-channel the record does not have.
+channel the record does not have. Pictures of any layer's k-th step (``step_pictures.py``)
+take it through ``record_step``, which refuses a k outside the record's steps.
 """
 from __future__ import annotations
 
@@ -52,3 +53,14 @@ class StepView:
             raise ValueError(f"{name}: step {i} is out of range 0..{oh * ow - 1} "
                              f"({oh}×{ow} output positions)")
         return i, i // ow, i % ow
+
+
+def record_step(figure, k, *, backward: bool = False, unit: str = "steps"):
+    """Step ``k`` of ``figure.record`` (its backward step with ``backward``) once k is one of
+    the record's steps; ValueError naming the figure, the record and its count otherwise."""
+    rec = figure.record
+    n = rec.num_backward_steps if backward else rec.num_steps
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 0 <= k < n:
+        raise ValueError(f"{type(figure).__name__}: step {k!r} is out of range 0..{n - 1} "
+                         f"({rec.name} has {n} {unit})")
+    return (rec.backward_step_at if backward else rec.step_at)(int(k))

@@ -25,6 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..arithmetic.formatting import factor
+from ._step_view import record_step
 from .canvas import Canvas
 from .element_step import HEADER_PT, HEIGHT, TEXT_PT, TITLE_PT, WIDTH, ElementStepFigure, \
     MapPanel, unravel
@@ -100,10 +101,7 @@ class BackwardStepFigure:
     def show_step(self, k: int):
         rec = self.record
         n = rec.num_backward_steps
-        if not isinstance(k, (int, np.integer)) or not 0 <= k < n:
-            raise ValueError(f"BackwardStepFigure: step {k!r} is out of range 0..{n - 1} "
-                             f"({rec.name} has {n} backward steps)")
-        step = rec.backward_step_at(int(k))
+        step = record_step(self, k, backward=True, unit="backward steps")
         self.step, self.index = step, int(k)
         flat = int(step.flat_index)
         position = unravel(flat, rec.input_shape)

@@ -31,6 +31,7 @@ import textwrap
 import numpy as np
 
 from ..arithmetic.formatting import factor
+from ._step_view import record_step
 from .canvas import HIGHLIGHT, Canvas, limits
 
 WIDTH, HEIGHT = 13.0, 5.6          # inches: 1040 × 448 px at 80 dpi
@@ -170,10 +171,7 @@ class ElementStepFigure:
         """Draw step ``k`` (0 .. record.num_steps - 1)."""
         rec = self.record
         n = rec.num_steps
-        if not isinstance(k, (int, np.integer)) or not 0 <= k < n:
-            raise ValueError(f"{type(self).__name__}: step {k!r} is out of range 0..{n - 1} "
-                             f"({rec.name} has {n} steps)")
-        step = rec.step_at(int(k))
+        step = record_step(self, k)
         self.step, self.index = step, int(k)
         flat = int(step.flat_index)
         position = unravel(flat, rec.output_shape)

@@ -27,6 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..arithmetic.formatting import factor
+from ._step_view import record_step
 from .canvas import WEIGHTS, Canvas, limits
 from .element_step import HEADER_PT, HEIGHT, TEXT_PT, TITLE_PT, WIDTH, ElementStepFigure, \
     MapPanel, mark
@@ -123,10 +124,7 @@ class FullyConnectedStepFigure:
         """Draw output neuron ``k``'s step."""
         rec = self.record
         n = rec.num_steps
-        if not isinstance(k, (int, np.integer)) or not 0 <= k < n:
-            raise ValueError(f"FullyConnectedStepFigure: step {k!r} is out of range "
-                             f"0..{n - 1} ({rec.name} has {n} output neurons)")
-        step = rec.step_at(int(k))
+        step = record_step(self, k, unit="output neurons")
         self.step, self.index = step, int(k)
         j = int(step.flat_index)
         x = np.asarray(rec.flattened_input, float)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..arithmetic.formatting import factor
+from ._step_view import record_step
 from .canvas import HIGHLIGHT, Canvas
 from .element_step import HEADER_PT, HEIGHT, TEXT_PT, TITLE_PT, WIDTH, ElementStepFigure
 
@@ -82,10 +83,7 @@ class LossStepFigure:
     def show_step(self, k: int):
         rec = self.record
         n = rec.num_steps
-        if not isinstance(k, (int, np.integer)) or not 0 <= k < n:
-            raise ValueError(f"LossStepFigure: step {k!r} is out of range 0..{n - 1} "
-                             f"({rec.name} has {n} terms)")
-        step = rec.step_at(int(k))
+        step = record_step(self, k, unit="terms")
         self.step, self.index = step, int(k)
         j = int(step.flat_index)
         term = float(step.term)

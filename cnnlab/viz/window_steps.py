@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._step_view import record_step
 from .conv_step import ConvStepFigure
 from .element_step import MAX_NUMBERED, unravel
 from .pool_step import PoolStepFigure
@@ -66,11 +67,7 @@ class WindowLayerStepFigure:
 
     def show_step(self, k: int):
         rec = self.record
-        n = rec.num_steps
-        if not isinstance(k, (int, np.integer)) or not 0 <= k < n:
-            raise ValueError(f"WindowLayerStepFigure: step {k!r} is out of range 0..{n - 1} "
-                             f"({rec.name} has {n} steps)")
-        step = rec.step_at(int(k))
+        step = record_step(self, k)
         row, col, which = unravel(step.flat_index, rec.output_shape)
         self.figure = self.figure_of(which)
         self.figure.show_step((row, col))
