@@ -22,6 +22,7 @@ from tests.lessons.conftest import LESSONS
 NOTEBOOKS = sorted(LESSONS.glob("[0-9][0-9]_*.ipynb"))
 #: the lessons that teach with formulas: each must have math, so the check is not vacuous
 LESSONS_WITH_MATH = {"01", "02", "03", "06", "08", "10"}
+LESSONS_WITH_MATH.add("14")          # lesson 14: saliency, L = -ln p_c and dL/dx
 
 _FENCE = re.compile(r"^(```|~~~).*?^\1[ \t]*$", re.M | re.S)
 _CODE_SPAN = re.compile(r"(`+)(?:.|\n)*?(?<!`)\1(?!`)")
