@@ -98,7 +98,7 @@ LESSON_FACTS["14"] = {
     "expect": ["Right! 2,010 learnable parameters, within the budget of 10,000.",
                "training your design", "total learnable parameters 61,706",
                "Hint: one weight from every one of the 7·7·16 inputs", "stopped: max-epochs",
-               "held-out accuracy", "read as 7", "(8×8 with padding)"]}
+               "held-out accuracy", "read as 7", "its field: rows "]}
 # lesson 09: after its training cell, keep the first run's losses, run the cell again, compare
 TRAINING_CELL = "await monitor.run("
 RERUN_CHECK = ("print('the second run started from fresh weights:', "
