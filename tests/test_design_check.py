@@ -57,7 +57,29 @@ def test_none_asks_for_an_answer_and_a_broken_network_is_not_yet(capsys):
     assert out.startswith("Not yet: you wrote a network that cannot be built: ")
 
 
+def test_with_outputs_the_network_must_end_in_an_output_layer_of_that_size(capsys):
+    assert check_design(small(), 10_000, outputs=10) is True
+    capsys.readouterr()
+    no_loss = small()[:-2]                                     # ends in fc_1
+    assert check_design(no_loss, 10_000, outputs=10) is False
+    assert "ends in fc_1, not in an output layer" in capsys.readouterr().out
+    assert check_design(no_loss, 10_000) is True               # a budget alone: it fits
+    capsys.readouterr()
+    five = small()
+    five[4] = cl.FullyConnected(5)
+    assert check_design(five, 10_000, outputs=10) is False
+    assert capsys.readouterr().out == ("Not yet: you wrote a network with 5 outputs; it needs "
+                                       "10 (one per class): give the last fully connected "
+                                       "layer 10 outputs.\n")
+
+
 @pytest.mark.parametrize("budget", [0, -5, 2.5, True, "10000"])
 def test_a_bad_budget_is_refused(budget):
     with pytest.raises(ValueError, match="budget"):
         check_design(small(), budget)
+
+
+@pytest.mark.parametrize("outputs", [0, 2.0, True])
+def test_bad_outputs_are_refused(outputs):
+    with pytest.raises(ValueError, match="outputs"):
+        check_design(small(), 100, outputs=outputs)

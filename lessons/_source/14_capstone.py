@@ -33,10 +33,12 @@ np.set_printoptions(linewidth=120)
 # `DATA_DIR` is the folder the lesson looks in for MNIST's four files
 # (`train-images-idx3-ubyte.gz`, `train-labels-idx1-ubyte.gz`, `t10k-images-idx3-ubyte.gz`,
 # `t10k-labels-idx1-ubyte.gz`). Get them once, with a connection, by running
-# `cnnlab.datasets.download_mnist("mnist")` (or `"fashion-mnist"` for Zalando's clothes), which
-# checks their published checksums and puts them in this same folder; or download them from
-# the MNIST mirror `https://ossci-datasets.s3.amazonaws.com/mnist/` (Fashion-MNIST:
-# `https://github.com/zalandoresearch/fashion-mnist`) and set `DATA_DIR` to where they are.
+# `cnnlab.datasets.download_mnist("mnist")`, which checks their published checksums and puts
+# them in exactly this folder; or download them from the MNIST mirror
+# `https://ossci-datasets.s3.amazonaws.com/mnist/` and set `DATA_DIR` to where they are.
+# Fashion-MNIST (Zalando's ten kinds of clothes, same file names and sizes) works too:
+# `download_mnist("fashion-mnist")`, then `DATA_DIR = default_cache_dir("fashion-mnist")`
+# (section 6 then reads your picture as a piece of clothing: upload a photo of a shoe).
 # Without the files the lesson uses generated digits, so it runs anywhere.
 #
 # Either way a few thousand training images are used (training stays under a minute) and a
@@ -84,7 +86,7 @@ print(cl.analyze(lenet5()))
 answer_1 = None
 
 # %%
-fits_1 = check_design(answer_1, BUDGET)
+fits_1 = check_design(answer_1, BUDGET, outputs=10)
 
 # %% [markdown]
 # ## 3. A design that fits
@@ -269,8 +271,8 @@ network_view(net.trace(x_test[k]))
 
 # %% [markdown]
 # **The receptive field.** A neuron of the last convolution sees only part of the digit.
-# Which part does the neuron that fires most strongly see? (Dashed: its full window,
-# including padding beyond the image.)
+# Which part does the neuron that fires most strongly see? (A dashed box, if there is one,
+# is its full window where it reaches into the padding beyond the image.)
 #
 # **Exercise 4.** The network of section 3 has two 3×3 convolutions and a 2×2 pooling
 # between them. How many pixels high is the receptive field of one neuron of `conv_2`?
@@ -303,7 +305,8 @@ rf_view
 # labels=[c])` propagates the loss $L = -\ln p_c$ back to the image: the first record's
 # `input_gradient` is $\partial L / \partial x$, one number per pixel. Where it is large, a
 # small change of that pixel changes $p_c$ most. Minus the gradient points the way that
-# *raises* $p_c$: left for the true class, right for the class the network chose.
+# *raises* $p_c$: the middle map for the true class, the right one for the class the network
+# chose.
 
 # %%
 def saliency(image, label):
