@@ -21,7 +21,7 @@ from tests.lessons.conftest import LESSONS
 
 NOTEBOOKS = sorted(LESSONS.glob("[0-9][0-9]_*.ipynb"))
 #: the lessons that teach with formulas: each must have math, so the check is not vacuous
-LESSONS_WITH_MATH = {"01", "02", "03", "06", "08", "10", "12", "13"}
+LESSONS_WITH_MATH = {"01", "02", "03", "06", "08", "10", "12", "13", "14"}
 
 _FENCE = re.compile(r"^(```|~~~).*?^\1[ \t]*$", re.M | re.S)
 _CODE_SPAN = re.compile(r"(`+)(?:.|\n)*?(?<!`)\1(?!`)")

@@ -111,6 +111,18 @@ LESSON_FACTS = {
                       "conv_1: output height 55.25 is not a whole number, floored to 55.",
                       "Hint: C·F weights"]},
 }
+# lesson 14 (kept apart from the table above so parallel lessons merge cleanly): answer_1 is
+# a design of (3·3·1 + 1)·4 = 40 and 10·(7·7·4) + 10 = 1,970 parameters, 2,010 in all
+LESSON_FACTS["14"] = {
+    "answers": {"answer_1": "[cl.ImageInput((28, 28, 1)), cl.Convolution2D(3, 4, padding=1), "
+                            "cl.ReLU(), cl.MaxPooling2D(4, stride=4), cl.FullyConnected(10), "
+                            "cl.Softmax(), cl.Classification()]",
+                "answer_4": "8"},                  # 3 + (3 - 1)·2: conv_2 steps 2 pixels apart
+    "wrong": {"answer_2": "7840"},                 # 10·784 forgets the 10 biases: 7,850
+    "expect": ["Right! 2,010 learnable parameters, within the budget of 10,000.",
+               "training your design", "total learnable parameters 61,706",
+               "Hint: one weight from every one of the 7·7·16 inputs", "stopped: max-epochs",
+               "held-out accuracy", "read as 7", "its field: rows "]}
 # lesson 09: after its training cell, keep the first run's losses, run the cell again, compare
 TRAINING_CELL = "await monitor.run("
 RERUN_CHECK = ("print('the second run started from fresh weights:', "
@@ -331,3 +343,20 @@ def test_lesson6_uses_the_batch_statistics_and_trains_batch_norm_away_from_ident
                                          text)]
     assert len(gaps) == 2 and gaps[0] < 1e-3 and gaps[1] > 0.05, gaps
     assert "after 10 training steps" in text
+
+
+def test_lesson14_reads_the_drawn_seven_and_explains_a_held_out_mistake(executed):
+    path = next(p for p in NOTEBOOKS if p.name.startswith("14"))
+    text = printed(executed(path)[0])
+    assert "data: cnnlab's generated digits (no MNIST files found)" in text or \
+        "data: the files in" in text
+    accuracy = re.search(r"held-out accuracy ([\d.]+)%: (\d+) mistakes", text)
+    assert accuracy and float(accuracy.group(1)) >= 85.0, accuracy
+    # the drawn 7, prepared MNIST's way, is read as 7; the mistake explained is a real one
+    assert re.search(r"^read as 7$", text, flags=re.M)
+    mistake = re.search(r"held-out image \d+: true (\d), read as (\d)", text)
+    assert mistake and mistake.group(1) != mistake.group(2), mistake
+    # the saliency cell's loss is -ln of the true class's probability printed beside it
+    loss = re.search(r"loss for the true class \d: ([\d.]+) = -ln ([\d.e+-]+);", text)
+    assert loss and math.isclose(float(loss.group(1)), -math.log(float(loss.group(2))),
+                                 rel_tol=0.01), loss
