@@ -69,7 +69,7 @@ def check_layer_gradients(layer, x: np.ndarray, *, training: bool = False, seed:
 
 
 def check_answer(answer, expected, working: str = "", *, atol: float = 1e-8,
-                 rtol: float = 1e-5) -> None:
+                 rtol: float = 1e-5, hint: str = "") -> None:
     """A lesson exercise's check: prints one line and returns nothing (so a check cell shows
     only that line), never raises.
 
@@ -78,6 +78,7 @@ def check_answer(answer, expected, working: str = "", *, atol: float = 1e-8,
     else (a wrong number, a wrong shape, a text) is "not yet" and shows nothing of the answer.
     ``atol`` is how far a careful student may be off, e.g. when the lesson teaches adding
     printed, rounded values: n terms rounded to 4 decimals are each off by up to 0.00005.
+    ``hint`` (what to look at, never the answer) is printed after "Not yet".
 
     >>> check_answer(None, 3)
     Fill in your answer (replace None), then run this cell again.
@@ -85,6 +86,8 @@ def check_answer(answer, expected, working: str = "", *, atol: float = 1e-8,
     Right! sum of dL/dy
     >>> check_answer("nine", 9)
     Not yet: you wrote 'nine'. Look again and try once more.
+    >>> check_answer(8, 9, hint="count the windows along one row")
+    Not yet: you wrote 8. Hint: count the windows along one row.
     """
     if answer is None:
         print("Fill in your answer (replace None), then run this cell again.")
@@ -96,5 +99,7 @@ def check_answer(answer, expected, working: str = "", *, atol: float = 1e-8,
         right = False
     if right:
         print(f"Right! {working}")
+    elif hint:
+        print(f"Not yet: you wrote {answer!r}. Hint: {hint.rstrip('.')}.")
     else:
         print(f"Not yet: you wrote {answer!r}. Look again and try once more.")
