@@ -36,7 +36,8 @@ def test_list_names_every_lesson_and_starts_nothing(capsys, monkeypatch):
     out = capsys.readouterr().out
     assert out.startswith(f"{len(ALL_LESSONS)} lessons in ")
     assert [line.strip() for line in out.splitlines()[1:]] == ALL_LESSONS
-    assert len(ALL_LESSONS) == 10
+    # every lesson source has its notebook (and no lesson is found twice or missing)
+    assert len(ALL_LESSONS) == len(list((REPO_LESSONS / "_source").glob("[0-9][0-9]_*.py")))
 
 
 @pytest.fixture
