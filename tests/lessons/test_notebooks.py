@@ -100,7 +100,8 @@ LESSON_FACTS["11"] = {
     "wrong": {"answer_1": "0.001"},                  # the slowest rate still moves: see the hint
     "expect": ["best of the four after 40 steps: η =", "rates used [0.1  0.01]",
                "training accuracy (the 100 digits it learned): 100.0%", "generalization gap:",
-               "highest validation accuracy:", "Hint: run the sweep and read each panel"]}
+               "highest validation accuracy:", "Hint: run the sweep and read each panel",
+               "without batch norm loss", "with batch norm    loss"]}
 
 
 def load_builder():
