@@ -100,6 +100,7 @@ def check_answer(answer, expected, working: str = "", *, atol: float = 1e-8,
     if right:
         print(f"Right! {working}")
     elif hint:
-        print(f"Not yet: you wrote {answer!r}. Hint: {hint.rstrip('.')}.")
+        end = "" if hint.rstrip()[-1:] in (".", "?", "!") else "."
+        print(f"Not yet: you wrote {answer!r}. Hint: {hint.rstrip()}{end}")
     else:
         print(f"Not yet: you wrote {answer!r}. Look again and try once more.")

@@ -25,6 +25,11 @@ def test_a_hint_is_shown_only_on_not_yet(answer, printed, capsys):
     assert capsys.readouterr().out == printed
 
 
+def test_a_hint_ending_in_a_question_mark_keeps_it(capsys):
+    check_answer(1, 2, hint="which columns does it read?")
+    assert capsys.readouterr().out == "Not yet: you wrote 1. Hint: which columns does it read?\n"
+
+
 def test_without_a_hint_not_yet_says_look_again(capsys):
     check_answer(13, 12, "3·4 = 12")
     out = capsys.readouterr().out
