@@ -305,21 +305,6 @@ def test_lesson9_trains_to_a_useful_accuracy(executed):
     assert match and float(match.group(1)) >= 90.0, match
 
 
-def test_lesson6_uses_the_batch_statistics_and_trains_batch_norm_away_from_identity(executed):
-    path = next(p for p in NOTEBOOKS if p.name.startswith("06"))
-    text = printed(executed(path)[0])
-    # the statistics the trace used are the whole batch's, printed next to NumPy's
-    used = re.search(r"mean used +: (\[.*?\]) +batch mean +: (\[.*?\])", text)
-    assert used and used.group(1) == used.group(2), used
-    by_hand = re.search(r"by hand (-?[\d.]+), layer (-?[\d.]+)", text)
-    assert by_hand and by_hand.group(1) == by_hand.group(2), by_hand
-    # untrained and predicting, batch norm is the identity; after training it is not
-    gaps = [float(g) for g in re.findall(r"largest \|batchnorm_1 − conv_1\| on digit 0: ([\d.]+)",
-                                         text)]
-    assert len(gaps) == 2 and gaps[0] < 1e-3 and gaps[1] > 0.05, gaps
-    assert "after 10 training steps" in text
-
-
 def test_lesson11_premises_hold_one_rate_fails_and_100_digits_overfit(executed):
     # the lesson says "one of these rates fails: its loss ends no lower than where it started"
     # and that LeNet-5 learns its 100 digits perfectly but does worse on the validation digits
@@ -337,3 +322,17 @@ def test_lesson11_premises_hold_one_rate_fails_and_100_digits_overfit(executed):
     # the table's best row is the one the lesson names
     best = max(table, key=lambda k: float(table[k]))
     assert f"highest validation accuracy: {best}" in text
+
+def test_lesson6_uses_the_batch_statistics_and_trains_batch_norm_away_from_identity(executed):
+    path = next(p for p in NOTEBOOKS if p.name.startswith("06"))
+    text = printed(executed(path)[0])
+    # the statistics the trace used are the whole batch's, printed next to NumPy's
+    used = re.search(r"mean used +: (\[.*?\]) +batch mean +: (\[.*?\])", text)
+    assert used and used.group(1) == used.group(2), used
+    by_hand = re.search(r"by hand (-?[\d.]+), layer (-?[\d.]+)", text)
+    assert by_hand and by_hand.group(1) == by_hand.group(2), by_hand
+    # untrained and predicting, batch norm is the identity; after training it is not
+    gaps = [float(g) for g in re.findall(r"largest \|batchnorm_1 − conv_1\| on digit 0: ([\d.]+)",
+                                         text)]
+    assert len(gaps) == 2 and gaps[0] < 1e-3 and gaps[1] > 0.05, gaps
+    assert "after 10 training steps" in text
