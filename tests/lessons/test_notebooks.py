@@ -128,6 +128,17 @@ TRAINING_CELL = "await monitor.run("
 RERUN_CHECK = ("print('the second run started from fresh weights:', "
                "np.array_equal(first_run_loss, info.loss))")
 
+# lesson 11 (training and generalization), kept apart from the table above so that lessons
+# added in parallel merge cleanly
+LESSON_FACTS["11"] = {
+    "answers": {"answer_2": "0.002",                 # 0.05 · 0.2^2: epochs 5-6 follow 2 drops
+                "answer_3": "500"},                  # 100 / 10 = 10 steps per epoch, · 50 epochs
+    "wrong": {"answer_1": "0.001"},                  # the slowest rate still moves: see the hint
+    "expect": ["best of the four after 40 steps: η =", "rates used [0.1  0.01]",
+               "training accuracy (the 100 digits it learned): 100.0%", "generalization gap:",
+               "highest validation accuracy:", "Hint: run the sweep and read each panel",
+               "without batch norm loss", "with batch norm    loss"]}
+
 
 def load_builder():
     spec = importlib.util.spec_from_file_location("lesson_build", LESSONS / "_source" / "build.py")
@@ -329,6 +340,24 @@ def test_lesson9_trains_to_a_useful_accuracy(executed):
     match = re.search(r"validation accuracy: ([\d.]+)%", printed(nb))
     assert match and float(match.group(1)) >= 90.0, match
 
+
+def test_lesson11_premises_hold_one_rate_fails_and_100_digits_overfit(executed):
+    # the lesson says "one of these rates fails: its loss ends no lower than where it started"
+    # and that LeNet-5 learns its 100 digits perfectly but does worse on the validation digits
+    path = next(p for p in NOTEBOOKS if p.name.startswith("11"))
+    text = printed(executed(path)[0])
+    sweep = re.findall(r"η = (\S+) +loss ([\d.]+) → ([\d.]+)", text)
+    assert [rate for rate, _start, _end in sweep] == ["0.001", "0.01", "0.1", "1"]
+    failed = [rate for rate, start, end in sweep if float(end) >= float(start)]
+    assert failed == ["1"], sweep
+    table = dict(re.findall(r"^(no cure|L2, λ = 0.005|dropout 0.5|augmentation|dropout \+ "
+                            r"augmentation) +[\d.]+% +([\d.]+)%", text, flags=re.M))
+    assert len(table) == 5, table
+    gap = re.search(r"generalization gap: ([\d.]+) percentage points", text)
+    assert gap and float(gap.group(1)) >= 5.0, gap
+    # the table's best row is the one the lesson names
+    best = max(table, key=lambda k: float(table[k]))
+    assert f"highest validation accuracy: {best}" in text
 
 def test_lesson6_uses_the_batch_statistics_and_trains_batch_norm_away_from_identity(executed):
     path = next(p for p in NOTEBOOKS if p.name.startswith("06"))
