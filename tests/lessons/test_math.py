@@ -21,16 +21,13 @@ from tests.lessons.conftest import LESSONS
 
 NOTEBOOKS = sorted(LESSONS.glob("[0-9][0-9]_*.ipynb"))
 #: the lessons that teach with formulas: each must have math, so the check is not vacuous
-LESSONS_WITH_MATH = {"01", "02", "03", "06", "08", "10", "12", "13", "14"}
+LESSONS_WITH_MATH = {"01", "02", "03", "06", "08", "10", "11", "12", "13", "14"}
 
 _FENCE = re.compile(r"^(```|~~~).*?^\1[ \t]*$", re.M | re.S)
 _CODE_SPAN = re.compile(r"(`+)(?:.|\n)*?(?<!`)\1(?!`)")
 _COMMAND = re.compile(r"\\[A-Za-z]+")
 # digits glued to a command (15356\hat) or to math-looking text before it (\beta_c15356)
 _GLUED = re.compile(r"\d{3,}\\[A-Za-z]|[_^}]\w*?\d{4,}\b")
-
-# lesson 11 (training and generalization) writes its update rules and schedule as formulas
-LESSONS_WITH_MATH |= {"11"}
 
 
 def commands(name: str, body: str) -> int:
