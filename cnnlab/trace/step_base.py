@@ -88,7 +88,7 @@ def products_text(weights, xs, value: float, *, bias: float | None = None,
     pairs = [(factor(w), factor(x)) for w, x in zip(weights, xs)]
     if not pairs:
         return f"0 (nothing to add) = {factor(value)}"
-    terms = [f"{w}·{x}" for w, x in pairs]
+    terms = [printed.product_term(w, x) for w, x in pairs]
     whole = len(terms) <= max_terms
     if not whole:
         keep = max(2, max_terms - 2)

@@ -102,7 +102,7 @@ class WindowStep:
         """
         pairs = [(printed.factor(w), printed.factor(x))
                  for x, w in zip(self.patch.ravel(), self.weights.ravel())]
-        terms = [f"{w}·{x}" for w, x in pairs]
+        terms = [printed.product_term(w, x) for w, x in pairs]
         whole = len(terms) <= max_terms
         if not whole:
             keep = max(2, max_terms - 2)         # the first terms, a count of the hidden ones,

@@ -135,3 +135,9 @@ def mean_relation(total: str, count: int, mean: str) -> str:
         return "="
     with localcontext(prec=200):
         return relation(rounds_to(Decimal(total) / count, mean))
+
+
+def product_term(w: str, x: str) -> str:
+    """One printed product ``w·x`` of two printed factors, the second in parentheses when it
+    is negative (``-0.5·(-2)``, not ``-0.5·-2``)."""
+    return f"{w}·({x})" if x.startswith("-") else f"{w}·{x}"

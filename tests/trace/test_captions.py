@@ -68,7 +68,11 @@ def close(printed, true):
 def read_products_line(text):
     m = re.fullmatch(rf"(.*) \+ bias ({NUMBER}) (=|≈) ({NUMBER})", text)
     assert m, text
-    pairs = [tuple(term.split("·")) for term in m.group(1).split(" + ")]
+    # a negative second factor is printed in parentheses: w·(-x)
+    pairs = [tuple(f.removeprefix("(").removesuffix(")") for f in term.split("·"))
+             for term in m.group(1).split(" + ")]
+    assert all(not x.startswith("-") for _w, x in (term.split("·") for term in
+                                                    m.group(1).split(" + "))), text
     return pairs, m.group(2), m.group(3), m.group(4)
 
 
