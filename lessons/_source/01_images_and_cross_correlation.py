@@ -40,7 +40,8 @@ print(digit[8:20, 6:22])
 answer_1 = None   # your number of values in `images`
 
 # %%
-check_answer(answer_1, images.size, f"{' · '.join(map(str, images.shape))} = {images.size:,} values.")
+check_answer(answer_1, images.size, f"{' · '.join(map(str, images.shape))} = {images.size:,} values.",
+             hint='multiply the four numbers of images.shape: images, rows, columns, channels')
 
 # %% [markdown]
 # ## 2. One window, by hand
@@ -79,7 +80,9 @@ answer_2 = None   # your value of output (1, 2)
 layer_net = cl.Network([cl.ImageInput((5, 5, 1), normalization="none"),
                         cl.Convolution2D(3, 1, weights=w[:, :, None, None], bias=np.zeros(1))])
 step = layer_net.trace(x[:, :, None])["conv_1"].step(1, 2)
-check_answer(answer_2, step.value, str(step))
+check_answer(answer_2, step.value, str(step),
+             hint=('the window is x[1:4, 2:5]; multiply each of its nine numbers by the filter'
+                   ' value in the same place and add the nine products'))
 
 # %% [markdown]
 # Now let cnnlab's convolution layer do all nine windows. The weights of a convolution layer
@@ -137,7 +140,9 @@ answer_3 = None   # number of output rows
 
 # %%
 r = cl.arithmetic.conv_output_size(28, 3)
-check_answer(answer_3, r.value, r.substituted)
+check_answer(answer_3, r.value, r.substituted,
+             hint=('count how many window positions fit going down: input rows − filter rows +'
+                   ' 1'))
 
 # %% [markdown]
 # Now apply the filter and look at where the output is large.

@@ -58,7 +58,9 @@ answer_1 = None   # top-left value of the padded input
 # %%
 mirrored = padded(x, 2, "symmetric-exclude-edge").padded_input[0, 0, 0]
 check_answer(answer_1, mirrored, f"The corner holds {mirrored:g}: the input is mirrored around "
-             "its edge row and column, which are not repeated.")
+             "its edge row and column, which are not repeated.",
+             hint=('symmetric-exclude-edge mirrors around the edge row and column without '
+                   'repeating them: two steps out from the corner reads two steps in'))
 
 # %%
 print("padding_value = 'symmetric-exclude-edge':")
@@ -124,7 +126,10 @@ answer_2 = None   # (rows, columns)
 # %%
 rows, cols = conv_output_size(28, 6, stride=4, padding=1), conv_output_size(28, 4, stride=4)
 check_answer(answer_2, (rows.value, cols.value),
-             f"rows: {rows.substituted}; columns: {cols.substituted}")
+             f"rows: {rows.substituted}; columns: {cols.substituted}",
+             hint=('use floor((input − filter + padding before + padding after) / stride) + 1 '
+                   'separately for the rows (filter 6, padding 1 and 1) and the columns '
+                   '(filter 4, no padding)'))
 
 # %% [markdown]
 # **Exercise 3.** Input 7, filter 3, stride 2, no padding. Is the quotient exact? What is the
@@ -136,7 +141,9 @@ answer_3 = None   # output size
 # %%
 r = conv_output_size(7, 3, stride=2)
 exact = "a whole number" if r.quotient == int(r.quotient) else "not a whole number"
-check_answer(answer_3, r.value, f"{r.substituted}: the quotient {r.quotient:g} is {exact}.")
+check_answer(answer_3, r.value, f"{r.substituted}: the quotient {r.quotient:g} is {exact}.",
+             hint=('compute (7 − 3) / 2 first: the output size is that quotient, floored, plus'
+                   ' 1'))
 
 # %% [markdown]
 # ## 4. Try it: the arithmetic calculator

@@ -64,7 +64,9 @@ answer_1 = None   # effective size (one number)
 # %%
 r = effective_filter_size(3, 4)
 check_answer(answer_1, r.value, f"{r.substituted}: two gaps of 4 steps between three taps, plus "
-      "the first tap. A 7×7 span would be dilation 3.")
+      "the first tap. A 7×7 span would be dilation 3.",
+             hint=('a dilated filter has dilation − 1 gaps between neighbouring taps: its span'
+                   ' is (filter − 1) · dilation + 1'))
 
 # %% [markdown]
 # ## 3. Receptive fields
@@ -116,7 +118,9 @@ r = receptive_field([(3, 1, 0), (3, 1, 0), (3, 1, 0)])
 side = r.value[-1].size
 check_answer(answer_2, side, f"sizes {[f.size for f in r.value]}: the same field as one "
              f"{side}×{side} filter, with 3·3·3 = {3 * 3 * 3} weights per channel instead of "
-             f"{side * side}.")
+             f"{side * side}.",
+             hint=('each 3×3 layer with stride 1 widens what one neuron sees by 2 pixels: '
+                   "start from the first layer's 3 and add 2 per layer after it"))
 
 # %% [markdown]
 # ## 4. Try it

@@ -43,7 +43,9 @@ answer_1 = None   # number of parameters
 
 # %%
 r = ar.conv_parameters(5, 3, 8)
-check_answer(answer_1, r.value, r.substituted)
+check_answer(answer_1, r.value, r.substituted,
+             hint=('each filter has 5·5·3 weights (height × width × input channels) and one '
+                   'bias; multiply by the 8 filters'))
 
 # %% [markdown]
 # The layer itself agrees:
@@ -71,7 +73,9 @@ answer_2 = None   # number of connections
 # %%
 side = ar.conv_output_size(32, 5)
 r = ar.conv_connections(side.value, side.value, 5, 1, 10)
-check_answer(answer_2, r.value, f"maps {side.substituted}; connections {r.substituted}")
+check_answer(answer_2, r.value, f"maps {side.substituted}; connections {r.substituted}",
+             hint=('count the neurons (28·28·10 map values); each is connected to its 5·5 '
+                   'inputs plus its bias'))
 
 # %% [markdown]
 # How the count is made (run this after your answer):
@@ -92,7 +96,9 @@ answer_3 = None   # parameters of the fully connected layer
 
 # %%
 r = ar.fc_parameters((14, 14, 10), 200)
-check_answer(answer_3, r.value, r.substituted)
+check_answer(answer_3, r.value, r.substituted,
+             hint=('each of the 200 neurons has one weight per input value (14·14·10 of them) '
+                   'and one bias'))
 
 # %% [markdown]
 # How the count is made, and a real layer built and counted (run this after your answer):
@@ -128,7 +134,9 @@ answer_4 = None
 
 # %%
 r = ar.conv_parameters(3, 32, 32, groups=32)
-check_answer(answer_4, r.value, r.substituted)
+check_answer(answer_4, r.value, r.substituted,
+             hint=('a depthwise filter sees one channel only: 3·3 weights and one bias per '
+                   'channel, for 32 channels'))
 
 # %% [markdown]
 # ## 5. The whole network at once

@@ -41,7 +41,8 @@ answer_1 = None
 
 # %%
 av = pool(x, cl.AveragePooling2D(2, stride=2))
-check_answer(answer_1, av.output[1, 1, 0], av.step(1, 1, 0).text())
+check_answer(answer_1, av.output[1, 1, 0], av.step(1, 1, 0).text(),
+             hint='add the four values of the bottom-right 2×2 window and divide by 4')
 
 # %% [markdown]
 # All four averages (run this after your answer):
@@ -81,7 +82,8 @@ answer_2 = None
 
 # %%
 r = pool_output_size(13, 3, stride=2)
-check_answer(answer_2, r.value, r.substituted)
+check_answer(answer_2, r.value, r.substituted,
+             hint='pooling windows follow the convolution formula: floor((13 − 3) / 2) + 1')
 
 # %% [markdown]
 # ## 3. Padding in pooling

@@ -37,7 +37,9 @@ answer_1 = None
 # %%
 leaky = one(cl.LeakyReLU(0.1), (1, 1, 1)).predict(np.full((1, 1, 1, 1), -2.5)).item()
 check_answer(answer_1, leaky,
-             f"Negative inputs are multiplied by the scale: 0.1 · (−2.5) = {leaky:g}.")
+             f"Negative inputs are multiplied by the scale: 0.1 · (−2.5) = {leaky:g}.",
+             hint=('a leaky ReLU keeps positive inputs and multiplies negative ones by its '
+                   'scale'))
 
 # %% [markdown]
 # ## 2. Batch normalization
@@ -84,7 +86,8 @@ answer_2 = None
 
 # %%
 r = cl.arithmetic.batchnorm_parameters(16)
-check_answer(answer_2, r.value, r.substituted)
+check_answer(answer_2, r.value, r.substituted,
+             hint='batch normalization learns a scale γ and an offset β for every channel')
 
 # %% [markdown]
 # ## 3. Cross-channel normalization (local response normalization)

@@ -35,7 +35,9 @@ answer_1 = None
 # %%
 scale = cl.Dropout(0.2).scale
 check_answer(answer_1, scale,
-             f"1 / (1 − 0.2) = {scale:g}, so that the expected output equals the input.")
+             f"1 / (1 − 0.2) = {scale:g}, so that the expected output equals the input.",
+             hint=('the kept values are scaled so that the expected sum stays the same: by 1 /'
+                   ' (1 − p)'))
 
 # %% [markdown]
 # ## 2. A new mask every time
@@ -86,7 +88,8 @@ big_net = cl.Network([cl.ImageInput((10, 10, 20), normalization="none"), cl.Drop
 rec = big_net.trace(np.ones((10, 10, 20)), training=True)[1]
 size = rec.mask.size
 check_answer(answer_2, rec.expected_kept, f"(1 − p)·H·W·C = 0.5·{size} = {rec.expected_kept:g} "
-             f"on average; this pass kept {rec.kept}.")
+             f"on average; this pass kept {rec.kept}.",
+             hint='each of the 10·10·20 values is kept with probability 1 − p')
 
 # %% [markdown]
 # **What you saw.** While training, dropout zeros each value with probability p and scales the

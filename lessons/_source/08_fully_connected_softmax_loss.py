@@ -55,7 +55,9 @@ answer_1 = None
 # %%
 loss2 = sm_net.trace(z.reshape(1, 1, 3), labels=[2]).loss
 check_answer(None if answer_1 is None else round(answer_1, 3), round(float(loss2), 3),
-      f"−ln p2 = −ln {s.probabilities[2]:.4f} = {float(loss2):.4f}: a confident wrong answer costs a lot.")
+      f"−ln p2 = −ln {s.probabilities[2]:.4f} = {float(loss2):.4f}: a confident wrong answer costs a lot.",
+             hint=('the loss is −ln of the probability softmax gives the true class: take the '
+                   'softmax of the scores, then −ln of entry 2'))
 
 # %% [markdown]
 # ## 3. A whole forward pass, layer by layer
@@ -128,7 +130,9 @@ answer_2 = None
 
 # %%
 r = cl.arithmetic.fc_parameters((14, 14, 32), 10)
-check_answer(answer_2, r.value, r.substituted)
+check_answer(answer_2, r.value, r.substituted,
+             hint=('one weight per input value per output (14·14·32 inputs, 10 outputs) and '
+                   'one bias per output'))
 
 # %% [markdown]
 # **What you saw.** A fully connected layer is one matrix product on the flattened input;

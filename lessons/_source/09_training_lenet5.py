@@ -54,7 +54,10 @@ for rec in net.trace(x_train[0]):
 answer_1 = None
 
 # %%
-check_answer(answer_1, net.num_parameters, f"{net.num_parameters:,}: see which layer holds most.")
+check_answer(answer_1, net.num_parameters, f"{net.num_parameters:,}: see which layer holds most.",
+             hint=("add each layer's learnables in the list: a convolution has FH·FW·C·F "
+                   'weights plus F biases, a fully connected layer outputs·inputs weights plus'
+                   ' one bias per output'))
 
 # %% [markdown]
 # `cl.analyze` gives the same count per layer, with multiply-adds and receptive fields:
@@ -158,7 +161,9 @@ answer_2 = None
 # %%
 off = confusion - np.diag(np.diag(confusion))
 check_answer(answer_2, int(off.sum(axis=1).argmax()), f"class {int(off.sum(axis=1).argmax())} with "
-      f"{int(off.sum(axis=1).max())} mistakes.")
+      f"{int(off.sum(axis=1).max())} mistakes.",
+             hint=('for each row of the confusion matrix (a true class) add the counts off the'
+                   ' diagonal; the answer is the row with the largest such sum'))
 
 # %% [markdown]
 # **Try it.** Train again with `max_epochs=4` (or 4,000 images in `digits_split`): which of

@@ -80,7 +80,9 @@ answer_1 = None
 
 # %%
 r = transposed_conv_output_size(7, 4, stride=2, cropping=1)
-check_answer(answer_1, r.value, r.substituted)
+check_answer(answer_1, r.value, r.substituted,
+             hint=("a transposed convolution's output side is (input − 1) · stride + filter − "
+                   'cropping on one side − cropping on the other'))
 
 # %% [markdown]
 # ## 2. Backpropagation through a convolution
@@ -184,7 +186,8 @@ bias_gradient = float(conv.param_gradients["bias"][0])
 terms = conv.output_gradient[:, :, 0].size
 check_answer(answer_2, bias_gradient, f"sum of dL/dy = {bias_gradient:.6f} (adding the "
              f"{terms} rounded values may differ from it in the 4th decimal)",
-             atol=(terms + 1) * 0.5e-4)
+             atol=(terms + 1) * 0.5e-4,
+             hint='add every printed dL/dy value of the output map, signs included')
 
 # %% [markdown]
 # **What you saw.** A transposed convolution is a convolution of a zero-stuffed, padded input

@@ -140,7 +140,8 @@ field = trace.receptive_field("relu_2", 5, 5)
 check_answer(answer_2, int(field.mask.sum()),
              f"rows {field.top}..{field.bottom - 1}, columns {field.left}..{field.right - 1}: "
              f"{field.bottom - field.top}×{field.right - field.left} = {int(field.mask.sum())} pixels",
-             hint="5 pooled rows come from 10 conv_1 rows, and each conv_1 row reads 5 image rows")
+             hint=('5 pooled rows come from 10 conv_1 rows, and each conv_1 row reads 5 image '
+                   'rows'))
 
 # %% [markdown]
 # Now run all 500 validation digits up to `relu_2`, find for each digit where filter f

@@ -14,6 +14,8 @@ against the reference documents in ../shared/seeds/ and the papers they cite).
 """
 from __future__ import annotations
 
+import ast
+
 import nbformat
 import pytest
 
@@ -65,3 +67,15 @@ def test_every_lesson_uses_the_one_exercise_check(lesson):
     source = text_of(lesson, "code")
     assert "from cnnlab.testing import check_answer" in source
     assert "def check(" not in source
+
+
+@pytest.mark.parametrize("lesson", sorted(NOTEBOOKS))
+def test_every_checked_exercise_has_a_hint_for_not_yet(lesson):
+    # issue 18: "Not yet" says what to look at (check_answer prints the hint only then);
+    # that each hint names the method and not the answer was read by hand
+    calls = [node for cell in nbformat.read(NOTEBOOKS[lesson], as_version=4).cells
+             if cell.cell_type == "code"
+             for node in ast.walk(ast.parse(cell.source))
+             if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "check_answer"]
+    hints = [k.value for c in calls for k in c.keywords if k.arg == "hint"]
+    assert len(hints) == len(calls), f"lesson {lesson}: {len(calls) - len(hints)} without hint"
