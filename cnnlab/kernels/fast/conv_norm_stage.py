@@ -20,16 +20,13 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from ..padding import pad_backward
 from . import conv_norm_kernels as ck
 from . import norm_stage_kernels as nk
+from .conv_operands import EMPTY_ARG, finish, gradient_buffers, operands
 from .norm_stage import combine_moments, dx_coefficients, inverse_std, update_statistics
 from .pool_threads import chunk_bounds, chunk_pool
 from .stage_base import Stage
 
-_EMPTY_ARG = np.zeros((1, 1, 1, 1), dtype=np.int8)
-_EMPTY_DX = {np.dtype(np.float32): np.zeros((1, 1, 1, 1), np.float32),
-             np.dtype(np.float64): np.zeros((1, 1, 1, 1), np.float64)}
 
 
 class ConvNormStage(Stage):
@@ -69,14 +66,8 @@ class ConvNormStage(Stage):
             for layer in self.layers:
                 x = layer.forward(x, training=True, rng=rng)
             return x
-        xp = conv.pad_input(x) if any(conv.padding) else x
+        xp, wmat, b = operands(self, conv, x)
         dt = xp.dtype
-        if dt not in (np.float32, np.float64):
-            raise TypeError(f"{self.label}: input dtype {dt}, expected float32 or float64")
-        xp = np.ascontiguousarray(xp)
-        w = conv.params["weights"]
-        wmat = np.ascontiguousarray(w.reshape(-1, w.shape[3]), dtype=dt)
-        b = np.ascontiguousarray(conv.params["bias"], dtype=dt)
         threads = numba.get_num_threads()
         lo, hi = chunk_bounds(n, threads)
         pool = chunk_pool(threads)
@@ -86,7 +77,7 @@ class ConvNormStage(Stage):
         means, m2s = np.empty((n, nf)), np.empty((n, nf))
         geo = self._conv_geometry()
         pool.run(lambda i: ck.conv_moments_forward(xp, wmat, b, lo[i], hi[i], geo, z,
-                                                   _EMPTY_ARG, means, m2s), len(lo))
+                                                   EMPTY_ARG, means, m2s), len(lo))
         if training:
             mean, var = update_statistics(
                 bn, *combine_moments(np.full(n, oh * ow), means, m2s), m, dt)
@@ -99,7 +90,7 @@ class ConvNormStage(Stage):
         gamma = np.ascontiguousarray(bn.params["scale"], dtype=dt)
         beta = np.ascontiguousarray(bn.params["offset"], dtype=dt)
         out = np.empty((n,) + tuple(self.output_shape), dtype=dt)
-        arg = np.empty(out.shape, dtype=np.int8) if self.pool is not None else _EMPTY_ARG
+        arg = np.empty(out.shape, dtype=np.int8) if self.pool is not None else EMPTY_ARG
         bn_geo = self._norm_geometry()
         pool.run(lambda i: nk.bn_stage_forward(z, lo[i], hi[i], mean, inv_std, gamma, beta,
                                                bn_geo, out, arg), len(lo))
@@ -112,7 +103,7 @@ class ConvNormStage(Stage):
         if self._cache is None:
             return []
         xp, _, z, *_, out, arg = self._cache
-        return [xp, z, out] + ([] if arg is _EMPTY_ARG else [arg])
+        return [xp, z, out] + ([] if arg is EMPTY_ARG else [arg])
 
     # ---- backward ------------------------------------------------------------------------
     def _backward_cached(self, dy, input_gradient):
@@ -134,22 +125,10 @@ class ConvNormStage(Stage):
         coefs = dx_coefficients(bn, inv_std, dbeta, dgamma, n * oh * ow, training, dt)
 
         # dispatch 2: per image, the batch norm's input gradient, then the convolution's
-        k = wmat.shape[0]
-        dw_parts = np.zeros((len(lo), k, nf), dtype=dt)
-        db_parts = np.zeros((len(lo), nf), dtype=np.float64)
-        dxp = np.zeros(xp.shape, dtype=dt) if input_gradient else _EMPTY_DX[dt]
+        dw_parts, db_parts, dxp = gradient_buffers(xp, wmat, len(lo), input_gradient)
         geo = self._conv_geometry()
         pool.run(lambda i: ck.conv_norm_backward(
             xp, wmat, z, out, arg, dy, lo[i], hi[i], geo, bn_geo, mean, coefs, dw_parts[i],
             db_parts[i], dxp, input_gradient), len(lo))
         bn.grads = {"scale": dgamma, "offset": dbeta}
-        w, bias = conv.params["weights"], conv.params["bias"]
-        dw = dw_parts[0] if len(lo) == 1 else dw_parts.sum(axis=0)
-        # the dtypes Convolution2D gives its gradients (weights', bias' own)
-        conv.grads = {"weights": dw.reshape(w.shape).astype(w.dtype, copy=False),
-                      "bias": db_parts.sum(axis=0).astype(dt).astype(bias.dtype, copy=False)}
-        if not input_gradient:
-            return None
-        if not any(conv.padding):
-            return dxp
-        return pad_backward(dxp, conv.padding, conv.padding_value, conv.input_shape[:2])
+        return finish(conv, dw_parts, db_parts, dxp, input_gradient)

@@ -38,16 +38,15 @@ from ...layers.conv import Convolution2D
 from ...layers.dense import FullyConnected
 from ...layers.norm import BatchNormalization
 from ...layers.pool import MaxPooling2D
-from ..padding import pad_backward
 from . import stage_kernels as sk
 from . import stage_planar as sp
+from .conv_operands import EMPTY_ARG, finish, gradient_buffers, operands
 from .conv_norm_stage import ConvNormStage
 from .dense_stage import DenseStage
 from .norm_stage import NormStage
 from .pool_threads import chunk_bounds, chunk_pool
 from .stage_base import Stage
 
-_EMPTY_ARG = np.zeros((1, 1, 1, 1), dtype=np.int8)
 
 
 def _tail(layers, end):
@@ -141,18 +140,11 @@ class ConvStage(Stage):
         conv.check_input(x)
         for layer in self.layers:
             layer.release()
-        xp = conv.pad_input(x) if any(conv.padding) else x
-        dtype = xp.dtype
-        if dtype not in (np.float32, np.float64):
-            raise TypeError(f"{self.label}: input dtype {dtype}, expected float32 or float64")
-        xp = np.ascontiguousarray(xp)
-        w = conv.params["weights"]
-        wmat = np.ascontiguousarray(w.reshape(-1, w.shape[3]), dtype=dtype)
-        b = np.ascontiguousarray(conv.params["bias"], dtype=dtype)
+        xp, wmat, b = operands(self, conv, x)
         n = len(xp)
         geo = self._geometry()
-        y = np.empty((n,) + tuple(self.output_shape), dtype=dtype)
-        arg = _EMPTY_ARG if self.pool is None else np.empty(y.shape, dtype=np.int8)
+        y = np.empty((n,) + tuple(self.output_shape), dtype=xp.dtype)
+        arg = EMPTY_ARG if self.pool is None else np.empty(y.shape, dtype=np.int8)
         lo, hi = chunk_bounds(n, numba.get_num_threads())
         kernel = sp.conv1_stage_forward if xp.shape[3] == 1 else sk.conv_stage_forward
         chunk_pool(numba.get_num_threads()).run(
@@ -166,7 +158,7 @@ class ConvStage(Stage):
         if self._cache is None:
             return []
         xp, _, y, arg = self._cache
-        return [xp, y] + ([] if arg is _EMPTY_ARG else [arg])
+        return [xp, y] + ([] if arg is EMPTY_ARG else [arg])
 
     # ---- backward ------------------------------------------------------------------------
     def _backward_cached(self, dy, input_gradient):
@@ -177,30 +169,12 @@ class ConvStage(Stage):
         geo = self._geometry()
         threads = numba.get_num_threads()
         lo, hi = chunk_bounds(n, threads)
-        k, nf = wmat.shape
-        dw_parts = np.zeros((len(lo), k, nf), dtype=xp.dtype)
-        db_parts = np.zeros((len(lo), nf), dtype=np.float64)
-        dxp = np.zeros(xp.shape, dtype=xp.dtype) if input_gradient else _EMPTY_DX[xp.dtype]
+        dw_parts, db_parts, dxp = gradient_buffers(xp, wmat, len(lo), input_gradient)
         kernel = sp.conv1_stage_backward if xp.shape[3] == 1 else sk.conv_stage_backward
         chunk_pool(threads).run(
             lambda i: kernel(xp, wmat, y, arg, dy, lo[i], hi[i], geo, dw_parts[i],
                              db_parts[i], dxp, input_gradient), len(lo))
-        conv = self.conv
-        w, bias = conv.params["weights"], conv.params["bias"]
-        dw = dw_parts[0] if len(lo) == 1 else dw_parts.sum(axis=0)
-        # the dtypes Convolution2D gives its gradients (weights', bias' own)
-        conv.grads = {"weights": dw.reshape(w.shape).astype(w.dtype, copy=False),
-                      "bias": db_parts.sum(axis=0).astype(dy.dtype).astype(bias.dtype,
-                                                                           copy=False)}
-        if not input_gradient:
-            return None
-        if not any(conv.padding):
-            return dxp
-        return pad_backward(dxp, conv.padding, conv.padding_value, conv.input_shape[:2])
-
-
-_EMPTY_DX = {np.dtype(np.float32): np.zeros((1, 1, 1, 1), np.float32),
-             np.dtype(np.float64): np.zeros((1, 1, 1, 1), np.float64)}
+        return finish(self.conv, dw_parts, db_parts, dxp, input_gradient)
 
 
 #: every kind of stage ``plan`` makes
