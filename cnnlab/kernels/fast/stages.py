@@ -6,11 +6,12 @@ replaces every run
     Convolution2D (groups = 1) [ReLU] [MaxPooling2D without padding, window ≤ 127 cells]
 
 by one :class:`ConvStage`, every Convolution2D BatchNormalization [ReLU] [MaxPooling2D] by
-one ``ConvNormStage`` (``conv_norm_stage.py``), and every other BatchNormalization [ReLU]
-[MaxPooling2D] by one ``NormStage`` (``norm_stage.py``); every other layer, and every
-configuration a stage does not cover, keeps running layer by layer. A stage behaves like one layer to the Network
-(forward, backward, backward_parameters, release, params): it checks its input as the
-convolution would, fills the convolution's ``grads`` exactly as ``Convolution2D`` does, and
+one ``ConvNormStage`` (``conv_norm_stage.py``), every other BatchNormalization [ReLU]
+[MaxPooling2D] by one ``NormStage`` (``norm_stage.py``) and every FullyConnected [ReLU] by
+one ``DenseStage`` (``dense_stage.py``); every other layer, and every configuration a stage
+does not cover, keeps running layer by layer. A stage (``stage_base.py``) behaves like one
+layer to the Network (forward, backward, backward_parameters, release, params): it checks
+its input as its first layer would, fills its layers' ``grads`` exactly as they do, and
 returns the input gradient the layers would have returned. What happens per image is in
 ``stage_kernels.py`` (one input channel: ``stage_planar.py``); the matrix products are BLAS
 sgemm/dgemm called from inside the Numba workers (``blas.py``); how images are spread over
