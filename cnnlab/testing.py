@@ -89,18 +89,48 @@ def check_answer(answer, expected, working: str = "", *, atol: float = 1e-8,
     >>> check_answer(8, 9, hint="count the windows along one row")
     Not yet: you wrote 8. Hint: count the windows along one row.
     """
-    if answer is None:
+    verdict = judge_answer(answer, expected, atol=atol, rtol=rtol)
+    if verdict == "blank":
         print("Fill in your answer (replace None), then run this cell again.")
-        return
-    try:
-        right = (np.shape(answer) == np.shape(expected)
-                 and bool(np.allclose(answer, expected, rtol=rtol, atol=atol)))
-    except (TypeError, ValueError):          # a text, a ragged list: not a number
-        right = False
-    if right:
+    elif verdict == "right":
         print(f"Right! {working}")
     elif hint:
         end = "" if hint.rstrip()[-1:] in (".", "?", "!") else "."
         print(f"Not yet: you wrote {answer!r}. Hint: {hint.rstrip()}{end}")
     else:
         print(f"Not yet: you wrote {answer!r}. Look again and try once more.")
+
+
+def judge_answer(answer, expected, *, atol: float = 1e-8, rtol: float = 1e-5) -> str:
+    """"blank" (the answer is still ``None``), "right" (the expected shape, and within
+    ``atol + rtol·|expected|`` of it) or "wrong" (anything else, a text included)."""
+    if answer is None:
+        return "blank"
+    try:
+        right = (np.shape(answer) == np.shape(expected)
+                 and bool(np.allclose(answer, expected, rtol=rtol, atol=atol)))
+    except (TypeError, ValueError):          # a text, a ragged list: not a number
+        right = False
+    return "right" if right else "wrong"
+
+
+def assert_answer(answer, expected, working: str = "", *, atol: float = 1e-8,
+                  rtol: float = 1e-5, hint: str = "") -> None:
+    """The grader's form of :func:`check_answer` (same arguments, same tolerance): raises
+    ``AssertionError`` unless the answer is right, so that an nbgrader test cell holding it
+    scores the exercise. The teacher's notebooks add one, hidden, after every check; the
+    message names what the student wrote, never the expected value.
+
+    >>> assert_answer(9, 9)
+    >>> assert_answer(None, 9)
+    Traceback (most recent call last):
+    AssertionError: no answer: the exercise still holds None
+    >>> assert_answer(8, 9)
+    Traceback (most recent call last):
+    AssertionError: not the expected value: the answer was 8
+    """
+    verdict = judge_answer(answer, expected, atol=atol, rtol=rtol)
+    if verdict == "blank":
+        raise AssertionError("no answer: the exercise still holds None")
+    if verdict == "wrong":
+        raise AssertionError(f"not the expected value: the answer was {answer!r}")
