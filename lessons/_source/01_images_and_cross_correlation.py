@@ -38,6 +38,9 @@ print(digit[8:20, 6:22])
 
 # %%
 answer_1 = None   # your number of values in `images`
+### BEGIN SOLUTION
+answer_1 = 8 * 28 * 28 * 1   # N·H·W·C: 8 images of 28×28 pixels, one channel
+### END SOLUTION
 
 # %%
 check_answer(answer_1, images.size, f"{' · '.join(map(str, images.shape))} = {images.size:,} values.",
@@ -75,6 +78,10 @@ print("sum =", (window * w).sum())
 
 # %%
 answer_2 = None   # your value of output (1, 2)
+### BEGIN SOLUTION
+# the window x[1:4, 2:5] = [[1, 3, 1], [2, 2, 3], [0, 2, 2]] times w, added:
+answer_2 = (1*0 + 3*1 + 1*2) + (2*2 + 2*2 + 3*0) + (0*0 + 2*1 + 2*2)   # 19
+### END SOLUTION
 
 # %%
 layer_net = cl.Network([cl.ImageInput((5, 5, 1), normalization="none"),
@@ -137,6 +144,9 @@ print("true convolution (flipped filter):\n", true_conv)
 
 # %%
 answer_3 = None   # number of output rows
+### BEGIN SOLUTION
+answer_3 = 28 - 3 + 1   # window positions down the 28 rows
+### END SOLUTION
 
 # %%
 r = cl.arithmetic.conv_output_size(28, 3)

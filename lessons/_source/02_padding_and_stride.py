@@ -54,6 +54,11 @@ print(padded(x, 2).padding_mask.astype(int))
 
 # %%
 answer_1 = None   # top-left value of the padded input
+### BEGIN SOLUTION
+# exclude-edge mirrors around row 0 and column 0 without repeating them: the
+# corner of the padded input is x[2, 2] of the original
+answer_1 = 9
+### END SOLUTION
 
 # %%
 mirrored = padded(x, 2, "symmetric-exclude-edge").padded_input[0, 0, 0]
@@ -122,6 +127,10 @@ for note in r.notes:
 
 # %%
 answer_2 = None   # (rows, columns)
+### BEGIN SOLUTION
+# rows: floor((28 - 6 + 1 + 1) / 4) + 1 = 7; columns: floor((28 - 4) / 4) + 1 = 7
+answer_2 = (7, 7)
+### END SOLUTION
 
 # %%
 rows, cols = conv_output_size(28, 6, stride=4, padding=1), conv_output_size(28, 4, stride=4)
@@ -137,6 +146,9 @@ check_answer(answer_2, (rows.value, cols.value),
 
 # %%
 answer_3 = None   # output size
+### BEGIN SOLUTION
+answer_3 = (7 - 3) // 2 + 1   # the quotient 4 / 2 = 2 is exact: 3
+### END SOLUTION
 
 # %%
 r = conv_output_size(7, 3, stride=2)

@@ -60,6 +60,9 @@ print((rec4.effective_weights[:, :, 0, 0] != 0).astype(int))
 
 # %%
 answer_1 = None   # effective size (one number)
+### BEGIN SOLUTION
+answer_1 = (3 - 1) * 4 + 1   # two gaps of 4 between three taps: 9
+### END SOLUTION
 
 # %%
 r = effective_filter_size(3, 4)
@@ -112,6 +115,9 @@ for name, window in rf.chain:
 
 # %%
 answer_2 = None   # side of the receptive field
+### BEGIN SOLUTION
+answer_2 = 3 + 2 + 2   # each further 3×3 layer adds 3 - 1 = 2 rows: 7
+### END SOLUTION
 
 # %%
 r = receptive_field([(3, 1, 0), (3, 1, 0), (3, 1, 0)])

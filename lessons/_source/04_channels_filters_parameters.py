@@ -40,6 +40,9 @@ print("output size:", rec.output.shape)
 
 # %%
 answer_1 = None   # number of parameters
+### BEGIN SOLUTION
+answer_1 = (5 * 5 * 3 + 1) * 8   # 75 weights and a bias per filter, 8 filters: 608
+### END SOLUTION
 
 # %%
 r = ar.conv_parameters(5, 3, 8)
@@ -64,11 +67,15 @@ print(ar.neurons(16, 16, 8).substituted)
 #
 # The "Crash course in CNNs" article's worked example: a 32×32 grey image, 10 filters of 5×5,
 # stride 1, no padding. The maps are 28×28 (lesson 2's formula: 32 − 5 + 1), and each of the
-# 28·28·10 neurons is connected to 5·5 = 25 inputs plus its bias. Count the connections, the
-# bias included.
+# 28·28·10 neurons is connected to 5·5 = 25 inputs plus its bias.
+#
+# **Exercise 2.** Count the connections, the bias included.
 
 # %%
 answer_2 = None   # number of connections
+### BEGIN SOLUTION
+answer_2 = 28 * 28 * 10 * (5 * 5 + 1)   # 7,840 neurons, 26 connections each
+### END SOLUTION
 
 # %%
 side = ar.conv_output_size(32, 5)
@@ -89,10 +96,15 @@ for note in r.notes:
 #
 # The article pools the 28×28×10 maps 2×2 with stride 2 to 14×14×10 and follows them with a
 # fully connected layer of 200 neurons: each neuron has one weight per input value plus one
-# bias. How many parameters?
+# bias.
+#
+# **Exercise 3.** How many parameters has that fully connected layer?
 
 # %%
 answer_3 = None   # parameters of the fully connected layer
+### BEGIN SOLUTION
+answer_3 = (14 * 14 * 10 + 1) * 200   # 1,960 weights and a bias per neuron
+### END SOLUTION
 
 # %%
 r = ar.fc_parameters((14, 14, 10), 200)
@@ -131,6 +143,9 @@ for groups in [1, 2, 4, 16]:
 
 # %%
 answer_4 = None
+### BEGIN SOLUTION
+answer_4 = (3 * 3 + 1) * 32   # one 3×3 filter and a bias per channel: 320
+### END SOLUTION
 
 # %%
 r = ar.conv_parameters(3, 32, 32, groups=32)

@@ -5,6 +5,7 @@
 # 1. Compute max and average pooling by hand, and know that they have no learnable parameters.
 # 2. See overlapping pooling (stride smaller than the pool size) and how padding enters each.
 # 3. Use global pooling to turn each channel into one number.
+# 4. Follow the sizes through a stack of layers, and find the layer that does not fit.
 
 # %%
 import numpy as np
@@ -38,6 +39,9 @@ for step in mx.steps(0):
 
 # %%
 answer_1 = None
+### BEGIN SOLUTION
+answer_1 = (9 + 5 + 7 + 8) / 4   # the bottom-right window: 7.25
+### END SOLUTION
 
 # %%
 av = pool(x, cl.AveragePooling2D(2, stride=2))
@@ -79,6 +83,9 @@ PoolingExplorer(ov)
 
 # %%
 answer_2 = None
+### BEGIN SOLUTION
+answer_2 = (13 - 3) // 2 + 1   # floor(10 / 2) + 1 = 6
+### END SOLUTION
 
 # %%
 r = pool_output_size(13, 3, stride=2)
@@ -112,7 +119,65 @@ print("output shape:", out.shape, "values:", out.ravel())
 print("mean of each channel:", xc.mean(axis=(0, 1)))
 
 # %% [markdown]
-# ## 5. Try it
+# ## 5. Find the bug: sizes that do not fit
+#
+# LeCun's LeNet-5 of 1998 read 32×32 images: a 5×5 convolution (32 → 28), 2×2 pooling (→ 14),
+# a 5×5 convolution (→ 10), pooling (→ 5), and a third 5×5 convolution that leaves 1×1×120.
+# Someone copied that stack for our 28×28 digits. Run it and read the error: the network
+# builder names the layer, its filter and the input it was given.
+
+# %%
+copied = [cl.ImageInput((28, 28, 1)),
+          cl.Convolution2D(5, 6), cl.ReLU(), cl.MaxPooling2D(2, stride=2),
+          cl.Convolution2D(5, 16), cl.ReLU(), cl.MaxPooling2D(2, stride=2),
+          cl.Convolution2D(5, 120), cl.ReLU(),
+          cl.FullyConnected(84), cl.ReLU(), cl.FullyConnected(10),
+          cl.Softmax(), cl.Classification()]
+try:
+    cl.Network(copied)
+except ValueError as error:
+    print(error)
+
+# %% [markdown]
+# **Exercise 3 (find the bug).** Follow the sizes from the input: where does the stack first
+# differ from the 32×32 original? Copy the list into `answer_3` and change *one* layer so
+# that it builds for 28×28 digits and `conv_3` again gives 1×1×120. (Lesson 2 has the tool.)
+
+# %%
+answer_3 = None   # the corrected list of layers
+### BEGIN SOLUTION
+# 28 is 4 short of 32: padding 2 on every side of the first convolution keeps 28×28 maps
+# (28 + 2 + 2 - 5 + 1 = 28), and from there on the sizes are the original's 14, 10, 5, 1
+answer_3 = [cl.ImageInput((28, 28, 1)),
+            cl.Convolution2D(5, 6, padding=2), cl.ReLU(), cl.MaxPooling2D(2, stride=2),
+            cl.Convolution2D(5, 16), cl.ReLU(), cl.MaxPooling2D(2, stride=2),
+            cl.Convolution2D(5, 120), cl.ReLU(),
+            cl.FullyConnected(84), cl.ReLU(), cl.FullyConnected(10),
+            cl.Softmax(), cl.Classification()]
+### END SOLUTION
+
+
+# %%
+def built_sizes(layers):
+    """(input size, conv_3's output size) of a list of layers, or the builder's error."""
+    if layers is None:
+        return None
+    try:
+        net = cl.Network(layers)
+        return net.layers[0].input_size, net["conv_3"].output_shape
+    except (ValueError, KeyError, TypeError) as error:
+        return f"it does not build: {error}"
+
+
+check_answer(built_sizes(answer_3), ((28, 28, 1), (1, 1, 120)),
+             "the first convolution pads its 28×28 input by 2, so the maps are 28, 14, 10, 5 "
+             "and 1 as in the 32×32 original (lesson 9's lenet5() pads the same way, with a "
+             "fully connected layer of 120 in place of conv_3).",
+             hint="the input must stay 28×28; a 5×5 convolution with padding 2 keeps its "
+                  "input's size, so the rest of the stack sees what it saw on 32×32 images")
+
+# %% [markdown]
+# ## 6. Try it
 #
 # The pooling explorer builds a small layer from its controls (size, pool, stride, padding,
 # max or average); the calculator gives the sizes for any numbers.
@@ -128,4 +193,5 @@ calc
 # %% [markdown]
 # **What you saw.** Pooling shrinks each channel separately, with no weights; max keeps the
 # strongest response (−∞ padding never wins), average counts padding zeros; global pooling
-# makes one number per channel.
+# makes one number per channel. A stack of layers is checked size by size when it is built:
+# the error names the first layer that does not fit, and the sizes before it tell you why.

@@ -33,6 +33,9 @@ print(f"{'input':14s}", z)
 
 # %%
 answer_1 = None
+### BEGIN SOLUTION
+answer_1 = 0.1 * -2.5   # negative inputs are scaled: -0.25
+### END SOLUTION
 
 # %%
 leaky = one(cl.LeakyReLU(0.1), (1, 1, 1)).predict(np.full((1, 1, 1, 1), -2.5)).item()
@@ -83,6 +86,9 @@ print(f"image 0, row 0, column 0, channel 0: x = {v:.4f} → by hand {by_hand:.4
 
 # %%
 answer_2 = None
+### BEGIN SOLUTION
+answer_2 = 2 * 16   # a scale γ and an offset β per channel: 32
+### END SOLUTION
 
 # %%
 r = cl.arithmetic.batchnorm_parameters(16)
@@ -113,8 +119,11 @@ print("by hand, channel 2:", 3 / (2 + 1.0 * (2**2 + 3**2 + 4**2) / 3) ** 0.75)
 # The MATLAB documentation's first digit network has convolution → batch normalization → ReLU
 # twice. Untrained and predicting, its batch normalization changes nothing: it starts with
 # running mean 0, running variance 1, scale 1 and offset 0, so y = x / √(1 + ε) ≈ x and its
-# maps equal the convolution's. Ten training steps on 200 digits move the running statistics
-# (and the scale and offset) to the channels' real numbers; now the maps differ.
+# maps equal the convolution's. Ten training steps on 200 digits train the scale and offset
+# and move the running statistics *towards* the channels' real numbers: each step keeps 90 %
+# of the old value and adds 10 % of the batch's, so after ten steps 0.9¹⁰ ≈ 35 % of the
+# starting variance 1 is still in it (the channels' own variances are far smaller). Even so,
+# the maps now differ.
 
 # %%
 from cnnlab.datasets import make_digits

@@ -31,6 +31,9 @@ print(f"kept {rec.kept} of {x.size}; expected {rec.expected_kept:g}")
 
 # %%
 answer_1 = None
+### BEGIN SOLUTION
+answer_1 = 1 / (1 - 0.2)   # 1.25
+### END SOLUTION
 
 # %%
 scale = cl.Dropout(0.2).scale
@@ -40,9 +43,11 @@ check_answer(answer_1, scale,
                    ' (1 − p)'))
 
 # %% [markdown]
-# ## 2. A new mask every time
+# ## 2. A new mask every pass
 #
-# Each training forward pass draws a fresh mask from the network's random generator.
+# Each training forward pass draws a fresh mask from the network's random generator. A trace
+# does not use the generator up: it shows the mask the *next* pass will draw. So the first
+# line below is section 1's mask again, and every line after it is a new one.
 
 # %%
 for _ in range(3):
@@ -82,6 +87,9 @@ print(net.trace(x)[1].note)
 
 # %%
 answer_2 = None
+### BEGIN SOLUTION
+answer_2 = (1 - 0.5) * 10 * 10 * 20   # expected number kept: 1,000
+### END SOLUTION
 
 # %%
 big_net = cl.Network([cl.ImageInput((10, 10, 20), normalization="none"), cl.Dropout(0.5)], seed=0)

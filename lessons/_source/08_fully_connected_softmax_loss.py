@@ -51,6 +51,10 @@ print("loss for true class 0:", tr.loss, "  −ln p0 =", -np.log(s.probabilities
 
 # %%
 answer_1 = None
+### BEGIN SOLUTION
+# softmax of the scores (2, 1, 0.1): p2 = e^0.1 / (e^2 + e^1 + e^0.1) = 0.0986
+answer_1 = 2.317   # -ln 0.0986
+### END SOLUTION
 
 # %%
 loss2 = sm_net.trace(z.reshape(1, 1, 3), labels=[2]).loss
@@ -127,6 +131,9 @@ explorer
 
 # %%
 answer_2 = None
+### BEGIN SOLUTION
+answer_2 = 14 * 14 * 32 * 10 + 10   # 6,272 weights per output, 10 outputs, 10 biases
+### END SOLUTION
 
 # %%
 r = cl.arithmetic.fc_parameters((14, 14, 32), 10)

@@ -52,6 +52,11 @@ for rec in net.trace(x_train[0]):
 
 # %%
 answer_1 = None
+### BEGIN SOLUTION
+# conv_1 (5·5·1 + 1)·6, conv_2 (5·5·6 + 1)·16, fc_1 (400 + 1)·120,
+# fc_2 (120 + 1)·84, fc_3 (84 + 1)·10
+answer_1 = 156 + 2416 + 48120 + 10164 + 850   # 61,706
+### END SOLUTION
 
 # %%
 check_answer(answer_1, net.num_parameters, f"{net.num_parameters:,}: see which layer holds most.",
@@ -157,6 +162,10 @@ display(Image(png_bytes(fig)))
 
 # %%
 answer_2 = None
+### BEGIN SOLUTION
+# read the confusion matrix: per row (true class), the counts off the diagonal
+answer_2 = int((confusion - np.diag(np.diag(confusion))).sum(axis=1).argmax())
+### END SOLUTION
 
 # %%
 off = confusion - np.diag(np.diag(confusion))

@@ -77,6 +77,9 @@ print(r.substituted)
 
 # %%
 answer_1 = None
+### BEGIN SOLUTION
+answer_1 = (7 - 1) * 2 + 4 - 1 - 1   # 14
+### END SOLUTION
 
 # %%
 r = transposed_conv_output_size(7, 4, stride=2, cropping=1)
@@ -178,6 +181,10 @@ print("matches:", np.allclose(by_hand, conv.param_gradients["weights"][:, :, 0, 
 
 # %%
 answer_2 = None
+### BEGIN SOLUTION
+# the nine dL/dy values as printed (4 decimals), added
+answer_2 = float(np.round(conv.output_gradient[:, :, 0], 4).sum())
+### END SOLUTION
 
 # %%
 # each printed dL/dy is rounded to 4 decimals (off by up to 0.00005), and so is your sum:

@@ -67,6 +67,9 @@ def small_net(batch_norm=False):
 
 # %%
 answer_1 = None
+### BEGIN SOLUTION
+answer_1 = 1.0   # momentum SGD at η = 1 overshoots: its loss does not come down
+### END SOLUTION
 
 # %%
 rates = [0.001, 0.01, 0.1, 1.0]
@@ -155,6 +158,9 @@ compare_runs(solvers, reference=(math.log(10), "guessing (ln 10)"))
 
 # %%
 answer_2 = None
+### BEGIN SOLUTION
+answer_2 = 0.05 * 0.2 ** 2   # epochs 5-6 come after two drops: 0.002
+### END SOLUTION
 
 # %%
 schedule = quiet("sgdm", initial_learn_rate=0.05, learn_rate_schedule="piecewise",
@@ -208,6 +214,9 @@ print(f"the schedule changed the validation accuracy by {100 * gain:+.1f} percen
 
 # %%
 answer_3 = None
+### BEGIN SOLUTION
+answer_3 = 100 // 10 * 50   # 10 mini-batches per epoch, 50 epochs: 500
+### END SOLUTION
 
 # %%
 x_small, y_small = x_train[:100], y_train[:100]

@@ -99,6 +99,9 @@ display(Image(png_bytes(pictures.saliency_figure(maps))))
 
 # %%
 answer_1 = None
+### BEGIN SOLUTION
+answer_1 = ((28 - 6) // 2 + 1) ** 2   # 12 positions per axis: 144
+### END SOLUTION
 
 # %%
 occlusion = explain.occlusion_map(net, x_val[k], y_val[k], patch=6, stride=2, fill=0.0)
@@ -134,6 +137,10 @@ print("the same as predicting that image directly:",
 
 # %%
 answer_2 = None
+### BEGIN SOLUTION
+# 5 pooled rows come from 10 conv_1 rows, each reading 5 image rows: 14 rows
+answer_2 = 14 * 14   # 196
+### END SOLUTION
 
 # %%
 field = trace.receptive_field("relu_2", 5, 5)
@@ -197,6 +204,9 @@ for eps in (0.0, 0.02, 0.05, 0.1, 0.15, 0.2):
 
 # %%
 answer_3 = None
+### BEGIN SOLUTION
+answer_3 = 28 * 28 * 0.1   # every pixel moves by at most ε: 78.4
+### END SOLUTION
 
 # %%
 pixels = x_val[k].size

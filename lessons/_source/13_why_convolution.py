@@ -49,6 +49,9 @@ print(f"the fully connected layer needs {dense_params.value / conv_params.value:
 
 # %%
 answer_1 = None
+### BEGIN SOLUTION
+answer_1 = (28 * 28 * 1 + 1) * 24 * 24 * 6   # 785 weights per output: 2,712,960
+### END SOLUTION
 
 # %%
 outputs = ar.conv_output_size(28, 5).value ** 2 * 6
@@ -146,6 +149,10 @@ print("sampled with stride 2:\n", sample.predict(stripes)[0, :, :, 0])
 
 # %%
 answer_2 = None
+### BEGIN SOLUTION
+# stride 2 reads columns 0, 2, 4, 6: after the shift they all hold 1
+answer_2 = 16
+### END SOLUTION
 
 # %%
 moved = np.roll(stripes, 1, axis=1)                           # columns 1 0 1 0 ...
@@ -221,6 +228,9 @@ print(f"cols holds {big_cols.nbytes / x_batch.nbytes:.0f} times the input's byte
 
 # %%
 answer_3 = None
+### BEGIN SOLUTION
+answer_3 = 10 * 28 * 28   # one row per output position (padding 2 keeps 28×28)
+### END SOLUTION
 
 # %%
 size = ar.conv_output_size(28, 5, padding=2).value
@@ -256,6 +266,9 @@ print(f"3×3 from 256 to 256 channels: {direct:,} parameters; "
 
 # %%
 answer_4 = None
+### BEGIN SOLUTION
+answer_4 = 192 * 64 + 64   # C·F weights and F biases: 12,352
+### END SOLUTION
 
 # %%
 r = ar.conv_parameters(1, 192, 64)

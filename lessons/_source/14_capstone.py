@@ -84,9 +84,18 @@ print(cl.analyze(lenet5()))
 
 # %%
 answer_1 = None
+### BEGIN SOLUTION
+# one of many designs that fit: (3·3·1 + 1)·4 = 40, then 10·(7·7·4) + 10 = 1,970
+answer_1 = [cl.ImageInput((28, 28, 1)), cl.Convolution2D(3, 4, padding=1),
+            cl.ReLU(), cl.MaxPooling2D(4, stride=4), cl.FullyConnected(10),
+            cl.Softmax(), cl.Classification()]
+### END SOLUTION
 
 # %%
 fits_1 = check_design(answer_1, BUDGET, outputs=10)
+### BEGIN HIDDEN TESTS
+assert fits_1, "the design is not a network within the budget (see the message above)"
+### END HIDDEN TESTS
 
 # %% [markdown]
 # ## 3. A design that fits
@@ -99,6 +108,9 @@ fits_1 = check_design(answer_1, BUDGET, outputs=10)
 
 # %%
 answer_2 = None
+### BEGIN SOLUTION
+answer_2 = 10 * 7 * 7 * 16 + 10   # 784 weights per class and 10 biases: 7,850
+### END SOLUTION
 
 # %%
 def lesson_design():
@@ -172,11 +184,21 @@ fig
 
 # %%
 answer_3 = None
+### BEGIN SOLUTION
+# the largest count off the diagonal of the confusion matrix, as (row, column)
+mistakes = confusion - np.diag(np.diag(confusion))
+answer_3 = tuple(int(v) for v in np.unravel_index(mistakes.argmax(), mistakes.shape))
+### END SOLUTION
 
 # %%
 off = confusion - np.diag(np.diag(confusion))
-worst = tuple(int(v) for v in np.unravel_index(off.argmax(), off.shape))
-check_answer(answer_3, worst, f"{worst}: {off.max()} times",
+ties = [tuple(int(v) for v in pair) for pair in np.argwhere(off == off.max())]
+# when several pairs share the largest count, any of them is right
+chosen = isinstance(answer_3, tuple) and tuple(answer_3) in ties
+worst = tuple(answer_3) if chosen else ties[0]
+check_answer(answer_3, worst, f"{worst}: {off.max()} times"
+             + (f" (as often as {', '.join(str(t) for t in ties if t != worst)})"
+                if len(ties) > 1 else ""),
              hint="look for the darkest square that is not on the diagonal")
 
 # %% [markdown]
@@ -276,10 +298,14 @@ network_view(net.trace(x_test[k]))
 #
 # **Exercise 4.** The network of section 3 has two 3×3 convolutions and a 2×2 pooling
 # between them. How many pixels high is the receptive field of one neuron of `conv_2`?
-# (Grow it backward: one 3×3 convolution sees 3 rows; the pooling doubles the step.)
+# (Grow it backward: one 3×3 convolution sees 3 rows; the 2×2 pooling adds a row and
+# doubles the step.)
 
 # %%
 answer_4 = None
+### BEGIN SOLUTION
+answer_4 = 3 + 1 + (3 - 1) * 2   # conv_1 3 rows, the pooling one more, conv_2 two steps of 2: 8
+### END SOLUTION
 
 # %%
 trace = net.trace(x_test[k])
@@ -289,10 +315,10 @@ row, col, ch = (int(v) for v in np.unravel_index(np.argmax(fmap), fmap.shape))
 field = trace.receptive_field(last_conv, row, col)
 rf_conv_2 = cl.analyze(lesson_design())["conv_2"].receptive_field[0]   # section 3's design
 check_answer(answer_4, rf_conv_2,
-             f"3 rows for conv_1, and conv_2's 3 steps are 2 image pixels apart: "
-             f"3 + (3 - 1)·2 = {rf_conv_2}",
-             hint="the first convolution sees 3 rows; after pooling, each step of conv_2 "
-                  "moves 2 image pixels, and conv_2 spans 3 steps")
+             f"3 rows for conv_1; the 2×2 pooling adds one more (4), and conv_2's 3 steps "
+             f"are 2 image pixels apart: 4 + (3 - 1)·2 = {rf_conv_2}",
+             hint="the first convolution sees 3 rows and the 2×2 pooling one row more; after "
+                  "the pooling each step of conv_2 moves 2 image pixels, and conv_2 spans 3 steps")
 print(f"{last_conv} channel {ch}, neuron ({row}, {col}): strongest value {fmap[row, col, ch]:.2f}")
 print(f"its field: rows {field.top}..{field.bottom - 1}, columns {field.left}..{field.right - 1} "
       f"of the image ({field.size[0]}×{field.size[1]} with padding)")
