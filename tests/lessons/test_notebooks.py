@@ -7,8 +7,9 @@ numbers each lesson teaches appear in its printed output, every widget displayed
 state saved in the notebook (``store_widget_state=True``). How long a lesson takes is not
 asserted here (that depends on the machine; ``cnnlab bench`` measures speed). Lesson 09's
 training cell runs twice, as a learner who runs it again does: the second run must start from
-fresh weights, not continue the first. A separate test checks that the committed notebooks are exactly what
-``lessons/_source/build.py`` makes of their sources, with no outputs.
+fresh weights, not continue the first. A separate test checks that the committed notebooks
+(and the teacher's editions) are exactly what ``lessons/_source/build.py`` makes of their
+sources, with no outputs.
 """
 from __future__ import annotations
 
@@ -57,10 +58,14 @@ LESSON_FACTS = {
                       "392,200", "1,961", "weights (200, 1960)",
                       "groups=16: weights (3, 3, 1, 16),   160 parameters"]},
     "05": {"answers": {"answer_1": "7.25", "answer_2": "6"},
-           "wrong": {},
+           # the copied 1998 stack with a wrong fix (padding 2 on conv_2: 12, 6, then 2×2)
+           "wrong": {"answer_3": "copied[:4] + [cl.Convolution2D(5, 16, padding=2)] + copied[5:]"},
            "expect": ["max(1, 3, 4, 6) = 6", "max(-inf, -inf, -inf, 1) = 1",
                       "(0 + 0 + 0 + 1) / 4 = ", "= 0.25   ← 1/4, the three padding zeros",
-                      "floor(4 / 2) + 1 = 2 + 1 = 3"]},
+                      "floor(4 / 2) + 1 = 2 + 1 = 3",
+                      "Convolution2D layer 'conv_3': filter_size = (5, 5)",
+                      "larger than the padded input 4x4",
+                      "Not yet: you wrote ((28, 28, 1), (2, 2, 120)). Hint: the input must stay"]},
     "06": {"answers": {"answer_1": "-0.25", "answer_2": "32"},
            "wrong": {},
            # 3 / (2 + (4 + 9 + 16)/3)^0.75 = 0.47524 by hand
@@ -117,7 +122,7 @@ LESSON_FACTS["14"] = {
     "answers": {"answer_1": "[cl.ImageInput((28, 28, 1)), cl.Convolution2D(3, 4, padding=1), "
                             "cl.ReLU(), cl.MaxPooling2D(4, stride=4), cl.FullyConnected(10), "
                             "cl.Softmax(), cl.Classification()]",
-                "answer_4": "8"},                  # 3 + (3 - 1)·2: conv_2 steps 2 pixels apart
+                "answer_4": "8"},                  # 3 + 1 + (3 - 1)·2: the pooling adds a row
     "wrong": {"answer_2": "7840"},                 # 10·784 forgets the 10 biases: 7,850
     "expect": ["Right! 2,010 learnable parameters, within the budget of 10,000.",
                "training your design", "total learnable parameters 61,706",
@@ -210,26 +215,24 @@ def test_there_are_at_least_nine_numbered_lessons_with_facts():
 
 
 def test_committed_notebooks_are_built_from_their_sources_without_outputs():
+    # every edition: the learner's notebook, nbgrader's source notebook, the teacher's edition
     builder = load_builder()
     sources = builder.sources()
-    assert [builder.target_of(s).name for s in sources] == [p.name for p in NOTEBOOKS]
+    assert [s.stem for s in sources] == [p.stem for p in NOTEBOOKS]
     for src in sources:
-        target = builder.target_of(src)
-        assert target.read_text(encoding="utf-8") == builder.text_of(builder.notebook_of(src)), \
-            f"{target.name} differs from {src.name}: run python lessons/_source/build.py"
-        nb = nbformat.read(target, as_version=4)
-        nbformat.validate(nb)
-        for cell in nb.cells:
-            if cell.cell_type == "code":
-                assert cell.outputs == [] and cell.execution_count is None
-        assert "widgets" not in nb.metadata
-
-
-def test_cell_splitter_reads_markdown_and_code():
-    builder = load_builder()
-    cells = builder.cells_of("# %% [markdown]\n# # Title\n# text\n\n# %%\nx = 1\n# a comment\n"
-                             "# %%\n\n# %% [markdown]\n#\n")
-    assert cells == [("markdown", "# Title\ntext"), ("code", "x = 1\n# a comment")]
+        outputs = builder.outputs_of(src)
+        assert LESSONS / f"{src.stem}.ipynb" in outputs
+        for target, text in outputs.items():
+            assert target.exists() and target.read_text(encoding="utf-8") == text, \
+                f"{target} differs from {src.name}: run python lessons/_source/build.py"
+            if target.suffix != ".ipynb":
+                continue
+            nb = nbformat.read(target, as_version=4)
+            nbformat.validate(nb)
+            for cell in nb.cells:
+                if cell.cell_type == "code":
+                    assert cell.outputs == [] and cell.execution_count is None
+            assert "widgets" not in nb.metadata
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
