@@ -106,8 +106,10 @@ trace = ref_net.trace(images[0] / 255)
 rf = trace.receptive_field("conv_2", 5, 5)
 print(f"conv_2 neuron (5, 5) sees rows {rf.top}..{rf.bottom - 1} and columns {rf.left}..{rf.right - 1} "
       f"of the image: {rf.size[0]}×{rf.size[1]} pixels")
+print("its window in each layer's input as (top, left, bottom, right), bottom and right "
+      "exclusive (rows top..bottom - 1):")
 for name, window in rf.chain:
-    print(f"  through {name:12s} (top, left, bottom, right) = {window}")
+    print(f"  through {name:12s} {window}")
 
 # %% [markdown]
 # **Exercise 2.** Three 3×3 convolutions with stride 1 and no pooling, stacked. What is the
@@ -123,8 +125,8 @@ answer_2 = 3 + 2 + 2   # each further 3×3 layer adds 3 - 1 = 2 rows: 7
 r = receptive_field([(3, 1, 0), (3, 1, 0), (3, 1, 0)])
 side = r.value[-1].size
 check_answer(answer_2, side, f"sizes {[f.size for f in r.value]}: the same field as one "
-             f"{side}×{side} filter, with 3·3·3 = {3 * 3 * 3} weights per channel instead of "
-             f"{side * side}.",
+             f"{side}×{side} filter, with 3 layers · 9 = {3 * 9} weights per pair of channels "
+             f"instead of {side * side}.",
              hint=('each 3×3 layer with stride 1 widens what one neuron sees by 2 pixels: '
                    "start from the first layer's 3 and add 2 per layer after it"))
 
