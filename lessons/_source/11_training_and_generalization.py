@@ -57,7 +57,8 @@ def small_net(batch_norm=False):
 # and a step jumps past the valley floor, to a place where the loss is higher, and training
 # goes nowhere (or the numbers blow up to NaN). With 10 classes, a network that guesses
 # (probability 1/10 for every class) has the loss $-\ln(1/10) = \ln 10 \approx 2.30$: every run
-# starts near it, because fresh weights know nothing.
+# of the sweep starts near it, because fresh weights know nothing (a fresh network may start a
+# little above it, when its random scores are confidently wrong).
 #
 # **Exercise 1 (predict, then run).** The next cell trains the small network four times, one
 # pass over the 2,000 training digits (mini-batches of 50, so 40 steps each), with momentum SGD
