@@ -15,6 +15,7 @@ import dataclasses
 import json
 import os
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -204,6 +205,15 @@ def in_kernel(page, code: str) -> str:
     return out.strip()
 
 
+def kernel_until(page, code: str, wanted: str, timeout: float = 30.0) -> None:
+    """Run ``code`` in the kernel until it prints ``wanted``: a widget's new value reaches the
+    kernel a little after the page shows it (ipywidgets sends at most one update at a time)."""
+    deadline = time.monotonic() + timeout
+    while (out := in_kernel(page, code)) != wanted:
+        assert time.monotonic() < deadline, f"the kernel says {out!r}, not {wanted!r}"
+        time.sleep(0.2)
+
+
 def image_hash(locator) -> str:
     return locator.evaluate(IMAGE_HASH)
 
@@ -248,7 +258,7 @@ def test_new_lesson_shows_every_picture_and_no_raw_math_in_its_outputs(number, r
                                                                        tmp_path_factory):
     lesson = run_lesson(number)
     shown = every_output_shown(lesson, screenshot_folder(tmp_path_factory))
-    assert shown >= {"11": 8, "12": 6, "13": 1, "14": 4}[number], shown
+    assert shown >= {"11": 8, "12": 5, "13": 1, "14": 5}[number], shown
     text = lesson.page.inner_text("body")
     for bad in BAD_TEXT:
         assert bad not in text, f"{lesson.notebook.name}: '{bad}' on the page"
@@ -281,15 +291,17 @@ def test_lesson12_digit_and_epsilon_sliders_redraw_the_attack(run_lesson, tmp_pa
     box.screenshot(path=str(shots / "12_what_the_network_sees-attack-digit3-eps0.10.png"))
 
     def shows(expected_digit, expected_eps):
-        """The kernel holds what the sliders show, and the picture is the attack on exactly
-        that digit at exactly that ε, drawn afresh here (the lesson's own functions)."""
-        out = in_kernel(page, (
+        """The kernel holds what the sliders show, and the picture becomes the attack on
+        exactly that digit at exactly that ε, drawn afresh here by the lesson's functions."""
+        kernel_until(page, "print(digit.value, f'{eps_slider.value:.2f}')",
+                     f"{expected_digit} {expected_eps:.2f}")
+        # on a copy of the network: the slider's callback may still be drawing, in a
+        # subshell thread, and one network's layer caches serve one pass at a time
+        expected = in_kernel(page, (
             "import hashlib as _h\n"
-            "_a = explain.fgsm(net, x_val[digit.value], y_val[digit.value], eps_slider.value)\n"
-            "print(digit.value, round(eps_slider.value, 6), "
-            "_h.sha256(png_bytes(pictures.adversarial_figure(_a))).hexdigest())"))
-        value, eps, expected = out.split()
-        assert (int(value), float(eps)) == (expected_digit, expected_eps), out
+            "_a = explain.fgsm(net.astype(net.dtype), x_val[digit.value], y_val[digit.value], "
+            "eps_slider.value)\n"
+            "print(_h.sha256(png_bytes(pictures.adversarial_figure(_a))).hexdigest())"))
         page.wait_for_function(f"async () => ({IMAGE_HASH})(document.querySelector("
                                f"'[data-cnnlab-attack] img')) === '{expected}'",
                                timeout=30_000, polling=200)
