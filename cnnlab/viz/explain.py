@@ -126,8 +126,8 @@ def patches_figure(patches, *, title: str = "", columns: int = 9, dpi: int = 80)
 
 
 def adversarial_figure(result, *, dpi: int = 80) -> Figure:
-    """One FGSM step (a single-image ``cnnlab.explain.Adversarial``): the image and what the
-    network says, the perturbation ε·sign(∂L/∂x) (clipped), the perturbed image and the
+    """One FGSM step (a single-image ``cnnlab.explain.Adversarial``): the image, its true
+    class and what the network says, the perturbation ε·sign(∂L/∂x) (clipped), the perturbed image and the
     new verdict."""
     a = result
     if np.ndim(a.label) != 0:
@@ -136,7 +136,7 @@ def adversarial_figure(result, *, dpi: int = 80) -> Figure:
     p0 = a.original_probabilities
     p1 = a.adversarial_probabilities
     _grey(fig.add_subplot(1, 3, 1), a.image,
-          f"predicted {a.original_label} (p = {p0[a.original_label]:.2f})")
+          f"true {a.label}, predicted {a.original_label} (p = {p0[a.original_label]:.2f})")
     _map(fig, fig.add_subplot(1, 3, 2), a.perturbation.mean(axis=2),
          f"+ ε·sign(∂L/∂x), ε = {a.epsilon:g}", cmap=WEIGHTS, symmetric=True)
     _grey(fig.add_subplot(1, 3, 3), a.adversarial,

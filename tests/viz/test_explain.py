@@ -76,7 +76,7 @@ def test_adversarial_figure_titles_say_both_verdicts(net):
     a = fgsm(network, x[0], 2, 0.2)
     fig = adversarial_figure(a)
     titles = [ax.get_title() for ax in fig.axes]
-    assert titles[0].startswith(f"predicted {a.original_label} (p = ")
+    assert titles[0].startswith(f"true {a.label}, predicted {a.original_label} (p = ")
     assert "ε = 0.2" in " ".join(titles)
     assert titles[-1].startswith(
         f"predicted {a.adversarial_label} (p = ")
