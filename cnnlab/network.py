@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import threading
 
 import numpy as np
 
@@ -53,6 +54,7 @@ class Network:
         name_layers(self.layers)
         self.input_size = check_order(self.layers, input_size)
         self._backend = resolve_backend(backend)
+        self._lock = threading.RLock()        # see computing()
         kernels = get_backend(self._backend)
         shape = self.input_size
         for i, layer in enumerate(self.layers):
@@ -121,11 +123,19 @@ class Network:
             for key, value in layer.params.items():
                 yield layer, key, value
 
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state.pop("_lock", None)              # a lock is not copied: each network has its own
+        return state
+
     def __setstate__(self, state):
-        # a copied network (copy.deepcopy, astype) adopts its copied layers
+        # a copied network (copy.deepcopy, astype) adopts its copied layers and gives them
+        # their kernels again (a layer's copy has none: a module is not copied)
         self.__dict__.update(state)
+        self._lock = threading.RLock()
         for layer in self.layers:
             layer.network = self
+        self.backend = self._backend
 
     def astype(self, dtype) -> "Network":
         """A copy of the network with parameters and state in another float dtype."""
@@ -169,14 +179,24 @@ class Network:
     def _body(self):
         return self.layers[:-1] if self.layers[-1].is_loss else self.layers
 
+    @contextlib.contextmanager
     def computing(self):
-        """The context every computation of this network runs in: with the fast backend,
-        BLAS is capped to one thread (``kernels.fast.threads.kernel_threads``) so its
-        threads do not spin against Numba's; re-entrant, so nesting costs nothing."""
-        if self._backend == "reference":
-            return contextlib.nullcontext()
-        from .kernels.fast.threads import kernel_threads
-        return kernel_threads()
+        """The context every computation of this network runs in; re-entrant, so nesting
+        costs nothing.
+
+        It holds the network's lock: a widget's callback runs in its own thread while a cell
+        may be computing with the same network (ipykernel's subshells), and the layers keep
+        each pass's intermediates for the backward pass, so two passes at once would mix
+        them up. With the fast backend BLAS is capped to one thread
+        (``kernels.fast.threads.kernel_threads``) so its threads do not spin against
+        Numba's."""
+        with self._lock:
+            if self._backend == "reference":
+                yield
+                return
+            from .kernels.fast.threads import kernel_threads
+            with kernel_threads():
+                yield
 
     def forward(self, x, *, training: bool = False, keep_caches: bool | None = None
                 ) -> np.ndarray:

@@ -155,6 +155,48 @@ def test_a_layer_knows_its_network_and_copies_adopt_their_own():
     assert cl.ReLU().network is None
 
 
+@pytest.mark.parametrize("backend", ["fast", "reference"])
+def test_a_deep_copy_computes_what_the_original_computes(backend):
+    import copy
+    net = cl.Network(lenet5(), seed=0, backend=backend)
+    x = np.random.default_rng(1).random((3, 28, 28, 1), dtype=np.float32)
+    twin = copy.deepcopy(net)
+    assert twin.backend == backend
+    assert np.array_equal(twin.predict(x), net.predict(x))
+    loss, grads = twin.loss_and_gradients(x, [1, 2, 3])
+    assert np.isfinite(loss) and grads["conv_1"]["weights"].shape == (5, 5, 1, 6)
+
+
+def test_two_threads_computing_with_one_network_take_turns():
+    # a widget callback (its own thread under ipykernel's subshells) and a cell that use
+    # one network: without the network's lock one pass overwrote the other's intermediates
+    # ("ReLU layer 'relu_2': backward called before forward") or gave wrong gradients
+    import threading
+
+    from cnnlab.explain import input_gradient
+    net = cl.Network(lenet5(), seed=0, backend="reference")
+    x = np.random.default_rng(2).random((2, 28, 28, 1))
+    labels = [3, 7]
+    expected = input_gradient(net, x, labels)[0].copy()
+    errors, wrong = [], []
+
+    def worker():
+        try:
+            for _ in range(15):
+                g = input_gradient(net, x, labels)[0]
+                if not np.array_equal(g, expected):
+                    wrong.append(g)
+        except Exception as error:          # noqa: BLE001 (the failure being tested)
+            errors.append(error)
+
+    threads = [threading.Thread(target=worker) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and wrong == []
+
+
 # ---- caches: kept only when a backward pass follows (issue 11, item 9) -------------------------
 
 @pytest.mark.parametrize("backend", ["fast", "reference"])
