@@ -254,10 +254,13 @@ def network_view(trace, *, max_channels: int = 6, layers=None, panel_inches: flo
     records = list(trace) if layers is None else [trace[name] for name in layers]
     rows = len(records) + 1
     classes, first_final = _classes(trace, records)
-    fig = figure((max_channels + 1.6) * panel_inches, rows * panel_inches * 0.92, dpi=dpi)
+    width, height = (max_channels + 1.6) * panel_inches + 0.2, rows * panel_inches * 0.92 + 0.2
+    fig = figure(width, height, dpi=dpi)
+    # margins in inches: 0.2 at the right for the rotated "+N more channels", 0.22 at the
+    # bottom for the last row's colour-bar numbers (they hang below its label)
     grid = fig.add_gridspec(rows, max_channels + 1, width_ratios=[1.6] + [1] * max_channels,
-                            left=0.01, right=0.99, top=0.99, bottom=0.01, wspace=0.06,
-                            hspace=0.12)
+                            left=0.01, right=1 - 0.2 / width, top=1 - 0.04 / height,
+                            bottom=0.22 / height, wspace=0.06, hspace=0.12)
     image, what = _image_of(trace.image)
     label = fig.add_subplot(grid[0, 0])
     label.axis("off")

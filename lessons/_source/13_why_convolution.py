@@ -115,7 +115,8 @@ for row, stride in enumerate((1, 2)):
     for n, (values, title, cmap) in enumerate(
             [(before, f"stride {stride}: map", "viridis"),
              (after, "map of the digit shifted by 1 pixel", "viridis"),
-             (gap, f"difference from the map shifted {cells} cell(s)", "PuOr")]):
+             (gap, "difference from the map shifted 1 cell" if cells else
+              "difference from the map (1 pixel is half a cell)", "PuOr")]):
         ax = fig.add_subplot(2, 3, 3 * row + n + 1)
         limit = np.abs(gap).max() or 1.0
         shown = ax.imshow(values, cmap=cmap, **({"vmin": -limit, "vmax": limit}
@@ -123,6 +124,7 @@ for row, stride in enumerate((1, 2)):
         ax.set_title(title, fontsize=9)
         ax.axis("off")
         fig.colorbar(shown, ax=ax, fraction=0.046)
+fig.tight_layout()
 display(Image(png_bytes(fig)))
 
 # %% [markdown]
