@@ -1,6 +1,8 @@
-"""A Network: a chain of layers with shapes inferred, names given and weights drawn.
+"""A Network: a chain of layers, or a layer graph, with shapes inferred, names given and
+weights drawn.
 
     net = Network([ImageInput((28, 28, 1)), Convolution2D(3, 16, padding=1), ReLU(), ...])
+    net = Network(graph)        # a cnnlab.LayerGraph: branches, skip connections (graph_pass.py)
 
 Building walks the layers once with the input size, so every size error is found here, with
 the layer's name, before any number is computed. The Network owns one
@@ -16,16 +18,21 @@ import numpy as np
 
 from . import memory
 from .kernels import get_backend, resolve_backend
+from .graph_pass import graph_backward, graph_forward
+from .layer_graph import LayerGraph, connections_table, is_chain, plan_graph
 from .layers.base import Layer
 from .network_build import check_order, name_layers
 
 class Network:
-    """A sequential network built for a fixed input size.
+    """A network built for a fixed input size: a chain of layers or a layer graph.
 
     Parameters
     ----------
-    layers : list of Layer
-        Copied: the network owns its layers, the list you pass is left untouched.
+    layers : list of Layer, or a LayerGraph
+        Copied: the network owns its layers, the list or graph you pass is left untouched.
+        A graph's layers are kept in topological order (``net.layers``: each after the
+        layers it reads); ``net.sources(name)`` says what feeds a layer. A graph that is a
+        plain chain runs as one.
     seed : int
         Seed of the Generator that draws weights and dropout masks.
     dtype : "float32" (default) or "float64"
@@ -37,7 +44,8 @@ class Network:
 
     def __init__(self, layers, *, seed: int | None = 0, dtype="float32", backend: str = "auto",
                  input_size=None, rng: np.random.Generator | None = None):
-        layers = list(layers)
+        graph = layers if isinstance(layers, LayerGraph) else None
+        layers = list(graph.layers if graph is not None else layers)
         if not layers:
             raise ValueError("Network: layers is empty")
         for i, layer in enumerate(layers):
@@ -50,14 +58,39 @@ class Network:
         self.rng = rng if rng is not None else np.random.default_rng(seed)
         self.seed = seed
         self.layers: list[Layer] = [copy.deepcopy(layer) for layer in layers]
-        name_layers(self.layers)
+        #: for a graph, the layers feeding each layer's inputs (in1, in2, ...); None: a chain
+        self._sources = None
+        if graph is None:
+            name_layers(self.layers)
+        else:
+            self.layers, sources = plan_graph(self.layers, graph.edges)
+            if not is_chain(self.layers, sources):
+                self._sources = sources
+        for layer in self.layers:
+            if len(layer.input_names) > 1 and self._sources is None:
+                raise ValueError(f"Network: {layer.label} has {len(layer.input_names)} "
+                                 "inputs; a chain gives it one. Build a cnnlab.LayerGraph and "
+                                 "connect its inputs (g.connect('relu_1', "
+                                 f"'{layer.name}/in2'))")
         self.input_size = check_order(self.layers, input_size)
         self._backend = resolve_backend(backend)
         kernels = get_backend(self._backend)
-        shape = self.input_size
+        shapes = {}
         for i, layer in enumerate(self.layers):
             layer.network = self                     # so net["conv_1"].network is net
-            shape = layer.build(shape, rng=self.rng, dtype=self.dtype, kernels=kernels)
+            if self._sources is None:
+                shape = shapes[i - 1] if i else self.input_size
+                shape = layer.build(shape, rng=self.rng, dtype=self.dtype, kernels=kernels)
+            else:
+                srcs = self._sources[layer.name]
+                ins = [shapes[s] for s in srcs] if srcs else [self.input_size]
+                if len(layer.input_names) > 1:   # Addition, DepthConcatenation: say who
+                    shape = layer.build(ins, rng=self.rng, dtype=self.dtype, kernels=kernels,
+                                        sources=srcs)
+                else:
+                    shape = layer.build(ins[0], rng=self.rng, dtype=self.dtype,
+                                        kernels=kernels)
+            shapes[i if self._sources is None else layer.name] = shape
             memory.check_request(self.layers[:i + 1], self.dtype, 1, training=False,
                                  what=f"Network: {layer.label} (output "
                                       f"{'x'.join(map(str, shape))})",
@@ -66,7 +99,7 @@ class Network:
         # they apply (net.fused = False turns them off); where numpy's BLAS cannot be
         # called from the stages (not the ILP64 OpenBLAS of numpy's wheels) it runs the
         # per-layer fast kernels, which compute the same numbers
-        if self._backend == "fast":
+        if self._backend == "fast" and self._sources is None:
             try:
                 self.fused = True
             except ImportError:
@@ -90,6 +123,44 @@ class Network:
     @property
     def names(self) -> list[str]:
         return [layer.name for layer in self.layers]
+
+    # ---- the graph ------------------------------------------------------------------------
+    @property
+    def is_graph(self) -> bool:
+        """True for a network with branches (built from a LayerGraph that is not a chain)."""
+        return self._sources is not None
+
+    def sources(self, name: str) -> list[str]:
+        """The layers whose outputs feed layer ``name``, in input order (in1, in2, ...);
+        empty for the layer the images enter."""
+        i = self.names.index(self[name].name)
+        if self._sources is None:
+            return [self.layers[i - 1].name] if i else []
+        return list(self._sources[name])
+
+    @property
+    def connections(self) -> list[tuple[str, str]]:
+        """(source, destination/input) for every connection, as MATLAB's Connections table
+        (for a chain: each layer to the next)."""
+        return [(s, f"{layer.name}/{port}") for layer in self.layers
+                for port, s in zip(layer.input_names, self.sources(layer.name))]
+
+    def layer_graph(self) -> LayerGraph:
+        """A LayerGraph of (copies of) this network's layers and connections, to edit and
+        build into a new Network."""
+        g = LayerGraph()
+        for layer in self.layers:
+            g.add_layers([layer])
+        for source, destination in self.connections:
+            g.connect(source, destination)
+        return g
+
+    def require_chain(self, what: str) -> None:
+        """Refuse, naming ``what``, to run code that only follows chains on a graph."""
+        if self.is_graph:
+            joins = [layer.name for layer in self.layers if len(layer.input_names) > 1]
+            raise ValueError(f"{what}: works on chains of layers; this network is a layer "
+                             f"graph (branches join at {', '.join(joins) or 'no layer'})")
 
     @property
     def output_shape(self) -> tuple[int, int, int]:
@@ -197,6 +268,9 @@ class Network:
                              what="Network.forward",
                              hint="a smaller batch (predict(x, batch_size=...) splits one)")
         with self.computing():
+            if self._sources is not None:
+                return graph_forward(self._body(), self._sources, y, training=training,
+                                     keep=keep, rng=self.rng)
             for layer in self._steps(self._body()):
                 y = layer.forward(y, training=training, rng=self.rng)
                 if not keep:
@@ -246,6 +320,9 @@ class Network:
         if on and self._backend != "fast":
             raise ValueError(f"Network.fused = {on!r}: fused stages need backend='fast', "
                              f"this network uses {self._backend!r}")
+        if on and self._sources is not None:
+            raise ValueError("Network.fused = True: fused stages run chains of layers; a "
+                             "layer graph runs the per-layer fast kernels (the same numbers)")
         self.release()
         self._stages = None
         if on:
@@ -262,6 +339,8 @@ class Network:
 
     def _backward_through(self, layers, dy, input_gradient=True):
         """Run ``layers`` backward from their last; see :meth:`backward`."""
+        if self._sources is not None:
+            return graph_backward(layers, self._sources, dy, input_gradient=input_gradient)
         layers = self._steps(layers)
         first = 0
         if not input_gradient:
@@ -370,7 +449,10 @@ class Network:
 
     # ---- display -------------------------------------------------------------------------
     def __repr__(self):
-        return layer_array(self.layers)
+        if self._sources is None:
+            return layer_array(self.layers)
+        return (layer_array(self.layers, what="Layer graph") + "\n\n  "
+                f"{len(self.connections)} connections:\n" + connections_table(self.connections))
 
     def to_torch_code(self) -> str:
         """The PyTorch code of the same network, each module beside the layer it stands for
@@ -380,12 +462,13 @@ class Network:
         return torch_code(self)
 
 
-def layer_array(layers) -> str:
-    """The layers as the reference documents display a layer array."""
+def layer_array(layers, what: str = "Layer array") -> str:
+    """The layers as the reference documents display a layer array (a graph's layers in
+    topological order)."""
     rows = [(str(i + 1), f"'{layer.name}'", layer.type_name, layer.describe())
             for i, layer in enumerate(layers)]
     w = [max(len(r[k]) for r in rows) for k in range(3)]
-    lines = [f"  {len(layers)}x1 Layer array with layers:", ""]
+    lines = [f"  {len(layers)}x1 {what} with layers:", ""]
     for num, name, typ, desc in rows:
         lines.append(f"    {num:>{w[0]}}   {name:<{w[1]}}   {typ:<{w[2]}}   {desc}")
     return "\n".join(lines)
