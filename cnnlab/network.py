@@ -19,11 +19,12 @@ import numpy as np
 from . import memory
 from .kernels import get_backend, resolve_backend
 from .graph_pass import graph_backward, graph_forward
-from .layer_graph import LayerGraph, connections_table, is_chain, plan_graph
+from .layer_graph import LayerGraph, connections_table
+from .network_graph import GraphAccess, arrange_layers
 from .layers.base import Layer
-from .network_build import check_order, name_layers
+from .network_build import check_order
 
-class Network:
+class Network(GraphAccess):
     """A network built for a fixed input size: a chain of layers or a layer graph.
 
     Parameters
@@ -59,38 +60,18 @@ class Network:
         self.seed = seed
         self.layers: list[Layer] = [copy.deepcopy(layer) for layer in layers]
         #: for a graph, the layers feeding each layer's inputs (in1, in2, ...); None: a chain
-        self._sources = None
-        if graph is None:
-            name_layers(self.layers)
-        else:
-            self.layers, sources = plan_graph(self.layers, graph.edges)
-            if not is_chain(self.layers, sources):
-                self._sources = sources
-        for layer in self.layers:
-            if len(layer.input_names) > 1 and self._sources is None:
-                raise ValueError(f"Network: {layer.label} has {len(layer.input_names)} "
-                                 "inputs; a chain gives it one. Build a cnnlab.LayerGraph and "
-                                 "connect its inputs (g.connect('relu_1', "
-                                 f"'{layer.name}/in2'))")
+        self.layers, self._sources = arrange_layers(self.layers, graph)
         self.input_size = check_order(self.layers, input_size)
         self._backend = resolve_backend(backend)
         kernels = get_backend(self._backend)
         shapes = {}
         for i, layer in enumerate(self.layers):
             layer.network = self                     # so net["conv_1"].network is net
-            if self._sources is None:
-                shape = shapes[i - 1] if i else self.input_size
-                shape = layer.build(shape, rng=self.rng, dtype=self.dtype, kernels=kernels)
-            else:
-                srcs = self._sources[layer.name]
-                ins = [shapes[s] for s in srcs] if srcs else [self.input_size]
-                if len(layer.input_names) > 1:   # Addition, DepthConcatenation: say who
-                    shape = layer.build(ins, rng=self.rng, dtype=self.dtype, kernels=kernels,
-                                        sources=srcs)
-                else:
-                    shape = layer.build(ins[0], rng=self.rng, dtype=self.dtype,
-                                        kernels=kernels)
-            shapes[i if self._sources is None else layer.name] = shape
+            srcs = self.sources(layer.name)
+            ins = [shapes[s] for s in srcs] or [self.input_size]
+            many = {"sources": srcs} if len(layer.input_names) > 1 else {}  # say who feeds it
+            shape = shapes[layer.name] = layer.build(ins if many else ins[0], rng=self.rng,
+                                                     dtype=self.dtype, kernels=kernels, **many)
             memory.check_request(self.layers[:i + 1], self.dtype, 1, training=False,
                                  what=f"Network: {layer.label} (output "
                                       f"{'x'.join(map(str, shape))})",
@@ -123,44 +104,6 @@ class Network:
     @property
     def names(self) -> list[str]:
         return [layer.name for layer in self.layers]
-
-    # ---- the graph ------------------------------------------------------------------------
-    @property
-    def is_graph(self) -> bool:
-        """True for a network with branches (built from a LayerGraph that is not a chain)."""
-        return self._sources is not None
-
-    def sources(self, name: str) -> list[str]:
-        """The layers whose outputs feed layer ``name``, in input order (in1, in2, ...);
-        empty for the layer the images enter."""
-        i = self.names.index(self[name].name)
-        if self._sources is None:
-            return [self.layers[i - 1].name] if i else []
-        return list(self._sources[name])
-
-    @property
-    def connections(self) -> list[tuple[str, str]]:
-        """(source, destination/input) for every connection, as MATLAB's Connections table
-        (for a chain: each layer to the next)."""
-        return [(s, f"{layer.name}/{port}") for layer in self.layers
-                for port, s in zip(layer.input_names, self.sources(layer.name))]
-
-    def layer_graph(self) -> LayerGraph:
-        """A LayerGraph of (copies of) this network's layers and connections, to edit and
-        build into a new Network."""
-        g = LayerGraph()
-        for layer in self.layers:
-            g.add_layers([layer])
-        for source, destination in self.connections:
-            g.connect(source, destination)
-        return g
-
-    def require_chain(self, what: str) -> None:
-        """Refuse, naming ``what``, to run code that only follows chains on a graph."""
-        if self.is_graph:
-            joins = [layer.name for layer in self.layers if len(layer.input_names) > 1]
-            raise ValueError(f"{what}: works on chains of layers; this network is a layer "
-                             f"graph (branches join at {', '.join(joins) or 'no layer'})")
 
     @property
     def output_shape(self) -> tuple[int, int, int]:
