@@ -176,3 +176,15 @@ def test_network_layer_graph_round_trip():
     again = cl.Network(net.layer_graph(), seed=3)
     assert again.connections == net.connections and again.names == net.names
     assert net.connections[4] == ("relu_1", "add_1/in2")
+
+
+def test_the_layer_graph_display_lists_layers_in_order_and_the_connections():
+    text = repr(cl.Network(residual_graph()))
+    lines = text.splitlines()
+    assert lines[0] == "  9x1 Layer graph with layers:"
+    assert "'add_1'         Addition                Element-wise addition of 2 inputs" in text
+    assert "  9 connections:" in lines
+    table = lines[lines.index("  9 connections:") + 1:]
+    assert table[0].split() == ["Source", "Destination"]
+    assert [row.split() for row in table[4:6]] == [["conv_2", "add_1/in1"],
+                                                    ["relu_1", "add_1/in2"]]
