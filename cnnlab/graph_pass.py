@@ -44,11 +44,13 @@ def graph_forward(layers, sources, x, *, training, keep, rng):
     return y
 
 
-def graph_backward(layers, sources, dy, *, input_gradient=True):
+def graph_backward(layers, sources, dy, *, input_gradient=True, on_step=None):
     """Back-propagate ``dy`` = dL/d(output of ``layers[-1]``) through ``layers``; fill every
     layer's ``.grads``. Returns dL/d(network input), or None with ``input_gradient=False``:
     then a layer computes the gradient of its inputs only when a layer with parameters lies
-    upstream of it (the rest would be thrown away)."""
+    upstream of it (the rest would be thrown away). ``on_step(layer, dL/d(output),
+    dL/d(input) or a list of them)``, if given, is called after each layer (the trace
+    records with it)."""
     # learns[name]: the layer or one that feeds it, directly or not, has parameters
     learns = {}
     for layer in layers:
@@ -65,6 +67,8 @@ def graph_backward(layers, sources, dy, *, input_gradient=True):
                 layer.backward_parameters(g)
             continue
         dx = layer.backward(g)
+        if on_step is not None:
+            on_step(layer, g, dx)
         if not srcs:                      # the layer the images enter
             dx_input = dx
             continue
