@@ -1,12 +1,14 @@
 """What a Network says about its connections: ``net.is_graph``, ``net.sources(name)``,
 ``net.connections`` (MATLAB's Connections table), ``net.layer_graph()`` to edit a copy, and
-``net.require_chain(what)`` for code that only follows chains.
+``net.require_chain(what)`` for code that only follows chains, and ``forward_through`` /
+``backward_through`` for code that runs part of a network layer by layer, chain or graph.
 
 A chain's connections are implicit (each layer reads the one before it); a graph's are the
 ``_sources`` table that ``cnnlab.layer_graph.plan_graph`` made when the network was built.
 """
 from __future__ import annotations
 
+from .graph_pass import graph_backward, graph_forward
 from .layer_graph import LayerGraph, is_chain, plan_graph
 from .network_build import name_layers
 
@@ -69,3 +71,24 @@ class GraphAccess:
             joins = [layer.name for layer in self.layers if len(layer.input_names) > 1]
             raise ValueError(f"{what}: works on chains of layers; this network is a layer "
                              f"graph (branches join at {', '.join(joins) or 'no layer'})")
+
+    def forward_through(self, layers, x, *, training: bool = False, keep: bool = True):
+        """The output of the last of ``layers`` (a leading part of ``net.layers``) on a
+        checked input ``x``, layer by layer (no fused stages), along the connections."""
+        if self._sources is not None:
+            return graph_forward(layers, self._sources, x, training=training, keep=keep,
+                                 rng=self.rng)
+        for layer in layers:
+            x = layer.forward(x, training=training, rng=self.rng)
+            if not keep:
+                layer.release()
+        return x
+
+    def backward_through(self, layers, dy):
+        """dL/d(input) from dL/d(output of the last of ``layers``), after
+        :meth:`forward_through` kept the caches; fills the layers' ``.grads``."""
+        if self._sources is not None:
+            return graph_backward(layers, self._sources, dy)
+        for layer in reversed(layers):
+            dy = layer.backward(dy)
+        return dy
