@@ -1,5 +1,4 @@
-"""A Network: a chain of layers, or a layer graph, with shapes inferred, names given and
-weights drawn.
+"""A Network: a chain of layers or a layer graph, shapes inferred, names given, weights drawn.
 
     net = Network([ImageInput((28, 28, 1)), Convolution2D(3, 16, padding=1), ReLU(), ...])
     net = Network(graph)        # a cnnlab.LayerGraph: branches, skip connections (graph_pass.py)
@@ -18,8 +17,9 @@ import numpy as np
 
 from . import memory
 from .kernels import get_backend, resolve_backend
-from .graph_pass import graph_backward, graph_forward
-from .layer_graph import LayerGraph, connections_table
+from .graph_pass import graph_backward
+from .layer_graph import LayerGraph
+from .network_display import layer_array, network_display  # noqa: F401  (layer_array: API)
 from .network_graph import GraphAccess, arrange_layers
 from .layers.base import Layer
 from .network_build import check_order
@@ -31,9 +31,8 @@ class Network(GraphAccess):
     ----------
     layers : list of Layer, or a LayerGraph
         Copied: the network owns its layers, the list or graph you pass is left untouched.
-        A graph's layers are kept in topological order (``net.layers``: each after the
-        layers it reads); ``net.sources(name)`` says what feeds a layer. A graph that is a
-        plain chain runs as one.
+        A graph's ``net.layers`` are in topological order (each after the layers it reads;
+        ``net.sources(name)``: what feeds it); a graph that is a plain chain runs as one.
     seed : int
         Seed of the Generator that draws weights and dropout masks.
     dtype : "float32" (default) or "float64"
@@ -59,7 +58,6 @@ class Network(GraphAccess):
         self.rng = rng if rng is not None else np.random.default_rng(seed)
         self.seed = seed
         self.layers: list[Layer] = [copy.deepcopy(layer) for layer in layers]
-        #: for a graph, the layers feeding each layer's inputs (in1, in2, ...); None: a chain
         self.layers, self._sources = arrange_layers(self.layers, graph)
         self.input_size = check_order(self.layers, input_size)
         self._backend = resolve_backend(backend)
@@ -211,9 +209,8 @@ class Network(GraphAccess):
                              what="Network.forward",
                              hint="a smaller batch (predict(x, batch_size=...) splits one)")
         with self.computing():
-            if self._sources is not None:
-                return graph_forward(self._body(), self._sources, y, training=training,
-                                     keep=keep, rng=self.rng)
+            if self._sources is not None:       # a graph: along its connections
+                return self.forward_through(self._body(), y, training=training, keep=keep)
             for layer in self._steps(self._body()):
                 y = layer.forward(y, training=training, rng=self.rng)
                 if not keep:
@@ -392,10 +389,7 @@ class Network(GraphAccess):
 
     # ---- display -------------------------------------------------------------------------
     def __repr__(self):
-        if self._sources is None:
-            return layer_array(self.layers)
-        return (layer_array(self.layers, what="Layer graph") + "\n\n  "
-                f"{len(self.connections)} connections:\n" + connections_table(self.connections))
+        return network_display(self)
 
     def to_torch_code(self) -> str:
         """The PyTorch code of the same network, each module beside the layer it stands for
@@ -403,15 +397,3 @@ class Network(GraphAccess):
         with this network's weights."""
         from .interop.torch_code import torch_code
         return torch_code(self)
-
-
-def layer_array(layers, what: str = "Layer array") -> str:
-    """The layers as the reference documents display a layer array (a graph's layers in
-    topological order)."""
-    rows = [(str(i + 1), f"'{layer.name}'", layer.type_name, layer.describe())
-            for i, layer in enumerate(layers)]
-    w = [max(len(r[k]) for r in rows) for k in range(3)]
-    lines = [f"  {len(layers)}x1 {what} with layers:", ""]
-    for num, name, typ, desc in rows:
-        lines.append(f"    {num:>{w[0]}}   {name:<{w[1]}}   {typ:<{w[2]}}   {desc}")
-    return "\n".join(lines)

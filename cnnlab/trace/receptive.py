@@ -95,6 +95,9 @@ def _ends(span):
 
 
 def receptive_field(trace, layer, row, col) -> NeuronField:
+    # the walk below goes down a chain, one layer after another; through a graph it would
+    # mix branches, so it refuses rather than answer wrongly
+    trace.network.require_chain("receptive_field")
     rec = trace[layer]
     oh, ow = rec.output_shape[:2]
     for what, v, lim in (("row", row, oh), ("col", col, ow)):

@@ -228,3 +228,13 @@ def test_lenet_field_and_chain():
     assert fc.mask.all() and "whole input" in fc.note
     with pytest.raises(ValueError, match="row = 10"):
         tr.receptive_field("conv_2", 10, 0)
+
+
+def test_receptive_field_refuses_a_layer_graph_rather_than_mix_branches():
+    g = cl.LayerGraph([cl.ImageInput((6, 6, 1), normalization="none"),
+                       cl.Convolution2D(3, 1, padding=1), cl.Addition(2)])
+    g.connect("imageinput", "add_1/in2")
+    t = cl.Network(g, backend="reference").trace(np.zeros((6, 6, 1)))
+    with pytest.raises(ValueError, match=r"receptive_field: works on chains of layers; this "
+                                         r"network is a layer graph \(branches join at add_1\)"):
+        t.receptive_field("add_1", 2, 2)
