@@ -1,7 +1,8 @@
-"""Layer stacks used throughout the lessons, the CLI and the benchmark; residual networks
-(layer graphs) come from ``cnnlab/resnet.py``."""
+"""Layer stacks used throughout the lessons, the CLI and the benchmark; networks with
+branches (layer graphs) come from ``cnnlab/resnet.py`` and ``cnnlab/inception.py``."""
 from __future__ import annotations
 
+from .inception import inception_block  # noqa: F401
 from .resnet import basic_block, resnet18, resnet_digits  # noqa: F401
 
 
