@@ -229,3 +229,16 @@ def test_train_network_trains_a_graph():
     assert net.is_graph and info.stopped_reason == "max-epochs"
     assert info.loss[-6:].mean() < 0.5 * info.loss[:6].mean()
     assert (net.classify(x) == y).mean() > 0.9
+
+
+def test_one_output_on_both_inputs_of_an_addition_gets_twice_the_gradient():
+    """y = x + x: dL/dx = 2·dL/dy, by hand; and without an image input the graph starts at
+    its first layer, given input_size."""
+    g = cl.LayerGraph([cl.ReLU(name="r"), cl.Addition(2, name="twice")])
+    g.connect("r", "twice/in2")
+    net = cl.Network(g, input_size=(2, 3, 1), dtype="float64", backend="reference")
+    assert net.sources("twice") == ["r", "r"] and net.sources("r") == []
+    x = np.abs(np.random.default_rng(0).standard_normal((2, 2, 3, 1))) + 0.1   # ReLU passes
+    np.testing.assert_array_equal(net.forward(x, keep_caches=True), 2 * x)
+    dy = np.random.default_rng(1).standard_normal((2, 2, 3, 1))
+    np.testing.assert_array_equal(net.backward(dy), 2 * dy)
