@@ -19,7 +19,7 @@ from .layer_graph import LayerGraph
 
 def basic_block(graph: LayerGraph, source: str, num_filters: int, *, stride: int = 1,
                 projection: bool = False, name: str = "block",
-                weights_initializer="he") -> str:
+                weights_initializer="he", shortcut: bool = True) -> str:
     """Add a basic residual block to ``graph``, reading the output of layer ``source``;
     return the name of the block's output layer (its final ReLU).
 
@@ -28,7 +28,9 @@ def basic_block(graph: LayerGraph, source: str, num_filters: int, *, stride: int
     ``projection`` the skip path is ``_proj_conv`` (1x1, ``stride``) and ``_proj_bn``.
     Without it the skip path is the identity, so ``source`` must already have
     ``num_filters`` channels and ``stride`` must be 1 (the Addition refuses otherwise,
-    naming both sizes).
+    naming both sizes). ``shortcut=False`` leaves the skip path out: the same layers as a
+    plain chain (conv1 ... bn2, then ``_relu``), for comparing a deep chain with a residual
+    network of the same depth.
     """
     from .layers.activation import ReLU
     from .layers.combine import Addition
@@ -39,9 +41,12 @@ def basic_block(graph: LayerGraph, source: str, num_filters: int, *, stride: int
         Convolution2D(3, num_filters, stride=stride, padding=1, name=f"{name}_conv1", **conv),
         BatchNormalization(name=f"{name}_bn1"), ReLU(name=f"{name}_relu1"),
         Convolution2D(3, num_filters, padding=1, name=f"{name}_conv2", **conv),
-        BatchNormalization(name=f"{name}_bn2"), Addition(2, name=f"{name}_add"),
-        ReLU(name=f"{name}_relu")])
+        BatchNormalization(name=f"{name}_bn2")]
+        + ([Addition(2, name=f"{name}_add")] if shortcut else [])
+        + [ReLU(name=f"{name}_relu")])
     graph.connect(source, f"{name}_conv1")
+    if not shortcut:
+        return f"{name}_relu"
     skip = source
     if projection:
         graph.add_layers([Convolution2D(1, num_filters, stride=stride, name=f"{name}_proj_conv",
@@ -53,7 +58,8 @@ def basic_block(graph: LayerGraph, source: str, num_filters: int, *, stride: int
     return f"{name}_relu"
 
 
-def _resnet(stem, widths, blocks, num_classes, weights_initializer, fc_initializer):
+def _resnet(stem, widths, blocks, num_classes, weights_initializer, fc_initializer,
+            shortcuts=True):
     """Stem layers, then stages of basic blocks (stage i: widths[i] filters, blocks[i] blocks,
     the first with stride 2 except in stage 1), global average pooling, fc, softmax."""
     from .layers.dense import FullyConnected
@@ -66,7 +72,8 @@ def _resnet(stem, widths, blocks, num_classes, weights_initializer, fc_initializ
             stride = 2 if stage > 1 and b == 1 else 1
             change = stride != 1 or channels != width
             last = basic_block(graph, last, width, stride=stride, projection=change,
-                               name=f"layer{stage}_{b}", weights_initializer=weights_initializer)
+                               name=f"layer{stage}_{b}", weights_initializer=weights_initializer,
+                               shortcut=shortcuts)
             channels = width
     graph.add_layers([GlobalAveragePooling2D(name="avgpool"),
                       FullyConnected(num_classes, name="fc", weights_initializer=fc_initializer),
@@ -103,10 +110,15 @@ def resnet18(input_size=(224, 224, 3), num_classes: int = 1000, *,
 
 
 def resnet_digits(input_size=(28, 28, 1), num_classes: int = 10, *, widths=(16, 32, 64),
-                  blocks=(1, 1, 1), normalization="zerocenter") -> LayerGraph:
+                  blocks=(1, 1, 1), normalization="zerocenter",
+                  shortcuts: bool = True) -> LayerGraph:
     """A small ResNet for 28x28 digits: conv 3x3x16 (padding 1), batch norm, ReLU, then a
     stage of basic blocks per width (stride 2 from the second stage: 28 -> 14 -> 7), global
-    average pooling, fc, softmax. With the defaults 77,754 parameters."""
+    average pooling, fc, softmax. With the defaults 77,754 parameters.
+
+    ``shortcuts=False``: the same layers without the skip paths (no Additions, no
+    projections), a plain chain of the same depth — the comparison that shows why skip
+    connections help (``blocks=(4, 4, 4)`` gives 25 convolutions either way)."""
     from .layers.activation import ReLU
     from .layers.conv import Convolution2D
     from .layers.input import ImageInput
@@ -118,4 +130,4 @@ def resnet_digits(input_size=(28, 28, 1), num_classes: int = 10, *, widths=(16, 
             Convolution2D(3, widths[0], padding=1, has_bias=False, name="conv1",
                           weights_initializer="he"),
             BatchNormalization(name="bn1"), ReLU(name="relu1")]
-    return _resnet(stem, widths, blocks, num_classes, "he", "glorot")
+    return _resnet(stem, widths, blocks, num_classes, "he", "glorot", shortcuts)

@@ -85,3 +85,18 @@ def test_a_block_without_projection_that_changes_size_is_refused():
     g = cl.LayerGraph([cl.ImageInput((8, 8, 4), normalization="none")])
     models.basic_block(g, "imageinput", 8, stride=2, projection=True, name="b")
     assert cl.Network(g)["b_add"].output_shape == (4, 4, 8)
+
+
+def test_the_same_depth_without_shortcuts_is_a_plain_chain():
+    with_skips = cl.Network(models.resnet_digits(blocks=(2, 2, 2)), backend="reference")
+    plain = cl.Network(models.resnet_digits(blocks=(2, 2, 2), shortcuts=False),
+                       backend="reference")
+    assert with_skips.is_graph and not plain.is_graph
+    convs = [n for n in plain.names if n.endswith(("_conv1", "_conv2"))]
+    assert len(convs) == 12 and all(n in with_skips.names for n in convs)
+    # what the shortcuts add: the Additions and the two 1x1 projections (with batch norm)
+    extra = sorted(set(with_skips.names) - set(plain.names))
+    assert extra == sorted([f"layer{s}_{b}_add" for s in (1, 2, 3) for b in (1, 2)]
+                           + ["layer2_1_proj_conv", "layer2_1_proj_bn", "layer3_1_proj_conv",
+                              "layer3_1_proj_bn"])
+    assert with_skips.num_parameters - plain.num_parameters == (16 * 32 + 64) + (32 * 64 + 128)
