@@ -186,7 +186,7 @@ def connections_table(connections) -> str:
 
 # ---- from a graph to a runnable order ----------------------------------------------------------
 
-def plan_graph(layers, edges, input_size=None):
+def plan_graph(layers, edges):
     """Check that ``edges`` connect ``layers`` into a network; return (order, sources).
 
     ``order``: the layers in a topological order (ties broken by the order of ``layers``),
