@@ -242,3 +242,84 @@ def test_one_output_on_both_inputs_of_an_addition_gets_twice_the_gradient():
     np.testing.assert_array_equal(net.forward(x, keep_caches=True), 2 * x)
     dy = np.random.default_rng(1).standard_normal((2, 2, 3, 1))
     np.testing.assert_array_equal(net.backward(dy), 2 * dy)
+
+
+# ---- random graphs: the two backends and centred differences agree on every one -------------
+
+def random_graph(seed):
+    """A random DAG of size-keeping layers on 5x5x2: convolutions (1x1 or 3x3 with padding
+    1), batch norm, tanh, additions of two equal-sized outputs, concatenations of two or
+    three; every output nobody reads is stacked at the end, then fc -> softmax -> output."""
+    rng = np.random.default_rng(seed)
+    g = cl.LayerGraph([cl.ImageInput((5, 5, 2), normalization="none")])
+    channels = {"imageinput": 2}
+    readers = {"imageinput": 0}
+    for i in range(int(rng.integers(5, 10))):
+        names = list(channels)
+        kind = rng.choice(["conv", "conv", "bn", "tanh", "add", "cat"])
+        name = f"n{i}"
+        src = str(rng.choice(names))
+        if kind == "add":
+            same = [n for n in names if channels[n] == channels[src] and n != src]
+            if not same:
+                kind = "conv"
+            else:
+                other = str(rng.choice(same))
+                g.add_layers([cl.Addition(2, name=name)])
+                g.connect(src, f"{name}/in1").connect(other, f"{name}/in2")
+                channels[name] = channels[src]
+                readers[src] += 1
+                readers[other] += 1
+        if kind == "cat":
+            k = int(min(len(names), rng.integers(2, 4)))
+            picks = [str(n) for n in rng.choice(names, size=k, replace=False)]
+            if len(picks) < 2:
+                kind = "conv"
+            else:
+                g.add_layers([cl.DepthConcatenation(len(picks), name=name)])
+                for port, p in enumerate(picks, start=1):
+                    g.connect(p, f"{name}/in{port}")
+                    readers[p] += 1
+                channels[name] = sum(channels[p] for p in picks)
+        if kind in ("conv", "bn", "tanh"):
+            if kind == "conv":
+                k = int(rng.choice([1, 3]))
+                f = int(rng.integers(1, 4))
+                layer = cl.Convolution2D(k, f, padding=(k - 1) // 2, name=name)
+            else:
+                f = channels[src]
+                layer = cl.BatchNormalization(name=name) if kind == "bn" else cl.Tanh(name=name)
+            g.add_layers([layer])
+            g.connect(src, name)
+            readers[src] += 1
+            channels[name] = f
+        readers[name] = 0
+    ends = [n for n, r in readers.items() if r == 0]
+    tail = [cl.FullyConnected(3, name="fc"), cl.Softmax(), cl.Classification()]
+    if len(ends) > 1:
+        g.add_layers([cl.DepthConcatenation(len(ends), name="ends")] + tail)
+        for port, n in enumerate(ends, start=1):
+            g.connect(n, f"ends/in{port}")
+    else:
+        g.add_layers(tail)
+        g.connect(ends[0], "fc")
+    return g
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_random_graphs_fast_equals_reference_and_gradients_check(seed):
+    x = np.random.default_rng(100 + seed).standard_normal((3, 5, 5, 2))
+    labels = np.array([0, 2, 1])
+    ref = cl.Network(random_graph(seed), seed=seed, dtype="float64", backend="reference")
+    fast = cl.Network(random_graph(seed), seed=seed, dtype="float64", backend="fast")
+    loss_r, grads_r = ref.loss_and_gradients(x, labels)
+    loss_f, grads_f = fast.loss_and_gradients(x, labels)
+    assert loss_f == pytest.approx(loss_r, rel=1e-10)
+    for name, params in grads_r.items():
+        for key, g in params.items():
+            np.testing.assert_allclose(grads_f[name][key], g, rtol=1e-8, atol=1e-11)
+            analytic = g.copy()
+            numeric = numerical_gradient(lambda: ref.loss(x, labels, training=True),
+                                         ref[name].params[key])
+            np.testing.assert_allclose(analytic, numeric, rtol=1e-5, atol=1e-8,
+                                       err_msg=f"seed {seed}: {name} {key}")
