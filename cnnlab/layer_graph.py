@@ -3,14 +3,18 @@
 A chain passes each layer's output to the next layer. A ResNet block adds a layer's output to
 the output two layers later; an Inception block runs several branches on one input and stacks
 their outputs. MATLAB describes such networks as a *layer graph*, and so does cnnlab, with the
-same names::
+same names:
 
-    g = cl.LayerGraph([cl.ImageInput((28, 28, 1)), cl.Convolution2D(3, 8, padding=1),
-                       cl.ReLU(name="relu_1"), cl.Convolution2D(3, 8, padding=1),
-                       cl.Addition(2, name="add_1"), cl.ReLU()])   # connected in order:
-                                                                   # ... conv_2 -> add_1/in1
-    g.connect("relu_1", "add_1/in2")          # the skip connection
-    net = cl.Network(g)
+>>> import cnnlab as cl
+>>> g = cl.LayerGraph([cl.ImageInput((28, 28, 1)), cl.Convolution2D(3, 8, padding=1),
+...                    cl.ReLU(), cl.Convolution2D(3, 8, padding=1), cl.Addition(2),
+...                    cl.ReLU()])                     # connected in order, as a chain
+>>> g.connections[3]
+('conv_2', 'add_1/in1')
+>>> g = g.connect("relu_1", "add_1/in2")               # the skip connection
+>>> net = cl.Network(g, backend="reference")
+>>> net.sources("add_1"), net.output_shape
+(['conv_2', 'relu_1'], (28, 28, 8))
 
 A connection goes from a layer's output (``"relu_1"``, or ``"relu_1/out"``) to one named
 input of another layer: ``"conv_2"`` (or ``"conv_2/in"``) for a layer with one input,
