@@ -12,8 +12,21 @@ gradient is the sum of what each reader sends back::
 
 A layer runs backward once the gradients of all its readers are summed, which the reverse
 topological order guarantees (every reader comes later in the forward order).
+
+On the fast backend a step may also be a fused stage standing for a chain segment of layers
+(``graph_stages.py``): it is keyed by its last layer's name and reads what its first reads.
 """
 from __future__ import annotations
+
+
+def _key(step) -> str:
+    """The name a step's output goes by: a layer's own, a fused stage's last layer's."""
+    return step.name if not hasattr(step, "layers") else step.layers[-1].name
+
+
+def _joins(step) -> bool:
+    """Whether the step takes a list of inputs (Addition, DepthConcatenation)."""
+    return len(getattr(step, "input_names", ("in",))) > 1
 
 
 def graph_forward(layers, sources, x, *, training, keep, rng):
@@ -22,15 +35,15 @@ def graph_forward(layers, sources, x, *, training, keep, rng):
     will go backward) and drop every output once its last reader has read it."""
     readers_left = {}
     for layer in layers:
-        for s in sources[layer.name]:
+        for s in sources[_key(layer)]:
             readers_left[s] = readers_left.get(s, 0) + 1
     outputs = {}
     y = x
     for layer in layers:
-        srcs = sources[layer.name]
+        srcs = sources[_key(layer)]
         if not srcs:
             y = layer.forward(x, training=training, rng=rng)
-        elif len(layer.input_names) > 1:
+        elif _joins(layer):
             y = layer.forward([outputs[s] for s in srcs], training=training, rng=rng)
         else:
             y = layer.forward(outputs[srcs[0]], training=training, rng=rng)
@@ -40,7 +53,7 @@ def graph_forward(layers, sources, x, *, training, keep, rng):
             readers_left[s] -= 1
             if readers_left[s] == 0:
                 del outputs[s]
-        outputs[layer.name] = y
+        outputs[_key(layer)] = y
     return y
 
 
@@ -54,14 +67,14 @@ def graph_backward(layers, sources, dy, *, input_gradient=True, on_step=None):
     # learns[name]: the layer or one that feeds it, directly or not, has parameters
     learns = {}
     for layer in layers:
-        learns[layer.name] = bool(layer.params) or any(learns[s] for s in sources[layer.name])
-    pending = {layers[-1].name: dy}       # name -> dL/d(its output), summed over its readers
+        learns[_key(layer)] = bool(layer.params) or any(learns[s] for s in sources[_key(layer)])
+    pending = {_key(layers[-1]): dy}      # name -> dL/d(its output), summed over its readers
     dx_input = None
     for layer in reversed(layers):
-        g = pending.pop(layer.name, None)
+        g = pending.pop(_key(layer), None)
         if g is None:                     # reads nothing that learns: no gradient came back
             continue
-        srcs = sources[layer.name]
+        srcs = sources[_key(layer)]
         if not input_gradient and not any(learns[s] for s in srcs):
             if layer.params:
                 layer.backward_parameters(g)

@@ -17,7 +17,8 @@ import numpy as np
 
 from . import memory
 from .kernels import get_backend, resolve_backend
-from .graph_pass import graph_backward
+from .graph_pass import graph_backward, graph_forward
+from .graph_stages import plan_graph_stages
 from .layer_graph import LayerGraph
 from .network_display import layer_array, network_display  # noqa: F401  (layer_array: API)
 from .network_graph import GraphAccess, arrange_layers
@@ -78,7 +79,7 @@ class Network(GraphAccess):
         # they apply (net.fused = False turns them off); where numpy's BLAS cannot be
         # called from the stages (not the ILP64 OpenBLAS of numpy's wheels) it runs the
         # per-layer fast kernels, which compute the same numbers
-        if self._backend == "fast" and self._sources is None:
+        if self._backend == "fast":
             try:
                 self.fused = True
             except ImportError:
@@ -210,7 +211,8 @@ class Network(GraphAccess):
                              hint="a smaller batch (predict(x, batch_size=...) splits one)")
         with self.computing():
             if self._sources is not None:       # a graph: along its connections
-                return self.forward_through(self._body(), y, training=training, keep=keep)
+                return graph_forward(*self._graph_steps(self._body()), y, training=training,
+                                     keep=keep, rng=self.rng)
             for layer in self._steps(self._body()):
                 y = layer.forward(y, training=training, rng=self.rng)
                 if not keep:
@@ -250,9 +252,8 @@ class Network(GraphAccess):
     def fused(self) -> bool:
         """Whether the fast backend runs each Convolution2D or BatchNormalization
         (+ReLU)(+MaxPooling2D) run as one fused, multi-threaded stage
-        (``kernels/fast/stages.py``); True by default on the fast backend, set False for
-        the per-layer fast kernels. The layers' parameters, gradients and state are the
-        same either way; a stage keeps the caches of its layers."""
+        (``kernels/fast/stages.py``; in a graph on its chain segments) by default on the fast
+        backend; False: the per-layer fast kernels, the same parameters, gradients, state."""
         return self.__dict__.get("_stages") is not None
 
     @fused.setter
@@ -260,27 +261,27 @@ class Network(GraphAccess):
         if on and self._backend != "fast":
             raise ValueError(f"Network.fused = {on!r}: fused stages need backend='fast', "
                              f"this network uses {self._backend!r}")
-        if on and self._sources is not None:
-            raise ValueError("Network.fused = True: fused stages run chains of layers; a "
-                             "layer graph runs the per-layer fast kernels (the same numbers)")
         self.release()
         self._stages = None
-        if on:
+        if on:                          # a graph: on its chain segments, graph_stages.py
             from .kernels.fast.stages import plan
-            self._stages = plan(self._body())
+            self._stages = (plan(self._body()) if self._sources is None
+                            else plan_graph_stages(self._body(), self._sources))
 
     def _steps(self, layers):
         """``layers`` as the passes run them: a fused stage wherever one covers a run."""
         stages = self.__dict__.get("_stages")
         if stages is None or self._backend != "fast":
             return layers
+        if self._sources is not None:         # a graph: stages of its chain segments
+            return self._graph_steps(layers)[0]
         from .kernels.fast.stages import regroup
         return regroup(stages, layers)
 
     def _backward_through(self, layers, dy, input_gradient=True):
         """Run ``layers`` backward from their last; see :meth:`backward`."""
         if self._sources is not None:
-            return graph_backward(layers, self._sources, dy, input_gradient=input_gradient)
+            return graph_backward(*self._graph_steps(layers), dy, input_gradient=input_gradient)
         layers = self._steps(layers)
         first = 0
         if not input_gradient:

@@ -9,6 +9,7 @@ A chain's connections are implicit (each layer reads the one before it); a graph
 from __future__ import annotations
 
 from .graph_pass import graph_backward, graph_forward
+from .graph_stages import graph_steps
 from .layer_graph import LayerGraph, is_chain, plan_graph
 from .network_build import name_layers
 
@@ -92,3 +93,11 @@ class GraphAccess:
         for layer in reversed(layers):
             dy = layer.backward(dy)
         return dy
+
+    def _graph_steps(self, layers):
+        """(steps, their sources) for running ``layers`` of a graph: with fused stages on the
+        fast backend, each stage of a chain segment in place of its layers."""
+        stages = self.__dict__.get("_stages")
+        if stages is None or self.backend != "fast":
+            return layers, self._sources
+        return graph_steps(stages, layers, self._sources)

@@ -186,23 +186,48 @@ def test_training_gradients_skip_only_the_image_gradient():
             np.testing.assert_allclose(net[name].grads[key], g, rtol=1e-12, atol=1e-14)
 
 
+def test_fused_stages_cover_only_chain_segments():
+    """Stages run a chain of layers; a branch point or a join ends one (graph_stages.py)."""
+    net = cl.Network(classifier_graph(), backend="fast")
+    assert net.fused
+    runs = [[layer.name for layer in stage.layers] for stage in net.__dict__["_stages"]]
+    assert runs == [["branch_1x1"], ["branch_3x3"], ["squeeze"], ["res_bn_1", "res_relu_1"],
+                    ["res_bn_2"], ["fc_1"]]
+    # res_bn_2 stops before the Addition; squeeze, read by two layers, stands alone
+
+
+@pytest.mark.parametrize("fused", [True, False])
 @pytest.mark.parametrize("dtype, tol", [("float64", 1e-9), ("float32", 2e-4)])
-def test_fast_and_reference_backends_agree_on_a_graph(dtype, tol):
+def test_fast_and_reference_backends_agree_on_a_graph(dtype, tol, fused):
     ref = cl.Network(classifier_graph(), seed=2, dtype=dtype, backend="reference")
     fast = cl.Network(classifier_graph(), seed=2, dtype=dtype, backend="fast")
-    assert fast.backend == "fast" and not fast.fused       # graphs run per-layer kernels
-    with pytest.raises(ValueError, match="fused stages run chains of layers"):
-        fast.fused = True
+    fast.fused = fused
+    assert fast.backend == "fast" and fast.fused == fused
     x = np.random.default_rng(3).standard_normal((5, 6, 6, 3)).astype(dtype)
     labels = np.array([0, 1, 2, 1, 0])
     np.testing.assert_allclose(fast.predict(x), ref.predict(x), rtol=tol, atol=tol)
-    loss_r, grads_r = ref.loss_and_gradients(x, labels)
-    loss_f, grads_f = fast.loss_and_gradients(x, labels)
-    assert abs(loss_r - loss_f) <= tol * max(1, abs(loss_r))
-    for name in LEARNING:
-        for key in grads_r[name]:
-            np.testing.assert_allclose(grads_f[name][key], grads_r[name][key], rtol=tol,
-                                       atol=tol, err_msg=f"{name} {key}")
+    assert fast.held_bytes() == 0
+    for _ in range(2):                          # twice: batch norm's running statistics move
+        loss_r, grads_r = ref.loss_and_gradients(x, labels)
+        loss_f, grads_f = fast.loss_and_gradients(x, labels)
+        assert abs(loss_r - loss_f) <= tol * max(1, abs(loss_r))
+        for name in LEARNING:
+            for key in grads_r[name]:
+                np.testing.assert_allclose(grads_f[name][key], grads_r[name][key], rtol=tol,
+                                           atol=tol, err_msg=f"{name} {key}")
+        for a, b in zip(ref.layers, fast.layers):
+            for key in a.state:
+                np.testing.assert_allclose(b.state[key], a.state[key], rtol=tol, atol=tol)
+    # and the image gradient, through the stages
+    ref = cl.Network(classifier_graph(loss=False), seed=2, dtype=dtype, backend="reference")
+    fast = cl.Network(classifier_graph(loss=False), seed=2, dtype=dtype, backend="fast")
+    fast.fused = fused
+    dy = np.random.default_rng(4).standard_normal((5, 1, 1, 3)).astype(dtype)
+    dxs = []
+    for net in (ref, fast):
+        net.forward(x, training=True)
+        dxs.append(net.backward(dy))
+    np.testing.assert_allclose(dxs[1], dxs[0], rtol=tol, atol=tol)
 
 
 def test_prediction_keeps_no_caches_and_predict_batches_agree():
