@@ -9,7 +9,9 @@ from .analysis import Analysis, analyze
 from .augmentation import ImageDataAugmenter
 from .interop import InteropError, from_onnx, from_torch, to_onnx, to_torch
 from .io import load, save
+from .layer_graph import LayerGraph
 from .layers.activation import ClippedReLU, LeakyReLU, ReLU, Sigmoid, Tanh
+from .layers.combine import Addition, DepthConcatenation
 from .layers.conv import Convolution2D
 from .layers.dense import FullyConnected
 from .layers.dropout import Dropout
@@ -31,6 +33,6 @@ __all__ = [
     "CrossChannelNormalization", "ReLU", "LeakyReLU", "ClippedReLU", "Tanh", "Sigmoid",
     "MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D", "GlobalMaxPooling2D",
     "Dropout", "FullyConnected", "Softmax", "Classification", "Regression",
-    "Network", "TrainingOptions", "ImageDataAugmenter", "TrainingInfo", "train_network", "Trace", "TraceBudgetError",
+    "Network", "LayerGraph", "Addition", "DepthConcatenation", "TrainingOptions", "ImageDataAugmenter", "TrainingInfo", "train_network", "Trace", "TraceBudgetError",
     "interop", "to_torch", "from_torch", "to_onnx", "from_onnx", "InteropError",
 ]

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from . import arithmetic
+from .analysis_graph import graph_fields
 from .network import Network
 
 
@@ -85,8 +86,10 @@ class Analysis:
 
 
 def analyze(net_or_layers, input_size=None) -> Analysis:
-    """Analyze a Network, or a list of layers (built here for ``input_size`` if the first
-    layer is not an ImageInput).
+    """Analyze a Network, a list of layers or a LayerGraph (built here for ``input_size`` if
+    the first layer is not an ImageInput). A graph's rows come in topological order; its
+    receptive fields are the union over the paths that reach each layer
+    (``analysis_graph.py``).
 
     >>> import cnnlab as cl
     >>> a = cl.analyze([cl.ImageInput((32, 32, 3), normalization="none"),
@@ -97,6 +100,8 @@ def analyze(net_or_layers, input_size=None) -> Analysis:
     net = (net_or_layers if isinstance(net_or_layers, Network)
            else Network(net_or_layers, input_size=input_size, backend="reference"))
     rows, warnings = [], []
+    # a graph (rows in topological order): fields as the union over paths, analysis_graph.py
+    fields = graph_fields(net) if net.is_graph else None
     chain_h, chain_w = [], []   # (kernel, stride, pad_before) per layer, while defined
     defined, why = True, ""
     for i, layer in enumerate(net.layers):
@@ -106,17 +111,21 @@ def analyze(net_or_layers, input_size=None) -> Analysis:
             why = ("whole input" if layer.kind != "transposed-conv"
                    else "not tracked through a transposed convolution")
         rf = jump = None
-        if defined:
+        if fields is not None:
+            rf, jump, note = fields[layer.name]
+        elif defined:
             chain_h.append(spatial[0])
             chain_w.append(spatial[1])
             fh = arithmetic.receptive_field(chain_h).value[-1]
             fw = arithmetic.receptive_field(chain_w).value[-1]
             rf, jump = (fh.size, fw.size), (fh.jump, fw.jump)
+        if fields is None:
+            note = "" if defined else why
         rows.append(Row(index=i + 1, name=layer.name, type=layer.type_name,
                         activations=tuple(layer.output_shape),
                         learnables={k: tuple(v.shape) for k, v in layer.params.items()},
                         parameters=layer.num_parameters, multiply_adds=layer.multiply_adds(),
-                        receptive_field=rf, jump=jump, note="" if defined else why))
+                        receptive_field=rf, jump=jump, note=note))
         for key, result in layer.arithmetic().items():
             exact = getattr(result, "exact", None)
             if key.startswith("output_") and exact is not None and exact != int(exact):

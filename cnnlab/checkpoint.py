@@ -66,6 +66,14 @@ def _architecture_differences(net, manifest: dict) -> list[str]:
     if len(saved) != len(mine["layers"]):
         diffs.append(f"{len(mine['layers'])} layers vs saved {len(saved)}")
         return diffs
+    ours, theirs = mine.get("connections"), manifest.get("connections")
+    if ours != theirs:                    # a layer graph's branches (None for a chain)
+        extra = sorted(map(tuple, ours or [])) if ours else []
+        gone = sorted(map(tuple, theirs or [])) if theirs else []
+        new = [f"{s} -> {d}" for s, d in extra if [s, d] not in (theirs or [])]
+        old = [f"{s} -> {d}" for s, d in gone if [s, d] not in (ours or [])]
+        diffs.append("connections differ" + (f"; not saved: {', '.join(new)}" if new else "")
+                     + (f"; only saved: {', '.join(old)}" if old else ""))
     for i, (a, b) in enumerate(zip(mine["layers"], saved)):
         if a["class"] != b.get("class"):
             diffs.append(f"layer {i + 1} is {a['class']}, saved {b.get('class')}")

@@ -8,7 +8,9 @@ A ``.cnnlab`` file is a ZIP archive (stored, not compressed) with two members:
 ``manifest.json``
     format name and version, cnnlab version, dtype, backend, seed and random-generator state,
     input size, the layers as ``{"class": "Convolution2D", "config": layer.config(),
-    "params": [...], "state": [...]}``, and for every array its shape, dtype and SHA-256.
+    "params": [...], "state": [...]}`` (a layer graph's in topological order, with its
+    ``"connections"``: ``[["relu_1", "add_1/in2"], ...]``), and for every array its shape,
+    dtype and SHA-256.
 ``arrays.npz``
     ``np.savez`` output: parameters and state per layer, keys like ``"conv_1/weights"`` and
     ``"batchnorm_1/trained_mean"``; read back with ``allow_pickle=False``.
@@ -41,7 +43,7 @@ __all__ = ["FORMAT_NAME", "FORMAT_VERSION", "STATE_FORMAT_NAME", "cnnlab_version
 
 FORMAT_NAME = "cnnlab-network"
 _LAYER_MODULES = ("input", "conv", "transposed", "pool", "norm", "activation", "dropout",
-                  "dense", "output")
+                  "dense", "output", "combine")
 _BIT_GENERATORS = ("PCG64", "PCG64DXSM", "Philox", "SFC64", "MT19937")
 
 
@@ -78,9 +80,12 @@ def network_manifest(net) -> dict:
                              f"names {sorted(clash)}")
         layers.append({"class": type(layer).__name__, "config": layer.config(),
                        "params": list(layer.params), "state": list(layer.state)})
-    return {"dtype": net.dtype.name, "backend": net.backend, "seed": net.seed,
-            "rng": net.rng.bit_generator.state, "input_size": list(net.input_size),
-            "layers": json.loads(json.dumps(layers, default=json_default))}
+    manifest = {"dtype": net.dtype.name, "backend": net.backend, "seed": net.seed,
+                "rng": net.rng.bit_generator.state, "input_size": list(net.input_size),
+                "layers": json.loads(json.dumps(layers, default=json_default))}
+    if net.is_graph:
+        manifest["connections"] = [list(c) for c in net.connections]
+    return manifest
 
 
 def network_arrays(net, prefix: str = "") -> dict:
@@ -134,6 +139,21 @@ def _layers_from_manifest(manifest: dict, where: str) -> list:
     return layers
 
 
+def _graph_from_manifest(layers, connections):
+    """A LayerGraph of the saved layers (in their saved, topological order) and connections."""
+    from .layer_graph import LayerGraph
+    if not isinstance(connections, list) or not all(
+            isinstance(c, list) and len(c) == 2 and all(isinstance(v, str) for v in c)
+            for c in connections):
+        raise ValueError("the connections are not a list of [source, destination] names")
+    graph = LayerGraph()
+    for layer in layers:
+        graph.add_layers([layer])
+    for source, destination in connections:
+        graph.connect(source, destination)
+    return graph
+
+
 def _saved_backend(name) -> str:
     """The backend a file was saved with, as a preference: "fast" loads as "auto", so a
     machine without Numba still opens it (on the reference kernels, with a warning)."""
@@ -147,10 +167,12 @@ def network_from_manifest(manifest: dict, arrays: dict, *, source: str, prefix: 
     where = f"cannot load {source!r}"
     layers = _layers_from_manifest(manifest, where)
     try:
+        if "connections" in manifest:
+            layers = _graph_from_manifest(layers, manifest["connections"])
         net = Network(layers, seed=manifest.get("seed"), dtype=manifest.get("dtype"),
                       backend=backend or _saved_backend(manifest.get("backend")),
                       input_size=manifest.get("input_size"))
-    except (TypeError, ValueError) as e:
+    except (TypeError, ValueError, KeyError) as e:
         raise ValueError(f"{where}: the saved layers do not form a network: {e}") from None
     restore_network(net, manifest, arrays, source=source, prefix=prefix)
     return net

@@ -1,5 +1,9 @@
-"""Layer stacks used throughout the lessons, the CLI and the benchmark."""
+"""Layer stacks used throughout the lessons, the CLI and the benchmark; networks with
+branches (layer graphs) come from ``cnnlab/resnet.py`` and ``cnnlab/inception.py``."""
 from __future__ import annotations
+
+from .inception import inception_block  # noqa: F401
+from .resnet import basic_block, resnet18, resnet_digits  # noqa: F401
 
 
 def lenet5(input_size=(28, 28, 1), num_classes: int = 10, *, normalization="zerocenter"):

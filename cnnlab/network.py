@@ -1,6 +1,7 @@
-"""A Network: a chain of layers with shapes inferred, names given and weights drawn.
+"""A Network: a chain of layers or a layer graph, shapes inferred, names given, weights drawn.
 
     net = Network([ImageInput((28, 28, 1)), Convolution2D(3, 16, padding=1), ReLU(), ...])
+    net = Network(graph)        # a cnnlab.LayerGraph: branches, skip connections (graph_pass.py)
 
 Building walks the layers once with the input size, so every size error is found here, with
 the layer's name, before any number is computed. The Network owns one
@@ -17,16 +18,23 @@ import numpy as np
 
 from . import memory
 from .kernels import get_backend, resolve_backend
+from .graph_pass import graph_backward, graph_forward
+from .graph_stages import plan_graph_stages
+from .layer_graph import LayerGraph
+from .network_display import layer_array, network_display  # noqa: F401  (layer_array: API)
+from .network_graph import GraphAccess, arrange_layers
 from .layers.base import Layer
-from .network_build import check_order, name_layers
+from .network_build import check_order
 
-class Network:
-    """A sequential network built for a fixed input size.
+class Network(GraphAccess):
+    """A network built for a fixed input size: a chain of layers or a layer graph.
 
     Parameters
     ----------
-    layers : list of Layer
-        Copied: the network owns its layers, the list you pass is left untouched.
+    layers : list of Layer, or a LayerGraph
+        Copied: the network owns its layers, the list or graph you pass is left untouched.
+        A graph's ``net.layers`` are in topological order (each after the layers it reads;
+        ``net.sources(name)``: what feeds it); a graph that is a plain chain runs as one.
     seed : int
         Seed of the Generator that draws weights and dropout masks.
     dtype : "float32" (default) or "float64"
@@ -38,7 +46,8 @@ class Network:
 
     def __init__(self, layers, *, seed: int | None = 0, dtype="float32", backend: str = "auto",
                  input_size=None, rng: np.random.Generator | None = None):
-        layers = list(layers)
+        graph = layers if isinstance(layers, LayerGraph) else None
+        layers = list(graph.layers if graph is not None else layers)
         if not layers:
             raise ValueError("Network: layers is empty")
         for i, layer in enumerate(layers):
@@ -51,15 +60,19 @@ class Network:
         self.rng = rng if rng is not None else np.random.default_rng(seed)
         self.seed = seed
         self.layers: list[Layer] = [copy.deepcopy(layer) for layer in layers]
-        name_layers(self.layers)
+        self.layers, self._sources = arrange_layers(self.layers, graph)
         self.input_size = check_order(self.layers, input_size)
         self._backend = resolve_backend(backend)
         self._lock = threading.RLock()        # see computing()
         kernels = get_backend(self._backend)
-        shape = self.input_size
+        shapes = {}
         for i, layer in enumerate(self.layers):
             layer.network = self                     # so net["conv_1"].network is net
-            shape = layer.build(shape, rng=self.rng, dtype=self.dtype, kernels=kernels)
+            srcs = self.sources(layer.name)
+            ins = [shapes[s] for s in srcs] or [self.input_size]
+            many = {"sources": srcs} if len(layer.input_names) > 1 else {}  # say who feeds it
+            shape = shapes[layer.name] = layer.build(ins if many else ins[0], rng=self.rng,
+                                                     dtype=self.dtype, kernels=kernels, **many)
             memory.check_request(self.layers[:i + 1], self.dtype, 1, training=False,
                                  what=f"Network: {layer.label} (output "
                                       f"{'x'.join(map(str, shape))})",
@@ -217,6 +230,9 @@ class Network:
                              what="Network.forward",
                              hint="a smaller batch (predict(x, batch_size=...) splits one)")
         with self.computing():
+            if self._sources is not None:       # a graph: along its connections
+                return graph_forward(*self._graph_steps(self._body()), y, training=training,
+                                     keep=keep, rng=self.rng)
             for layer in self._steps(self._body()):
                 y = layer.forward(y, training=training, rng=self.rng)
                 if not keep:
@@ -256,9 +272,8 @@ class Network:
     def fused(self) -> bool:
         """Whether the fast backend runs each Convolution2D or BatchNormalization
         (+ReLU)(+MaxPooling2D) run as one fused, multi-threaded stage
-        (``kernels/fast/stages.py``); True by default on the fast backend, set False for
-        the per-layer fast kernels. The layers' parameters, gradients and state are the
-        same either way; a stage keeps the caches of its layers."""
+        (``kernels/fast/stages.py``; in a graph on its chain segments) by default on the fast
+        backend; False: the per-layer fast kernels, the same parameters, gradients, state."""
         return self.__dict__.get("_stages") is not None
 
     @fused.setter
@@ -268,20 +283,25 @@ class Network:
                              f"this network uses {self._backend!r}")
         self.release()
         self._stages = None
-        if on:
+        if on:                          # a graph: on its chain segments, graph_stages.py
             from .kernels.fast.stages import plan
-            self._stages = plan(self._body())
+            self._stages = (plan(self._body()) if self._sources is None
+                            else plan_graph_stages(self._body(), self._sources))
 
     def _steps(self, layers):
         """``layers`` as the passes run them: a fused stage wherever one covers a run."""
         stages = self.__dict__.get("_stages")
         if stages is None or self._backend != "fast":
             return layers
+        if self._sources is not None:         # a graph: stages of its chain segments
+            return self._graph_steps(layers)[0]
         from .kernels.fast.stages import regroup
         return regroup(stages, layers)
 
     def _backward_through(self, layers, dy, input_gradient=True):
         """Run ``layers`` backward from their last; see :meth:`backward`."""
+        if self._sources is not None:
+            return graph_backward(*self._graph_steps(layers), dy, input_gradient=input_gradient)
         layers = self._steps(layers)
         first = 0
         if not input_gradient:
@@ -390,7 +410,7 @@ class Network:
 
     # ---- display -------------------------------------------------------------------------
     def __repr__(self):
-        return layer_array(self.layers)
+        return network_display(self)
 
     def to_torch_code(self) -> str:
         """The PyTorch code of the same network, each module beside the layer it stands for
@@ -398,14 +418,3 @@ class Network:
         with this network's weights."""
         from .interop.torch_code import torch_code
         return torch_code(self)
-
-
-def layer_array(layers) -> str:
-    """The layers as the reference documents display a layer array."""
-    rows = [(str(i + 1), f"'{layer.name}'", layer.type_name, layer.describe())
-            for i, layer in enumerate(layers)]
-    w = [max(len(r[k]) for r in rows) for k in range(3)]
-    lines = [f"  {len(layers)}x1 Layer array with layers:", ""]
-    for num, name, typ, desc in rows:
-        lines.append(f"    {num:>{w[0]}}   {name:<{w[1]}}   {typ:<{w[2]}}   {desc}")
-    return "\n".join(lines)

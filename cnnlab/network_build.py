@@ -11,13 +11,18 @@ import numpy as np
 _SINGLE_KINDS = ("imageinput", "softmax", "classoutput", "regressionoutput")
 
 
-def name_layers(layers) -> None:
+def name_layers(layers, who: str = "Network") -> None:
     """Give every unnamed layer a name, in place: conv_1, relu_2, ...; a kind that is usually
-    unique (image input, softmax, output) is named without a number when it is."""
+    unique (image input, softmax, output) is named without a number when it is. ``who``
+    begins the error for repeated names (Network, LayerGraph)."""
     taken = [layer.name for layer in layers if layer.name]
     dupes = sorted({n for n in taken if taken.count(n) > 1})
     if dupes:
-        raise ValueError(f"Network: layer names must be unique; repeated: {', '.join(dupes)}")
+        raise ValueError(f"{who}: layer names must be unique; repeated: {', '.join(dupes)}")
+    bad = sorted({n for n in taken if "/" in n})
+    if bad:
+        raise ValueError(f"{who}: layer names cannot contain '/' (it separates a layer from "
+                         f"its input, as in 'add_1/in2'): {', '.join(bad)}")
     unnamed = {}
     for layer in layers:
         if not layer.name:

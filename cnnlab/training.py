@@ -212,10 +212,12 @@ def _network(layers_or_network, options):
         if options.backend is not None and resolve_backend(options.backend) != net.backend:
             net.backend = options.backend
         return net
-    if isinstance(layers_or_network, (list, tuple)):
+    from .layer_graph import LayerGraph
+    if isinstance(layers_or_network, (list, tuple, LayerGraph)):
         kw = {} if options.backend is None else {"backend": options.backend}
         return Network(layers_or_network, seed=options.seed, **kw)
-    raise TypeError("train_network: expected a list of layers or a cnnlab Network, got "
+    raise TypeError("train_network: expected a list of layers, a LayerGraph or a cnnlab "
+                    "Network, got "
                     f"{type(layers_or_network).__name__}")
 
 
@@ -223,8 +225,8 @@ def train_network(X, Y, layers_or_network, options: TrainingOptions | None = Non
                   callbacks=None):
     """Train a network on images X (N×H×W×C) with labels or targets Y; return (net, info).
 
-    ``layers_or_network``: a list of layers (built into ``Network(layers, seed=options.seed)``)
-    or a Network (trained in place and returned). Before training the ImageInput layer's
+    ``layers_or_network``: a list of layers or a LayerGraph (built into
+    ``Network(layers, seed=options.seed)``) or a Network (trained in place and returned). Before training the ImageInput layer's
     normalization statistics are computed from X, unless they are set already.
     ``callbacks``: callables ``f(info)`` run after every iteration; one returning True (or
     raising StopIteration) stops training. See the module docstring for the label rules, the

@@ -75,3 +75,48 @@ def test_a_floored_output_size_is_warned_about():
     floored = [w for w in a.warnings if w.startswith("conv_1: output height 3.5")]
     assert floored and "floored to 3" in floored[0]
     assert not any("no output layer" in w for w in a.warnings)
+
+
+# ---- layer graphs ------------------------------------------------------------------------------
+
+def _residual():
+    g = cl.LayerGraph([cl.ImageInput((6, 6, 2), normalization="none"),
+                       cl.Convolution2D(3, 2, padding=1), cl.ReLU(),
+                       cl.Convolution2D(3, 2, padding=1), cl.Addition(2), cl.ReLU(),
+                       cl.FullyConnected(3), cl.Softmax(), cl.Classification()])
+    return g.connect("relu_1", "add_1/in2")
+
+
+def test_graph_rows_in_topological_order_with_parameters_and_multiply_adds():
+    a = cl.analyze(_residual())
+    assert [r.name for r in a.rows] == ["imageinput", "conv_1", "relu_1", "conv_2", "add_1",
+                                       "relu_2", "fc_1", "softmax", "classoutput"]
+    # by hand: a 3x3x2 convolution with 2 filters has 3·3·2·2 + 2 = 38 parameters and does
+    # 6·6 positions · 2 filters · 18 products = 1296 multiply-adds; fc 72 -> 3: 219 and 216
+    assert [a[n].parameters for n in ("conv_1", "conv_2", "add_1", "fc_1")] == [38, 38, 0, 219]
+    assert [a[n].multiply_adds for n in ("conv_1", "conv_2", "add_1", "fc_1")] == \
+        [1296, 1296, 0, 216]
+    assert a.total_parameters == 38 + 38 + 219
+    assert a["add_1"].activations == (6, 6, 2)
+
+
+def test_graph_receptive_fields_are_the_union_over_paths():
+    a = cl.analyze(_residual())
+    assert a["conv_1"].receptive_field == (3, 3)
+    assert a["conv_2"].receptive_field == (5, 5)
+    # add_1 sees conv_2's 5x5 (start -2) and relu_1's 3x3 (start -1): the union is 5x5
+    assert a["add_1"].receptive_field == (5, 5) and a["add_1"].jump == (1, 1)
+    assert a["add_1"].note == "union of 2 path fields"
+    assert a["fc_1"].receptive_field is None and a["fc_1"].note == "whole input"
+
+
+def test_graph_paths_with_different_jumps_are_reported_not_aligned():
+    # 4x4 input: 2x2 pooling with stride 2 (jump 2) and a 3x3 convolution (jump 1) both give 2x2
+    g = cl.LayerGraph([cl.ImageInput((4, 4, 1), normalization="none"),
+                       cl.MaxPooling2D(2, stride=2), cl.DepthConcatenation(2)])
+    g.add_layers([cl.Convolution2D(3, 1, name="c")])
+    g.connect("imageinput", "c").connect("c", "depthcat_1/in2")
+    a = cl.analyze(g)
+    assert a["depthcat_1"].receptive_field is None
+    assert a["depthcat_1"].note == "paths not aligned (jumps 1/2 x 1/2)"
+    assert "paths not aligned" in str(a)

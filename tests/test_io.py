@@ -268,7 +268,7 @@ def test_round_trip_is_bit_exact_for_every_layer_type(tmp_path, make):
 
 def test_every_layer_class_is_covered():
     covered = {type(layer).__name__ for layer in _every_layer_classification()
-               + _every_layer_regression()}
+               + _every_layer_regression() + _trained_graph()[0].layers}
     assert covered == set(cio.layer_registry())
 
 
@@ -383,3 +383,52 @@ def test_loading_uses_no_pickle(monkeypatch, tmp_path):
     monkeypatch.setattr(container.np, "load", spy)
     cio.load(tmp_path / "n.cnnlab")
     assert calls == [False]
+
+
+# ---- layer graphs ------------------------------------------------------------------------------
+
+def _trained_graph():
+    """A concatenation of a branch and the image, then a residual 1x1 convolution around
+    it; one training step taken (so batch norm's running statistics have moved)."""
+    g = cl.LayerGraph([cl.ImageInput((6, 6, 2)), cl.Convolution2D(3, 2, padding=1, has_bias=False),
+                       cl.BatchNormalization(), cl.ReLU(), cl.DepthConcatenation(2),
+                       cl.Convolution2D(1, 4), cl.Addition(2), cl.FullyConnected(3),
+                       cl.Softmax(), cl.Classification()])
+    g.connect("imageinput", "depthcat_1/in2").connect("depthcat_1", "add_1/in2")
+    x = np.random.default_rng(0).standard_normal((4, 6, 6, 2))
+    net = cl.Network(g, seed=3, dtype="float64", backend="reference")
+    net.fit_normalization(x)
+    net.loss_and_gradients(x, [0, 1, 2, 0])
+    return net, x
+
+
+def test_a_layer_graph_round_trips_bit_exact(tmp_path):
+    net, x = _trained_graph()
+    path = cl.save(net, tmp_path / "graph.cnnlab")
+    back = cl.load(path)
+    assert back.is_graph and back.names == net.names
+    assert back.connections == net.connections
+    assert ("depthcat_1", "add_1/in2") in back.connections
+    for (la, ka, va), (lb, kb, vb) in zip(net.parameters(), back.parameters()):
+        assert (la.name, ka) == (lb.name, kb) and va.dtype == vb.dtype
+        np.testing.assert_array_equal(va, vb)
+    for la, lb in zip(net.layers, back.layers):
+        for key in la.state:
+            np.testing.assert_array_equal(la.state[key], lb.state[key])
+    assert np.array_equal(back.predict(x), net.predict(x))      # bit for bit
+    assert repr(back) == repr(net)
+
+
+def test_damaged_graph_connections_are_refused(tmp_path):
+    net, _ = _trained_graph()
+    path = cl.save(net, tmp_path / "graph.cnnlab")
+    manifest, npz = _members(path)
+    manifest["connections"] = [c for c in manifest["connections"] if c[1] != "add_1/in2"]
+    _repack(path, manifest, npz)
+    with pytest.raises(ValueError, match=r"do not form a network: .*input 'add_1/in2' is not "
+                                         r"connected"):
+        cl.load(path)
+    manifest["connections"] = "relu_1 -> add_1"
+    _repack(path, manifest, npz)
+    with pytest.raises(ValueError, match="connections are not a list"):
+        cl.load(path)

@@ -8,6 +8,7 @@ import dataclasses
 import numpy as np
 import pytest
 
+import cnnlab as cl
 import cnnlab.solvers as solvers_module
 from cnnlab import checkpoint
 from cnnlab.layers.activation import ReLU
@@ -409,3 +410,26 @@ def test_a_monitor_asking_to_stop_ends_training_after_that_iteration():
                                                    plots=Monitor()))
     assert info.stopped_reason == "interrupted" and info.iteration == 3
     assert "Monitor" in info.message
+
+
+def _two_path_graph(skip_from):
+    """4x4x1 -> conv (1 filter) -> relu -> addition (in2 from ``skip_from``) -> fc -> out."""
+    g = cl.LayerGraph([ImageInput((4, 4, 1)), cl.Convolution2D(3, 1, padding=1), ReLU(),
+                       cl.Addition(2), FullyConnected(2), Softmax(), Classification()])
+    return g.connect(skip_from, "add_1/in2")
+
+
+def test_a_layer_graph_resumes_and_refuses_other_connections(tmp_path):
+    x, y = _blobs(24)
+    full, _ = train_network(x, y, _two_path_graph("imageinput"),
+                            _ckpt_options(max_epochs=2, checkpoint_path=tmp_path / "a"))
+    train_network(x, y, _two_path_graph("imageinput"),
+                  _ckpt_options(max_epochs=1, checkpoint_path=tmp_path / "b"))
+    resumed, _ = train_network(x, y, _two_path_graph("imageinput"),
+                               _ckpt_options(max_epochs=2, checkpoint_path=tmp_path / "b"))
+    assert resumed.is_graph and _same_weights(_weights(resumed), _weights(full))
+    with pytest.raises(ValueError, match=r"different network: .*connections differ; not "
+                                         r"saved: conv_1 -> add_1/in2; only saved: "
+                                         r"imageinput -> add_1/in2"):
+        train_network(x, y, _two_path_graph("conv_1"),
+                      _ckpt_options(max_epochs=2, checkpoint_path=tmp_path / "b"))

@@ -102,10 +102,8 @@ def input_gradient(net, images, labels, *, target: str = "score", who: str = "in
     k = check_labels(labels, len(x), layers[-1].output_shape[2], who)
     rows = np.arange(len(x))
     with net.computing():
-        y = x
         try:
-            for layer in layers:                   # prediction mode, caches kept
-                y = layer.forward(y, training=False, rng=net.rng)
+            y = net.forward_through(layers, x)     # prediction mode, caches kept
             scores = y.reshape(len(x), -1).astype(np.float64)
             probs = softmax(scores) if has_softmax else None
             seed = np.zeros_like(scores)
@@ -117,8 +115,7 @@ def input_gradient(net, images, labels, *, target: str = "score", who: str = "in
                 seed[rows, k] -= 1.0
                 value = -np.log(probs[rows, k])
             dy = seed.astype(y.dtype).reshape(y.shape)
-            for layer in reversed(layers):
-                dy = layer.backward(dy)
+            dy = net.backward_through(layers, dy)
         finally:
             for layer in layers:
                 layer.release()

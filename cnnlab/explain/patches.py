@@ -57,11 +57,8 @@ def layer_outputs(net, images, layer: str, *, batch_size: int = 256,
     chunks = []
     with net.computing():
         for start in range(0, len(x), batch_size):
-            y = x[start:start + batch_size]
-            for lay in net.layers[:index + 1]:
-                y = lay.forward(y, training=False, rng=net.rng)
-                lay.release()
-            chunks.append(y)
+            chunks.append(net.forward_through(net.layers[:index + 1], x[start:start + batch_size],
+                                              keep=False))
     return np.concatenate(chunks)
 
 

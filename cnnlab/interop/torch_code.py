@@ -70,6 +70,7 @@ def _call(entry) -> str:
 def torch_code(net) -> str:
     """PyTorch code (a string) for an nn.Sequential with the architecture of ``net``."""
     from ..layers.output import Classification, Regression
+    net.require_chain("to_torch_code (cnnlab.to_torch builds a layer graph's model)")
     entries = torch_plan(net)
     h, w, c = net.input_size
     lines = ["import torch", "from torch import nn"]

@@ -40,6 +40,9 @@ class Layer:
     is_loss = False
     #: True for layers that act differently when training (dropout, batch norm)
     has_training_mode = False
+    #: the names of the layer's inputs in a LayerGraph ("in"; in1, in2, ... for the layers
+    #: that join branches; none for an image input, which is fed the data)
+    input_names: tuple = ("in",)
 
     def __init__(self, *, name: str = ""):
         if not isinstance(name, str):

@@ -58,6 +58,7 @@ class ImageInput(Layer):
     mean, std, min, max : optional statistics, each a scalar, C values (or 1×1×C) or H×W×C
     """
     kind, type_name = "imageinput", "Image Input"
+    input_names = ()          # fed the images, not another layer (MATLAB: NumInputs 0)
 
     def __init__(self, input_size, *, normalization="zerocenter",
                  normalization_dimension="auto", mean=None, std=None, min=None, max=None,

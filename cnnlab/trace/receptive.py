@@ -17,6 +17,9 @@ For a neuron whose windows never leave the grids, the field's size is the textbo
 textbook field runs on through every layer's padding; here a window is carried down only
 from the positions that exist, so the sizes can be smaller there, and they never exceed the
 image plus the first layer's padding.
+
+In a layer graph the field is the union over every path down to the image
+(``receptive_graph.py``, the same per-layer rule).
 """
 from __future__ import annotations
 
@@ -94,13 +97,21 @@ def _ends(span):
     return (0, 0) if span.first is None else (span.first, span.last + 1)
 
 
-def receptive_field(trace, layer, row, col) -> NeuronField:
-    rec = trace[layer]
+def _check_position(rec, row, col):
     oh, ow = rec.output_shape[:2]
     for what, v, lim in (("row", row, oh), ("col", col, ow)):
         if not isinstance(v, (int, np.integer)) or not 0 <= v < lim:
             raise ValueError(f"receptive_field: {what} = {v!r} is out of range 0..{lim - 1} "
                              f"for {rec.name} ({oh}x{ow})")
+
+
+def receptive_field(trace, layer, row, col) -> NeuronField:
+    if trace.network.is_graph:         # several paths down: their union (receptive_graph.py)
+        from .receptive_graph import graph_receptive_field
+        _check_position(trace[layer], row, col)
+        return graph_receptive_field(trace, layer, row, col)
+    rec = trace[layer]
+    _check_position(rec, row, col)
     rows, cols = [int(row)], [int(col)]          # the positions that matter, sorted
     unclipped = (int(row), int(col), int(row) + 1, int(col) + 1)
     chain, note = [], ""

@@ -12,7 +12,7 @@ Order:
 
 Each step is made on demand from the record (never stored); its module writes out the formula:
 ``steps.py`` (convolution, pooling), ``steps_elementwise.py``, ``steps_norm.py``,
-``steps_dense.py``, ``steps_output.py``.
+``steps_dense.py``, ``steps_output.py``, ``steps_combine.py`` (addition, concatenation).
 
 Backward steps (``rec.num_backward_steps``, ``rec.backward_step_at(k)``) walk the layer's
 input in the same order, one step per input element (``backward_steps.py``,
@@ -26,6 +26,7 @@ import numpy as np
 from .backward_fanin import FANIN, param_step
 from .backward_steps import LOCAL, require_backward
 from .step_base import channel_major, position
+from .steps_combine import addition_step, concatenation_step
 from .steps_dense import dense_step
 from .steps_elementwise import ACTIVATIONS, activation_step, dropout_step, input_step
 from .steps_norm import batchnorm_step, crossnorm_step
@@ -35,6 +36,7 @@ WINDOWED = ("conv", "transposed-conv", "maxpool", "avgpool", "gapool", "gmpool")
 MAKERS = {"imageinput": input_step, "dropout": dropout_step, "batchnorm": batchnorm_step,
           "crossnorm": crossnorm_step, "fc": dense_step, "softmax": softmax_step,
           "classoutput": loss_step, "regressionoutput": loss_step,
+          "add": addition_step, "depthcat": concatenation_step,
           **{kind: activation_step for kind in ACTIVATIONS}}
 #: layers whose steps walk the outputs in flat order (the others: channel by channel)
 FLAT_ORDER = ("fc", "softmax", "classoutput", "regressionoutput")
@@ -80,7 +82,10 @@ def step_at(rec, k):
 def num_backward_steps(rec) -> int:
     """One step per input element (0 for a layer kind without steps)."""
     require_backward(rec)
-    return int(np.prod(rec.input_shape)) if has_steps(rec) else 0
+    # the joins (Addition, DepthConcatenation) have forward steps only; their
+    # input_gradients are recorded whole
+    backward = rec.kind in FANIN or rec.kind in LOCAL
+    return int(np.prod(rec.input_shape)) if has_steps(rec) and backward else 0
 
 
 def backward_step_at(rec, k):

@@ -14,11 +14,17 @@ Modes:
 * ``backward=True`` with ``labels``: the loss gradient is propagated back and every layer
   records output_gradient, input_gradient and param_gradients (for the batch that ran: one
   image in prediction mode).
+
+A layer graph is traced in topological order, every branch's layers recorded by name; the
+layers that join branches (Addition, DepthConcatenation) also record ``inputs`` and
+``sources`` (one per input, in1 first) and, backward, ``input_gradients``. Where an output
+fans out, its ``output_gradient`` is the sum over its readers.
 """
 from __future__ import annotations
 
 import numpy as np
 
+from ..graph_pass import graph_backward
 from .budget import DEFAULT_BUDGET_BYTES, check_budget
 from .receptive import NeuronField, receptive_field
 from .records import LayerRecord, make_record
@@ -152,15 +158,20 @@ def trace_network(net, x, *, image: int = 0, training: bool = False, backward: b
     records = []
     ctx = {"training": training, "batch_size": len(batch)}
     try:
-        y = net.check_input(batch)
-        outputs = []
+        y = images = net.check_input(batch)
+        outputs = {}          # every output, by layer: a layer graph reads them by name
         for i, layer in enumerate(layers):
             if layer.is_loss:
                 break
-            inp = y
-            y = layer.forward(inp, training=training, rng=net.rng)
-            outputs.append(y)
-            records.append(make_record(layer, i, inp[k].copy(), y[k].copy(), k, ctx))
+            srcs = net.sources(layer.name)
+            ins = [outputs[s] for s in srcs] if srcs else [images]
+            joins = len(layer.input_names) > 1          # Addition, DepthConcatenation
+            y = layer.forward(ins if joins else ins[0], training=training, rng=net.rng)
+            outputs[layer.name] = y
+            rec = make_record(layer, i, ins[0][k].copy(), y[k].copy(), k, ctx)
+            if joins:         # every input (``input`` is in1's), and where each came from
+                rec._set(inputs=[a[k].copy() for a in ins], sources=list(srcs))
+            records.append(rec)
         loss = None
         if layers[-1].is_loss:
             out = layers[-1]
@@ -198,10 +209,21 @@ def _record_backward(net, records, y, labels, k):
                                 param_gradients={}, targets=targets[k],
                                 note="softmax + cross-entropy: the gradient at the "
                                      "softmax input is (y - t)/N")
-    for i in range(len(body) - 1, -1, -1):
-        layer = body[i]
+    def record(layer, grad_out, dx):
+        grads = dx if isinstance(dx, list) else [dx]
+        rec = records[by_name[layer.name]]
+        rec._set(output_gradient=grad_out[k].copy(), input_gradient=grads[0][k].copy(),
+                 param_gradients={n: g.copy() for n, g in layer.grads.items()}
+                 if layer.params else {})
+        if isinstance(dx, list):          # a join: one gradient per input
+            rec._set(input_gradients=[g[k].copy() for g in grads])
+
+    by_name = {r.name: i for i, r in enumerate(records)}
+    if net.is_graph:                      # in reverse topological order, summed at fan-outs
+        sources = {layer.name: net.sources(layer.name) for layer in body}
+        graph_backward(body, sources, dy, on_step=record)
+        return
+    for layer in reversed(body):
         grad_out = dy
         dy = layer.backward(dy)
-        records[i]._set(output_gradient=grad_out[k].copy(), input_gradient=dy[k].copy(),
-                        param_gradients={n: g.copy() for n, g in layer.grads.items()}
-                        if layer.params else {})
+        record(layer, grad_out, dy)

@@ -4,7 +4,9 @@ Reads a ``Trace`` (``net.trace(image)``): each ``LayerRecord``'s ``.output`` (H�
 connected output is 1×1×K) and ``trace.image``. Nothing is computed here but colour limits.
 
 * ``network_view(trace)``: one row per layer, the input first, a few channels per layer
-  (``max_channels``), each row titled with the layer's name, type and H×W×C shape.
+  (``max_channels``), each row titled with the layer's name, type and H×W×C shape; in a
+  layer graph (rows in topological order) also with what it reads when that is not the row
+  above: the branch it starts from, the inputs an Addition sums or a concatenation stacks.
 * ``LayerMapsView``: one persistent figure showing one layer's maps (up to ``max_maps``
   channels from ``start``), the chosen neuron outlined; ``show(rec, ...)`` re-targets the same
   artists to another layer, so an explorer switches layers without re-plotting. A 1×1×K
@@ -240,6 +242,23 @@ def _row_colourbar(label, vmin, vmax, cmap):
     return bar
 
 
+def _branch_text(trace, records, i) -> str:
+    """For a layer graph: where row i's input comes from, when it is not the row above it
+    ("\n= a + b" at an Addition, "\n= [a | b]" at a concatenation, "\n← a" where a branch
+    starts); "" in a chain."""
+    net = trace.network
+    if not getattr(net, "is_graph", False):
+        return ""
+    rec = records[i]
+    sources = net.sources(rec.name)
+    if rec.kind == "add":
+        return "\n= " + " + ".join(sources)
+    if rec.kind == "depthcat":
+        return "\n= [" + " | ".join(sources) + "]"
+    above = records[i - 1].name if i else None
+    return f"\n← {sources[0]}" if sources and sources[0] != above else ""
+
+
 def network_view(trace, *, max_channels: int = 6, layers=None, panel_inches: float = 1.1,
                  dpi: int = 80) -> Picture:
     """One row per layer (the input first): up to ``max_channels`` maps of each output.
@@ -276,7 +295,8 @@ def network_view(trace, *, max_channels: int = 6, layers=None, panel_inches: flo
         h, w, c = out.shape
         label = fig.add_subplot(grid[r, 0])
         label.axis("off")
-        label.text(0, 0.62, f"{rec.name}\n{rec.type_name}\n{shape_text(out.shape)}",
+        label.text(0, 0.62, f"{rec.name}\n{rec.type_name}\n{shape_text(out.shape)}"
+                   + _branch_text(trace, records, r - 1),
                    fontsize=font(8.5), va="center", ha="left", transform=label.transAxes)
         vmin, vmax = limits(out)
         _row_colourbar(label, vmin, vmax, CMAP)

@@ -140,3 +140,20 @@ def test_doctest_of_the_module():
     import cnnlab.explain.gradients as module
     failed, attempted = doctest.testmod(module)
     assert attempted >= 3 and failed == 0
+
+
+def test_saliency_follows_every_branch_of_a_layer_graph():
+    """On a graph (concatenation and residual blocks) the gradient of a class score with
+    respect to the image matches centred differences of that score."""
+    from tests.test_graph_pass import classifier_graph
+    net = cl.Network(classifier_graph(), seed=3, dtype="float64", backend="reference")
+    image = np.random.default_rng(4).standard_normal((6, 6, 3))
+    s = saliency(net, image, 1)
+    to_scores = net.layers[:-2]                          # up to fc_1, before the softmax
+
+    def score():                                         # numerical_gradient nudges image
+        return float(net.forward_through(to_scores, image[None], keep=False)[0, 0, 0, 1])
+
+    numeric = numerical_gradient(score, image)
+    np.testing.assert_allclose(s.gradient, numeric, rtol=1e-6, atol=1e-9)
+    assert s.value == pytest.approx(score())

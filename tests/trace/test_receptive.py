@@ -228,3 +228,50 @@ def test_lenet_field_and_chain():
     assert fc.mask.all() and "whole input" in fc.note
     with pytest.raises(ValueError, match="row = 10"):
         tr.receptive_field("conv_2", 10, 0)
+
+
+def _field_graph():
+    """No ReLU or max pooling (their gradients vanish on some inputs): with generic weights
+    the input gradient of a neuron is non-zero exactly on its receptive field. The image feeds
+    three paths: "side" (3x3), "dil" (3x3 with dilation 2: taps 2 apart) and "skip" (1x1);
+    dil + skip are added, concatenated with side, and "top" (1x1) reads the result. The
+    field is a 3x3 block plus the dilated taps around it: not a rectangle."""
+    g = cl.LayerGraph([cl.ImageInput((11, 11, 1), normalization="none"),
+                       cl.Convolution2D(3, 2, dilation=2, padding=2, name="dil"),
+                       cl.Addition(2, name="add"), cl.Convolution2D(1, 2, name="top")])
+    g.add_layers([cl.Convolution2D(1, 2, name="skip")])
+    g.connect("imageinput", "skip").connect("skip", "add/in2")
+    g.add_layers([cl.Convolution2D(3, 1, padding=1, name="side"), cl.DepthConcatenation(2,
+                                                                                      name="cat")])
+    g.connect("imageinput", "side").connect("add", "cat/in2")
+    g.disconnect("add", "top").connect("cat", "top")
+    return g
+
+
+@pytest.mark.parametrize("row, col", [(0, 0), (4, 4), (8, 3)])
+def test_graph_receptive_field_is_the_support_of_the_input_gradient(row, col):
+    net = cl.Network(_field_graph(), seed=2, dtype="float64", backend="reference")
+    image = np.random.default_rng(3).standard_normal((11, 11, 1))
+    field = net.trace(image).receptive_field("top", row, col)
+    x = net.check_input(image)
+    y = net.forward(x, keep_caches=True)
+    dy = np.zeros_like(y)
+    dy[0, row, col, :] = [0.7, -1.3]
+    support = np.abs(net.backward(dy)[0, ..., 0]) > 0
+    np.testing.assert_array_equal(field.mask, support)
+    assert "union over 3 paths" == field.note        # side, dil, skip
+    rows, cols = np.nonzero(support)
+    assert (field.top, field.left, field.bottom, field.right) == \
+        (rows.min(), cols.min(), rows.max() + 1, cols.max() + 1)
+    assert [name for name, _ in field.chain][:2] == ["top", "cat"]
+    assert not field.mask[field.top:field.bottom, field.left:field.right].all()   # holes
+
+
+def test_graph_receptive_field_of_the_centre_by_hand():
+    net = cl.Network(_field_graph(), seed=2, dtype="float64", backend="reference")
+    field = net.trace(np.zeros((11, 11, 1))).receptive_field("top", 5, 5)
+    expected = np.zeros((11, 11), bool)
+    expected[4:7, 4:7] = True                       # side's 3x3 (skip's 1x1 lies inside)
+    expected[3:8:2, 3:8:2] = True                   # dil: taps at -2, 0, 2
+    np.testing.assert_array_equal(field.mask, expected)
+    assert (field.top, field.left, field.bottom, field.right) == (3, 3, 8, 8)

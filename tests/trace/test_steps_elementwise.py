@@ -130,3 +130,43 @@ def test_dropout_texts_in_training_and_prediction():
 def test_targets_helper_matches_the_output_shape():
     net = regression_net([cl.ReLU()], (2, 2, 1), "reference")
     assert targets_for(net, 3).shape == (3, 2, 2, 1)
+
+
+# ---- the joins of a layer graph (cnnlab/trace/steps_combine.py) -------------------------------
+
+def _joined_trace():
+    g = cl.LayerGraph([cl.ImageInput((3, 3, 2), normalization="none"),
+                       cl.Convolution2D(1, 2, name="conv"), cl.Addition(2, name="add"),
+                       cl.DepthConcatenation(2, name="cat")])
+    g.connect("imageinput", "add/in2").connect("imageinput", "cat/in2")
+    net = cl.Network(g, seed=0, dtype="float64", backend="reference")
+    image = np.random.default_rng(1).standard_normal((3, 3, 2))
+    return net.trace(image), image
+
+
+def test_addition_steps_show_the_sum_of_the_inputs():
+    t, image = _joined_trace()
+    add = t["add"]
+    assert add.num_steps == 3 * 3 * 2
+    step = add.step_at(3 * 3 + 1 * 3 + 2)                # channel 1, row 1, col 2
+    assert (step.row, step.col, step.channel) == (1, 2, 1)
+    conv_value = t["conv"].output[1, 2, 1]
+    assert step.terms == (conv_value, image[1, 2, 1])
+    assert step.value == conv_value + image[1, 2, 1] == step.output
+    assert step.reads.startswith("in1 (from 'conv') = ")
+    assert " + " in step.text() or " - " in step.text()
+    for k in range(add.num_steps):
+        s = add.step_at(k)
+        assert s.value == pytest.approx(s.output, rel=1e-15, abs=1e-15)
+
+
+def test_concatenation_steps_say_which_input_each_channel_copies():
+    t, image = _joined_trace()
+    cat = t["cat"]
+    assert cat.output_shape == (3, 3, 4)
+    first = cat.step_at(0)                               # channel 0: in1 (add), channel 0
+    assert (first.input, first.source, first.input_channel, first.offset) == (1, "add", 0, 0)
+    late = cat.step_at(3 * 3 * 3 + 4)                    # channel 3: in2's channel 1
+    assert (late.input, late.source, late.input_channel, late.offset) == (2, "imageinput", 1, 2)
+    assert late.value == image[1, 1, 1] == late.output
+    assert "a copy of in2" in late.text()

@@ -191,3 +191,31 @@ def test_wrong_image_shape_is_refused(ref_net):
 def test_summary_lists_layers_and_bytes(ref_net):
     text = ref_net.trace(digits()[0]).summary()
     assert "conv_1" in text and "28x28x16" in text and "budget" in text
+
+
+# ---- layer graphs: every branch recorded ------------------------------------------------------
+
+def test_a_graph_trace_records_every_branch_and_the_sums_at_joins_and_fan_outs():
+    from tests.test_graph_pass import classifier_graph
+    net = cl.Network(classifier_graph(), seed=4, dtype="float64", backend="reference")
+    x = np.random.default_rng(5).standard_normal((6, 6, 3))
+    t = net.trace(x, backward=True, labels=[2])
+    assert t.names == net.names                       # all branches, topological order
+    cat = t["cat"]
+    assert cat.sources == ["branch_1x1", "branch_3x3", "branch_pool"]
+    np.testing.assert_array_equal(cat.output, np.concatenate(
+        [t[s].output for s in cat.sources], axis=2))
+    add = t["res_add"]
+    assert add.sources == ["res_bn_2", "squeeze"]
+    np.testing.assert_array_equal(add.output, t["res_bn_2"].output + t["squeeze"].output)
+    np.testing.assert_array_equal(add.input, add.inputs[0])
+    # squeeze's output feeds res_conv_1 and res_add/in2: its gradient is the sum of both
+    np.testing.assert_allclose(t["squeeze"].output_gradient,
+                               t["res_conv_1"].input_gradient + add.input_gradients[1],
+                               rtol=1e-12, atol=1e-15)
+    # the image gets the three branches' gradients, summed (through the image input)
+    summed = sum(t[b].input_gradient for b in cat.sources)
+    np.testing.assert_allclose(t["imageinput"].output_gradient, summed, rtol=1e-12,
+                               atol=1e-15)
+    # the traced prediction is the network's
+    np.testing.assert_allclose(t.prediction, net.predict(x[None])[0], rtol=1e-12)

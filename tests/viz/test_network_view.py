@@ -66,3 +66,19 @@ def test_network_view_has_a_row_per_layer_with_shapes(trace):
     np.testing.assert_array_equal(images[0].get_array(), trace.image[:, :, 0])
     conv = [im for im in images if im.get_array().shape == (10, 10)]
     np.testing.assert_array_equal(conv[2].get_array(), trace["conv_1"].output[:, :, 0])
+
+
+def test_network_view_of_a_graph_names_the_branches_and_joins():
+    import cnnlab as cl
+    g = cl.LayerGraph([cl.ImageInput((6, 6, 1), normalization="none"),
+                       cl.Convolution2D(3, 2, padding=1), cl.ReLU(), cl.Addition(2, name="add"),
+                       cl.DepthConcatenation(2, name="cat")])
+    g.add_layers([cl.Convolution2D(1, 2, name="skip")])
+    g.connect("imageinput", "skip").connect("skip", "add/in2").connect("skip", "cat/in2")
+    net = cl.Network(g, backend="reference")
+    trace = net.trace(np.zeros((6, 6, 1)))
+    texts = [t.get_text() for ax in network_view(trace).axes for t in ax.texts]
+    assert "skip\nConvolution\n6×6×2\n← imageinput" in texts
+    assert "add\nAddition\n6×6×2\n= relu_1 + skip" in texts
+    assert "cat\nDepth concatenation\n6×6×4\n= [add | skip]" in texts
+    assert "conv_1\nConvolution\n6×6×2" in texts            # reads the row above: no note
