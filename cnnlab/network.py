@@ -10,9 +10,7 @@ dropout mask, so the same seed gives the same weights, masks and traces.
 """
 from __future__ import annotations
 
-import contextlib
 import copy
-import threading
 
 import numpy as np
 
@@ -22,11 +20,12 @@ from .graph_pass import graph_backward, graph_forward
 from .graph_stages import plan_graph_stages
 from .layer_graph import LayerGraph
 from .network_display import layer_array, network_display  # noqa: F401  (layer_array: API)
+from .network_compute import Computing
 from .network_graph import GraphAccess, arrange_layers
 from .layers.base import Layer
 from .network_build import check_order
 
-class Network(GraphAccess):
+class Network(GraphAccess, Computing):
     """A network built for a fixed input size: a chain of layers or a layer graph.
 
     Parameters
@@ -63,7 +62,7 @@ class Network(GraphAccess):
         self.layers, self._sources = arrange_layers(self.layers, graph)
         self.input_size = check_order(self.layers, input_size)
         self._backend = resolve_backend(backend)
-        self._lock = threading.RLock()        # see computing()
+        self._new_lock()                      # computing() holds it (network_compute.py)
         kernels = get_backend(self._backend)
         shapes = {}
         for i, layer in enumerate(self.layers):
@@ -136,16 +135,11 @@ class Network(GraphAccess):
             for key, value in layer.params.items():
                 yield layer, key, value
 
-    def __getstate__(self):
-        state = dict(self.__dict__)
-        state.pop("_lock", None)              # a lock is not copied: each network has its own
-        return state
-
     def __setstate__(self, state):
         # a copied network (copy.deepcopy, astype) adopts its copied layers and gives them
         # their kernels again (a layer's copy has none: a module is not copied)
         self.__dict__.update(state)
-        self._lock = threading.RLock()
+        self._new_lock()
         for layer in self.layers:
             layer.network = self
         self.backend = self._backend
@@ -191,25 +185,6 @@ class Network(GraphAccess):
 
     def _body(self):
         return self.layers[:-1] if self.layers[-1].is_loss else self.layers
-
-    @contextlib.contextmanager
-    def computing(self):
-        """The context every computation of this network runs in; re-entrant, so nesting
-        costs nothing.
-
-        It holds the network's lock: a widget's callback runs in its own thread while a cell
-        may be computing with the same network (ipykernel's subshells), and the layers keep
-        each pass's intermediates for the backward pass, so two passes at once would mix
-        them up. With the fast backend BLAS is capped to one thread
-        (``kernels.fast.threads.kernel_threads``) so its threads do not spin against
-        Numba's."""
-        with self._lock:
-            if self._backend == "reference":
-                yield
-                return
-            from .kernels.fast.threads import kernel_threads
-            with kernel_threads():
-                yield
 
     def forward(self, x, *, training: bool = False, keep_caches: bool | None = None
                 ) -> np.ndarray:
