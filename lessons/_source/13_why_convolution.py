@@ -11,8 +11,10 @@
 # 4. Understand **1×1 convolutions**: a fully connected layer applied at every pixel.
 # 5. See that the input gradient of a convolution **is** a transposed convolution with the
 #    same filter (lesson 10's two halves, joined).
-# 6. Tour three famous networks with `cl.analyze`: LeNet-5, AlexNet, VGG-16, and check their
-#    numbers against the published ones.
+# 6. Tour four famous networks with `cl.analyze`: LeNet-5, AlexNet, VGG-16 and ResNet-18,
+#    and check their numbers against the published ones.
+# 7. Measure why **skip connections** let a deep network train: the signal and the gradient
+#    layer by layer, with and without them.
 
 # %%
 import time
@@ -21,8 +23,10 @@ import cnnlab as cl
 import cnnlab.arithmetic as ar
 from cnnlab.testing import check_answer   # prints Right! / Not yet / Fill in
 from cnnlab.datasets import digits_split
+from cnnlab.explain import layer_outputs
 from cnnlab.kernels.columns import im2col
-from cnnlab.models import alexnet, lenet5, vgg16
+from cnnlab.models import alexnet, lenet5, resnet18, vgg16
+from cnnlab.viz.run_comparison import compare_runs
 from cnnlab.viz.network_view import png_bytes
 from IPython.display import Image, display
 from matplotlib.figure import Figure
@@ -313,14 +317,17 @@ print("dL/dx equals the transposed convolution of dL/dy:",
 #
 # ## 6. An architecture tour
 #
-# Three networks, 1998 to 2014. `cl.analyze` counts from the layers' own arithmetic; the
+# Four networks, 1998 to 2015. `cl.analyze` counts from the layers' own arithmetic; the
 # weights are built as zeros (`weights_initializer="zeros"`): counting needs shapes, not the
-# 138 million random numbers VGG-16 would otherwise draw.
+# 138 million random numbers VGG-16 would otherwise draw. ResNet-18 is not a chain but a
+# *layer graph* (section 7 builds one): its receptive field is the union of the fields of
+# every path through it.
 
 # %%
 tour = {"LeNet-5": cl.analyze(lenet5(normalization="none")),
         "AlexNet": cl.analyze(alexnet(normalization="none", weights_initializer="zeros")),
-        "VGG-16": cl.analyze(vgg16(normalization="none", weights_initializer="zeros"))}
+        "VGG-16": cl.analyze(vgg16(normalization="none", weights_initializer="zeros")),
+        "ResNet-18": cl.analyze(resnet18(normalization="none", weights_initializer="zeros"))}
 print(f"{'network':9s} {'input':>10s} {'parameters':>13s} {'multiply-adds':>15s} "
       f"{'activations':>12s} {'receptive field':>16s}")
 for name, a in tour.items():
@@ -332,8 +339,10 @@ for name, a in tour.items():
 
 # %% [markdown]
 # Check them against the published figures: torchvision's model table lists AlexNet with
-# 61.1 M parameters and 0.71 G multiply-adds ("GFLOPS 0.71") and VGG-16 with 138.4 M and
-# 15.47 G. "Activations" is the memory of every layer's output for one image in float32,
+# 61.1 M parameters and 0.71 G multiply-adds ("GFLOPS 0.71"), VGG-16 with 138.4 M and
+# 15.47 G, and ResNet-18 with 11.7 M and 1.81 G; Araujo, Norris and Sim's "Computing
+# Receptive Fields of Convolutional Neural Networks" (Distill, 2019) gives ResNet-18 a
+# receptive field of 435 pixels. "Activations" is the memory of every layer's output for one image in float32,
 # what a forward pass for training keeps. The receptive field is that of the last layer
 # whose outputs still form a grid: after it every neuron sees the whole image.
 #
@@ -359,9 +368,161 @@ print(tour["AlexNet"].warnings[0].split(". ")[0] + ".")
 print(ar.conv_output_size(224, 11, stride=4, padding=2).substituted)
 
 # %% [markdown]
+# ## 7. Skip connections: why a deep network trains
+#
+# ResNet-18 is deep (17 convolutions and a fully connected layer) because of one idea of He,
+# Zhang, Ren and Sun (2015): a **residual block** adds its input to the output of its
+# layers, $y = \mathrm{relu}(x + F(x))$, where a plain chain of the same layers computes
+# $y = \mathrm{relu}(F(x))$. The path that skips $F$ is a **skip connection**. A network
+# with one is a layer graph: `cl.LayerGraph(layers)` connects the layers in order, and
+# `connect` adds the skip path into the second input of a `cl.Addition` layer.
+#
+# Two networks with the same 13 convolutions (3×3, 8 filters, no batch normalization) on the
+# digits: six blocks of two convolutions each, with or without the skip connection.
+
+# %%
+def deep_network(skip: bool, blocks: int = 6) -> cl.LayerGraph:
+    """conv 3×3/2 → 6 blocks (conv, relu, conv, [+ the block's input], relu) → pool → fc."""
+    graph = cl.LayerGraph([cl.ImageInput((28, 28, 1)),
+                           cl.Convolution2D(3, 8, stride=2, padding=1), cl.ReLU()])
+    source = "relu_1"                                  # the output the next block reads
+    for b in range(1, blocks + 1):
+        block = [cl.Convolution2D(3, 8, padding=1, name=f"block{b}_conv1"),
+                 cl.ReLU(name=f"block{b}_relu1"),
+                 cl.Convolution2D(3, 8, padding=1, name=f"block{b}_conv2")]
+        if skip:
+            block.append(cl.Addition(2, name=f"block{b}_add"))
+        graph.add_layers(block + [cl.ReLU(name=f"block{b}_relu")])
+        graph.connect(source, f"block{b}_conv1")
+        if skip:
+            graph.connect(source, f"block{b}_add/in2")  # the skip connection
+        source = f"block{b}_relu"
+    graph.add_layers([cl.MaxPooling2D(2, stride=2, name="pool"), cl.FullyConnected(10),
+                      cl.Softmax(), cl.Classification()])
+    graph.connect(source, "pool")
+    return graph
+
+
+x_train, y_train, x_test, y_test = digits_split(1000, 300, seed=3)
+x_train, x_test = x_train / 255, x_test / 255
+networks = {}
+for name, skip in (("plain", False), ("with skip connections", True)):
+    networks[name] = cl.Network(deep_network(skip), seed=0)
+    networks[name].fit_normalization(x_train)
+    convs = [layer for layer in networks[name].layers if layer.type_name == "Convolution"]
+    print(f"{name:22s} {len(convs)} convolutions, {networks[name].num_parameters:,} parameters")
+print(networks["with skip connections"]["block1_add"].describe())
+
+# %% [markdown]
+# The skip connections add no parameters. What do they change? Measure both networks before
+# any training: for every convolution, how large its output is (the signal going forward,
+# root mean square over one batch) and how large the gradient of the loss with respect to
+# its weights is (what training has to work with).
+
+# %%
+def signal_and_gradient(net, x, y):
+    """Per convolution: RMS of its output on the batch x, and RMS of dL/dW on (x, y)."""
+    _loss, grads = net.loss_and_gradients(x, y)
+    rows = []
+    for layer in net.layers:
+        if layer.type_name == "Convolution":
+            out = layer_outputs(net, x, layer.name)
+            rows.append((layer.name, float(np.sqrt(np.mean(out ** 2))),
+                         float(np.sqrt(np.mean(grads[layer.name]["weights"] ** 2)))))
+    return rows
+
+
+measured = {name: signal_and_gradient(net, x_train[:128], y_train[:128])
+            for name, net in networks.items()}
+print(f"{'convolution':14s} {'output RMS':>22s} {'weight gradient RMS':>26s}")
+print(f"{'':14s} {'plain':>10s} {'skip':>11s} {'plain':>12s} {'skip':>13s}")
+for (layer, s0, g0), (_, s1, g1) in zip(*measured.values()):
+    print(f"{layer:14s} {s0:10.2e} {s1:11.2e} {g0:12.2e} {g1:13.2e}")
+first = {name: rows[1][2] for name, rows in measured.items()}
+ratio = first["with skip connections"] / first["plain"]
+print(f"block1_conv1's weight gradient is {ratio:,.0f} times larger with skip connections")
+
+fig = Figure(figsize=(9, 3), dpi=80)
+for n, (column, title) in enumerate(((1, "output RMS of each convolution"),
+                                     (2, "RMS of dL/dW of each convolution"))):
+    ax = fig.add_subplot(1, 2, n + 1)
+    for name, rows in measured.items():
+        ax.semilogy(range(len(rows)), [r[column] for r in rows], "o-", label=name)
+    ax.set_xlabel("convolution (0 = the first)")
+    ax.set_title(title, fontsize=10)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8)
+fig.tight_layout()
+display(Image(png_bytes(fig)))
+
+# %% [markdown]
+# In the plain chain the signal shrinks at every layer: with the default (Glorot) weights a
+# convolution keeps about the variance of its input, and each ReLU then zeroes about half of
+# its values, so after a dozen layers almost nothing is left; the scores are all about equal,
+# and the loss hardly depends on any weight. A block with a skip connection passes its input
+# on unchanged *and* adds $F(x)$, so the signal cannot fade, and neither can the gradient:
+# by the chain rule the gradient reaching $x$ is the gradient at $y$ through the skip path,
+# plus whatever comes back through $F$.
+#
+# **Exercise 5.** In one residual block without its final ReLU, $y = x + F(x)$, suppose the
+# weights of $F$ are all zero. What is $\partial y / \partial x$ for each element (one number)?
+# And what would it be for the plain block $y = F(x)$? (Write the residual one.)
+
+# %%
+answer_5 = None
+### BEGIN SOLUTION
+answer_5 = 1.0   # dy/dx = 1 + dF/dx, and dF/dx = 0 when F's weights are zero (plain: 0)
+### END SOLUTION
+
+# %%
+# a residual block whose F has all-zero weights: back-propagate dL/dy = 1 to the input
+block = cl.LayerGraph([cl.ImageInput((4, 4, 1), normalization="none"),
+                       cl.Convolution2D(3, 1, padding=1, weights=np.zeros((3, 3, 1, 1)),
+                                        bias=np.zeros(1)),
+                       cl.Addition(2)])
+block.connect("imageinput", "add_1/in2")
+tiny = cl.Network(block, dtype="float64")
+tiny.forward(np.random.default_rng(0).random((1, 4, 4, 1)), training=True)
+dx = tiny.backward(np.ones((1, 4, 4, 1)))
+check_answer(answer_5, float(dx.mean()),
+             f"every element of dL/dx is {float(dx.mean()):g}: the skip path passes the "
+             "gradient on unchanged, whatever F does (the plain block would pass 0)",
+             hint="differentiate x + F(x) with respect to x: the first term gives one "
+                  "thing, the second nothing when F's weights are zero")
+
+# %% [markdown]
+# Now train both networks the same way: momentum SGD at $\eta = 0.01$, mini-batches of 50,
+# three passes over the 1,000 training digits.
+
+# %%
+trained = {}
+for name, net in networks.items():
+    options = cl.TrainingOptions("sgdm", initial_learn_rate=0.01, max_epochs=3,
+                                 mini_batch_size=50, validation_data=(x_test, y_test),
+                                 validation_frequency=20, plots="none", verbose=False,
+                                 progress_bar=False, seed=0)
+    start = time.perf_counter()
+    _net, trained[name] = cl.train_network(x_train, y_train, net, options)
+    info = trained[name]
+    print(f"{name:22s} loss {info.loss[0]:.3f} → {np.mean(info.loss[-10:]):.3f}, "
+          f"validation accuracy {info.final_validation_accuracy:.1%} "
+          f"({time.perf_counter() - start:.1f} s)")
+compare_runs(trained, reference=(np.log(10), "guessing (ln 10)"), panel_inches=3.6,
+             height=2.8)
+
+# %% [markdown]
+# The same layers, the same weights to start from, the same data and optimizer: the plain
+# chain stays at the loss of guessing, the network with skip connections learns. (With
+# batch normalization after each convolution, as ResNet-18 has, the plain chain trains too,
+# but less well as it gets deeper: He et al. measured a 56-layer plain network doing worse
+# than a 20-layer one, and the residual version of each doing better.)
+
+# %% [markdown]
 # **What you saw.** Sharing a filter's weights over all positions costs a few hundred numbers
 # where a dense layer needs millions, and makes stride-1 layers equivariant to shifts; a
 # stride samples, and a pattern finer than the stride aliases. A convolution is one matrix
 # product after im2col. A 1×1 convolution is a per-pixel fully connected layer. The
 # gradient flowing back through a convolution is a transposed convolution with the same
-# weights. And the famous networks' sizes follow from the same arithmetic as LeNet-5's.
+# weights. The famous networks' sizes follow from the same arithmetic as LeNet-5's. And a
+# skip connection keeps the signal and the gradient alive through many layers: the same
+# deep stack that learns nothing as a chain learns with them.

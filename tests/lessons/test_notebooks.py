@@ -100,7 +100,8 @@ LESSON_FACTS = {
                       "epsilon 0.00: accuracy", "Hint: every pixel moves by at most ε"]},
     "13": {"answers": {"answer_1": "2712960",        # (784 + 1)·24·24·6
                        "answer_2": "16",             # all 16 sampled cells are 1 after the shift
-                       "answer_3": "7840"},          # 10·28·28 output positions
+                       "answer_3": "7840",           # 10·28·28 output positions
+                       "answer_5": "1.0"},           # d(x + F(x))/dx with F's weights zero
            "by_chance": {"answer_2": "the goals name VGG-16"},
            "wrong": {"answer_4": "12288"},           # 192·64 forgets the 64 biases: 12,352
            "expect": ["(5·5·1 + 1)·6 = 26·6 = 156",
@@ -114,7 +115,11 @@ LESSON_FACTS = {
                       "61,100,840", "714,188,480", "138,357,544", "15,470,264,320",
                       "195 (dropout_1)", "212 (maxpool_5)",
                       "conv_1: output height 55.25 is not a whole number, floored to 55.",
-                      "Hint: C·F weights"]},
+                      "Hint: C·F weights",
+                      "11,689,512", "1,814,073,344", "435 (layer4_2_relu)",
+                      "plain                  13 convolutions, 11,018 parameters",
+                      "times larger with skip connections",
+                      "Right! every element of dL/dx is 1: the skip path"]},
 }
 # lesson 14 (kept apart from the table above so parallel lessons merge cleanly): answer_1 is
 # a design of (3·3·1 + 1)·4 = 40 and 10·(7·7·4) + 10 = 1,970 parameters, 2,010 in all
@@ -361,6 +366,21 @@ def test_lesson11_premises_hold_one_rate_fails_and_100_digits_overfit(executed):
     # the table's best row is the one the lesson names
     best = max(table, key=lambda k: float(table[k]))
     assert f"highest validation accuracy: {best}" in text
+
+def test_lesson13_premises_hold_skip_connections_keep_the_gradient_and_train(executed):
+    # the lesson says: the plain chain stays at the loss of guessing, the same layers with skip
+    # connections learn, and their first block's weight gradient is far larger
+    path = next(p for p in NOTEBOOKS if p.name.startswith("13"))
+    text = printed(executed(path)[0])
+    runs = dict((name, (float(start), float(end), float(acc))) for name, start, end, acc in
+                re.findall(r"^(plain|with skip connections) +loss ([\d.]+) → ([\d.]+), "
+                           r"validation accuracy ([\d.]+)%", text, flags=re.M))
+    assert set(runs) == {"plain", "with skip connections"}, runs
+    assert abs(runs["plain"][1] - math.log(10)) < 0.05 and runs["plain"][2] < 20, runs
+    assert runs["with skip connections"][1] < 1.5 and runs["with skip connections"][2] > 60
+    ratio = re.search(r"weight gradient is ([\d,]+) times larger", text)
+    assert ratio and int(ratio.group(1).replace(",", "")) >= 10, ratio
+
 
 def test_lesson6_uses_the_batch_statistics_and_trains_batch_norm_away_from_identity(executed):
     path = next(p for p in NOTEBOOKS if p.name.startswith("06"))
