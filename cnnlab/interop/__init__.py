@@ -33,7 +33,8 @@ def to_torch(net):
 
 
 def from_torch(module, input_size, **options):
-    """``torch.nn.Sequential`` -> cnnlab Network (see ``cnnlab.interop.torch_import``)."""
+    """A PyTorch module -> cnnlab Network: an ``nn.Sequential`` as a chain, any other module
+    traced by ``torch.fx`` into a layer graph (see ``cnnlab.interop.torch_import``)."""
     _require("torch")
     from .torch_import import from_torch as convert
     return convert(module, input_size, **options)
