@@ -46,6 +46,10 @@ class _Image:
     flat: bool = False
     pending: tuple | None = None
 
+    def __repr__(self):
+        h, w, c = self.shape
+        return f"the {'flattened ' if self.flat else ''}{h}x{w}x{c} output of '{self.layer}'"
+
     def torch_shape(self):
         h, w, c = self.shape
         return (_BATCH, h * w * c) if self.flat else (_BATCH, c, h, w)
