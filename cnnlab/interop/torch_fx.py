@@ -98,7 +98,7 @@ def describe(node) -> str:
     errors name an fx node."""
     text = f"node '{node.name}' ({node.op} {_target_name(node)})"
     owner = _owner(node)
-    if owner is not None and node.op != "call_module":
+    if owner is not None and owner[0] and node.op != "call_module":
         text += f" in module '{owner[0]}' ({getattr(owner[1], '__name__', owner[1])})"
     return text
 

@@ -161,6 +161,45 @@ def test_operations_inside_submodules_are_named_after_them():
     assert cat["cat"].output_shape == (6, 5, 12)
 
 
+class ResNet18(nn.Module):
+    """torchvision's resnet18, written out from its definition (no torchvision here)."""
+
+    def __init__(self, classes=1000):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 64, 7, stride=2, padding=3, bias=False)
+        self.bn1, self.relu = nn.BatchNorm2d(64), nn.ReLU(inplace=True)
+        self.maxpool = nn.MaxPool2d(3, stride=2, padding=1)
+        cin = 64
+        for i, width in enumerate((64, 128, 256, 512), start=1):
+            stride = 1 if i == 1 else 2
+            down = None if stride == 1 and cin == width else nn.Sequential(
+                nn.Conv2d(cin, width, 1, stride=stride, bias=False), nn.BatchNorm2d(width))
+            setattr(self, f"layer{i}", nn.Sequential(BasicBlock(cin, width, stride, down),
+                                                     BasicBlock(width, width)))
+            cin = width
+        self.avgpool, self.fc = nn.AdaptiveAvgPool2d((1, 1)), nn.Linear(512, classes)
+
+    def forward(self, x):
+        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
+        x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
+        return self.fc(torch.flatten(self.avgpool(x), 1))
+
+
+def test_resnet18_imports_as_cnnlab_describes_it():
+    torch.manual_seed(0)
+    model = trained_looking(ResNet18())
+    net = cl.from_torch(model, (224, 224, 3))
+    ours = cl.Network(models.resnet18(normalization="none", weights_initializer="zeros"))
+    # 11,689,512 is torchvision's published count for resnet18
+    assert net.num_parameters == ours.num_parameters == 11_689_512 == \
+        sum(p.numel() for p in model.parameters())
+    kinds = [type(layer).__name__ for layer in ours.layers]
+    assert [type(layer).__name__ for layer in net.layers] == kinds[:-2]   # no softmax, output
+    x = _images((224, 224, 3), "float32", n=1)
+    want = run_torch(model, x)
+    np.testing.assert_allclose(net.predict(x), want, rtol=0, atol=2e-6 * np.abs(want).max())
+
+
 GRAPHS = {"resnet_digits": (models.resnet_digits, (28, 28, 1)),
           "inception": (_inception, (8, 8, 5))}
 

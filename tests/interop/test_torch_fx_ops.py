@@ -69,6 +69,30 @@ def test_a_module_called_twice_becomes_two_layers_with_the_same_weights():
                                   net["conv_2"].params["weights"])
 
 
+class PadConvAdd(nn.Module):
+    """An explicit pad module before a convolution and a max pooling, in a residual sum."""
+
+    def __init__(self):
+        super().__init__()
+        self.pad = nn.ReflectionPad2d(1)
+        self.conv = nn.Conv2d(3, 3, 3)
+        self.zero = nn.ConstantPad2d((0, 1, 1, 0), -np.inf)
+        self.pool = nn.MaxPool2d(2, stride=1)
+
+    def forward(self, x):
+        return self.conv(self.pad(x)) + self.pool(self.zero(x))
+
+
+def test_pad_modules_are_folded_into_the_layer_that_reads_them():
+    model = PadConvAdd().double().eval()
+    net = cl.from_torch(model, (5, 4, 3))
+    assert net.names == ["imageinput", "conv", "pool", "add"]
+    assert net["conv"].padding_value == "symmetric-exclude-edge"
+    assert net["pool"].padding == (1, 0, 0, 1)
+    x = np.random.default_rng(2).standard_normal((3, 5, 4, 3))
+    np.testing.assert_allclose(net.predict(x), run_torch(model, x), rtol=0, atol=1e-12)
+
+
 class TwoInputs(nn.Module):
     def forward(self, x, y):
         return x + y
