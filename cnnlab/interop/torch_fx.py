@@ -37,7 +37,7 @@ from .torch_modules import ImageNormalization
 
 
 @dataclass(frozen=True)
-class _Image:
+class TracedImage:
     """An image tensor of the traced module: the cnnlab layer that computes it, its cnnlab
     shape H×W×C, whether PyTorch holds it flattened (N×(C·H·W)), and a pad module waiting
     to be folded into the convolution or pooling that reads it."""
@@ -52,7 +52,7 @@ class _Image:
 
     def torch_shape(self):
         h, w, c = self.shape
-        return (_BATCH, h * w * c) if self.flat else (_BATCH, c, h, w)
+        return (BATCH, h * w * c) if self.flat else (BATCH, c, h, w)
 
 
 class _Batch:
@@ -62,7 +62,7 @@ class _Batch:
         return "N (the batch size)"
 
 
-_BATCH = _Batch()
+BATCH = _Batch()
 
 
 class _Tracer(torch.fx.Tracer):
@@ -158,7 +158,7 @@ class GraphImport:
         self.layers.append(layer)
         for port, x in zip(layer.input_names, inputs):
             self.edges.append((x.layer, layer.name, port))
-        return _Image(layer.name, tuple(shape), flat)
+        return TracedImage(layer.name, tuple(shape), flat)
 
     # ---- node values -----------------------------------------------------------------------
     def value(self, arg):
@@ -170,7 +170,7 @@ class GraphImport:
 
     def image(self, arg, where, *, pad_allowed=False):
         x = self.value(arg)
-        if not isinstance(x, _Image):
+        if not isinstance(x, TracedImage):
             raise InteropError(f"{where}: reads {x!r} where cnnlab needs an image tensor "
                                "computed from the input")
         if x.pending is not None and not pad_allowed:
@@ -222,15 +222,15 @@ class GraphImport:
             layer = ImageInput(self.size, normalization=m.normalization,
                                name=self.unique(self.module_name(first.target)), **stats)
             self.layers.append(layer)
-            self.values[placeholder] = self.values[first] = _Image(layer.name, self.size)
+            self.values[placeholder] = self.values[first] = TracedImage(layer.name, self.size)
             return first
         layer = ImageInput(self.size, normalization="none", name=self.unique("imageinput"))
         self.layers.append(layer)
-        self.values[placeholder] = _Image(layer.name, self.size)
+        self.values[placeholder] = TracedImage(layer.name, self.size)
         return None
 
     def read_module(self, node):
-        from .torch_import import _PAD_MODULES, MAPS, _avgpool, _conv, _maxpool, _pad
+        from .torch_import import MAPS, PAD_MODULES, TAKES_PAD
         m = self.root.get_submodule(node.target)
         where = f"module '{node.target}' ({type(m).__name__}, fx node '{node.name}')"
         read = MAPS.get(type(m))
@@ -245,8 +245,8 @@ class GraphImport:
         if len(node.args) != 1 or node.kwargs:
             raise InteropError(f"{where}: called with {len(node.args)} arguments and keywords "
                                f"{sorted(node.kwargs)}; cnnlab layers read one image")
-        x = self.image(node.args[0], where, pad_allowed=read in (_conv, _maxpool, _avgpool))
-        if type(m) in _PAD_MODULES and min(m.padding) < 0:
+        x = self.image(node.args[0], where, pad_allowed=read in TAKES_PAD)
+        if type(m) in PAD_MODULES and min(m.padding) < 0:
             raise InteropError(f"{where}: negative padding (a crop) is folded into a "
                                "transposed convolution only in an nn.Sequential chain")
         r = Reader(x.shape, self.dtype)
@@ -254,7 +254,8 @@ class GraphImport:
         name = self.unique(self.module_name(node.target), reserve=False)
         layer = read(m, name, where, r)
         if layer is None:                    # flatten, pad, identity: no layer of its own
-            return _Image(x.layer, x.shape, r.flat, r.pending if read is _pad else None)
+            pending = r.pending if type(m) in PAD_MODULES else None
+            return TracedImage(x.layer, x.shape, r.flat, pending)
         self.taken.add(name)
         if r.batchnorm_stats:
             self.batchnorm_stats[name] = r.batchnorm_stats[0]
@@ -278,8 +279,8 @@ class GraphImport:
 
 
 def _makes_layer(m) -> bool:
-    from .torch_import import _PAD_MODULES
-    return type(m) not in _PAD_MODULES and not isinstance(
+    from .torch_import import PAD_MODULES
+    return type(m) not in PAD_MODULES and not isinstance(
         m, (nn.Flatten, nn.Unflatten, nn.Identity))
 
 

@@ -28,7 +28,7 @@ from ..layers.combine import Addition, DepthConcatenation
 from ..layers.dropout import Dropout
 from ..layers.pool import GlobalAveragePooling2D
 from .common import InteropError
-from .torch_fx import _BATCH, _Image, describe, operation_name
+from .torch_fx import BATCH, TracedImage, describe, operation_name
 
 
 def read_operation(walk, node):
@@ -67,7 +67,7 @@ def _add(walk, node, where, args, kwargs):
     if len(args) != 2 or kwargs.get("alpha", 1) != 1 or set(kwargs) - {"alpha"}:
         raise InteropError(f"{where}: cnnlab's Addition sums images, without a factor "
                            f"(args {args}, keywords {kwargs})")
-    if not all(isinstance(a, _Image) for a in args):
+    if not all(isinstance(a, TracedImage) for a in args):
         raise InteropError(f"{where}: adds {args[0]!r} and {args[1]!r}; cnnlab's Addition sums "
                            "two images computed from the input (not a constant)")
     a, b = (_image(walk, node, where, i) for i in (0, 1))
@@ -150,7 +150,7 @@ def _flatten(walk, node, where, args, kwargs):
     if start != 1 or end not in (-1, len(x.torch_shape()) - 1):
         raise InteropError(f"{where}: start_dim = {start}, end_dim = {end}: cnnlab flattens "
                            "each image whole (start_dim = 1, end_dim = -1)")
-    return _Image(x.layer, x.shape, True)
+    return TracedImage(x.layer, x.shape, True)
 
 
 def _view(walk, node, where, args, kwargs):
@@ -160,12 +160,12 @@ def _view(walk, node, where, args, kwargs):
         shape = list(shape[0])
     h, w, c = x.shape
     total = h * w * c
-    batch = shape[:1] == [_BATCH] or (shape[:1] == [-1] and -1 not in shape[1:])
+    batch = shape[:1] == [BATCH] or (shape[:1] == [-1] and -1 not in shape[1:])
     rest = [total if v == -1 else v for v in shape[1:]]
     if batch and rest == [total]:
-        return _Image(x.layer, x.shape, True)                        # N x (C·H·W)
+        return TracedImage(x.layer, x.shape, True)                        # N x (C·H·W)
     if batch and rest == [total, 1, 1] and (h, w) == (1, 1):
-        return _Image(x.layer, x.shape, False)                       # N x K x 1 x 1
+        return TracedImage(x.layer, x.shape, False)                       # N x K x 1 x 1
     dims = " x ".join(map(str, x.torch_shape()[1:]))
     raise InteropError(f"{where}: shape {tuple(shape)} of an N x {dims} "
                        "tensor: cnnlab reads a view that flattens each image, "
@@ -185,7 +185,7 @@ def _size(walk, node, where, args, kwargs):
 
 
 def _getattr(walk, node, where, args, kwargs):
-    if isinstance(args[0], _Image) and args[1] == "shape":
+    if isinstance(args[0], TracedImage) and args[1] == "shape":
         return args[0].torch_shape()
     raise InteropError(f"{where}: reads attribute {args[1]!r} of {args[0]!r}; cnnlab reads "
                        "only the .shape of an image")

@@ -29,7 +29,7 @@ from .reader import Reader, build_network, ceil_mode_extra
 
 #: PyTorch padding_mode / pad module -> cnnlab padding_value
 _MODES = {"zeros": 0, "reflect": "symmetric-exclude-edge", "replicate": "replicate"}
-_PAD_MODULES = {nn.ZeroPad2d: "zeros", nn.ConstantPad2d: "constant",
+PAD_MODULES = {nn.ZeroPad2d: "zeros", nn.ConstantPad2d: "constant",
                 nn.ReplicationPad2d: "replicate", nn.ReflectionPad2d: "reflect"}
 
 
@@ -110,7 +110,7 @@ def from_torch(module, input_size, *, dtype=None, seed=0, backend="auto",
         if read is None:
             raise InteropError(f"{where}: no cnnlab layer for {type(m).__name__}; cnnlab reads "
                                f"{', '.join(sorted(c.__name__ for c in MAPS))}")
-        if r.pending is not None and read not in (_conv, _maxpool, _avgpool):
+        if r.pending is not None and read not in TAKES_PAD:
             raise InteropError(f"{r.pending[0]} is followed by {where}: cnnlab folds a pad "
                                "module only into the convolution or pooling right after it")
         layer = read(m, name, where, r)
@@ -172,7 +172,7 @@ def _transposed(m, name, where, r):
 
 
 def _pad(m, name, where, r):
-    kind = _PAD_MODULES[type(m)]
+    kind = PAD_MODULES[type(m)]
     left, right, top, bottom = m.padding
     if min(m.padding) < 0:               # a crop: only after a transposed convolution
         if max(m.padding) > 0:
@@ -327,5 +327,8 @@ MAPS = {
     nn.Dropout: _simple(Dropout, probability=lambda m: m.p),
     nn.Flatten: _flatten, nn.Unflatten: _unflatten, nn.Linear: _linear,
     nn.Softmax: _softmax, nn.Identity: lambda m, name, where, r: None,
-    **{cls: _pad for cls in _PAD_MODULES},
+    **{cls: _pad for cls in PAD_MODULES},
 }
+
+#: the readers that take a waiting pad module into their own padding
+TAKES_PAD = (_conv, _maxpool, _avgpool)
