@@ -23,6 +23,7 @@ target. Only the operations the output depends on are read.
 from __future__ import annotations
 
 import copy
+import operator
 from dataclasses import dataclass
 
 import numpy as np
@@ -132,6 +133,15 @@ class GraphImport:
         self.layers, self.edges, self.values = [], [], {}
         self.batchnorm_stats = {}          # layer name -> (mean, var)
         self.taken = set()
+        self.inputs, self.made_at = {}, {}  # layer name -> its input images, its fx node
+        # LayerGraphModule (cnnlab.to_torch of a graph) sums a join of n inputs as n - 1
+        # additions: the plan of its joins, to name each by its layer and keep it one layer
+        from .torch_graph import LayerGraphModule
+        self.join_plan = None
+        if isinstance(root, LayerGraphModule):
+            self.join_plan = [(k, len(root.sources[k]) - 1 if root.joins[k] == "add" else 1)
+                              for k in root.order if k in root.joins]
+        self.adds_left = 0
 
     # ---- the layers and their connections ------------------------------------------------
     def unique(self, name, *, reserve=True):
@@ -145,9 +155,10 @@ class GraphImport:
             self.taken.add(name)
         return name
 
-    def add(self, layer, inputs, where, *, flat=False):
-        """Append ``layer`` reading ``inputs`` (images); its build on a copy checks the sizes
-        and gives its output shape. Returns its output image."""
+    def add(self, layer, inputs, where, *, flat=False, node=None):
+        """Append ``layer`` reading ``inputs`` (images), or put it in place of the layer of
+        the same name; its build on a copy checks the sizes and gives its output shape.
+        Returns its output image."""
         shapes = [x.shape for x in inputs]
         built = copy.deepcopy(layer)
         try:
@@ -155,10 +166,41 @@ class GraphImport:
                                 rng=np.random.default_rng(0), dtype=self.dtype)
         except ValueError as err:
             raise InteropError(f"{where}: {err}") from err
-        self.layers.append(layer)
+        names = [x.name for x in self.layers]
+        if layer.name in names:
+            self.layers[names.index(layer.name)] = layer
+            self.edges = [e for e in self.edges if e[1] != layer.name]
+        else:
+            self.layers.append(layer)
         for port, x in zip(layer.input_names, inputs):
             self.edges.append((x.layer, layer.name, port))
+        self.inputs[layer.name], self.made_at[layer.name] = list(inputs), node
         return TracedImage(layer.name, tuple(shape), flat)
+
+    def join_name(self, node):
+        """The name of a join (Addition, DepthConcatenation) made at ``node``."""
+        if self.join_plan is None:
+            return self.unique(operation_name(node))
+        if not self.join_plan:
+            raise InteropError(f"{describe(node)}: joins more branches than the "
+                               "LayerGraphModule's joins list")
+        name, count = self.join_plan.pop(0)
+        self.adds_left = count - 1
+        return self.unique(name)
+
+    def continues_addition(self, node, first):
+        """Whether the addition at ``node`` adds one more input to the Addition that computed
+        ``first`` (``a + b + c`` is one Addition of 3): ``first`` is that Addition's output
+        read by nothing else (and, in a LayerGraphModule, the same join)."""
+        made = self.made_at.get(first.layer)
+        alone = made is not None and made is node.args[0] and len(made.users) == 1 and \
+            made.target in (operator.add, operator.iadd, torch.add, "add", "add_")
+        if self.join_plan is None:
+            return alone
+        if self.adds_left > 0 and alone:
+            self.adds_left -= 1
+            return True
+        return False
 
     # ---- node values -----------------------------------------------------------------------
     def value(self, arg):

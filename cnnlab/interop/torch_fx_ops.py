@@ -1,7 +1,7 @@
 """The functions and tensor methods a traced PyTorch forward may call, and their cnnlab layers
 (``torch_fx`` walks the graph; one reader per operation here).
 
-    x + y, torch.add(x, y), x.add(y)        Addition(2)
+    x + y, torch.add(x, y), x.add(y)        Addition(2); a + b + c one Addition(3)
     torch.cat([a, b, ...], dim=1)           DepthConcatenation(n): dim 1 of N×C×H×W is the
                                             channels, cnnlab's last axis
     torch.relu, F.relu, x.relu()            ReLU (likewise sigmoid and tanh)
@@ -75,8 +75,12 @@ def _add(walk, node, where, args, kwargs):
         raise InteropError(f"{where}: adds a flattened tensor to an image")
     # flattened, the two are permuted the same way (C·H·W in PyTorch, H·W·C in cnnlab), so
     # their element-wise sum is the same numbers in either order
-    layer = Addition(2, name=walk.unique(operation_name(node)))
-    return walk.add(layer, [a, b], where, flat=a.flat)
+    if walk.continues_addition(node, a):           # (a1 + a2 + ...) + b: one more input
+        inputs = walk.inputs[a.layer] + [b]
+        layer = Addition(len(inputs), name=a.layer)
+    else:
+        inputs, layer = [a, b], Addition(2, name=walk.join_name(node))
+    return walk.add(layer, inputs, where, flat=a.flat, node=node)
 
 
 def _cat(walk, node, where, args, kwargs):
@@ -94,8 +98,8 @@ def _cat(walk, node, where, args, kwargs):
                            f"channels, dim = 1 of N x C x H x W ({len(tensors)} inputs)")
     if len(parts) == 1:
         return parts[0]
-    layer = DepthConcatenation(len(parts), name=walk.unique(operation_name(node)))
-    return walk.add(layer, parts, where, flat=parts[0].flat)
+    layer = DepthConcatenation(len(parts), name=walk.join_name(node))
+    return walk.add(layer, parts, where, flat=parts[0].flat, node=node)
 
 
 # ---- layers without options ------------------------------------------------------------------

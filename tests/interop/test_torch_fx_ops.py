@@ -69,6 +69,14 @@ def test_a_module_called_twice_becomes_two_layers_with_the_same_weights():
                                   net["conv_2"].params["weights"])
 
 
+def test_a_sum_of_three_is_one_addition():
+    model, net = _imported(lambda s, x: torch.relu(s.conv(x)) + torch.tanh(s.conv(x)) + s.conv(x))
+    assert [n for n in net.names if n.startswith("add")] == ["add"]
+    assert net.sources("add") == ["relu", "tanh", "conv_3"]
+    x = np.random.default_rng(2).standard_normal((3, 5, 4, 3))
+    np.testing.assert_allclose(net.predict(x), run_torch(model, x), rtol=0, atol=1e-12)
+
+
 class PadConvAdd(nn.Module):
     """An explicit pad module before a convolution and a max pooling, in a residual sum."""
 
