@@ -2,6 +2,7 @@
 
     model = cnnlab.to_torch(net)                       # torch.nn.Sequential, same numbers
     net2 = cnnlab.from_torch(model, input_size=(28, 28, 1))
+    net4 = cnnlab.from_torch(resnet, input_size=(28, 28, 1))   # traced by torch.fx: a graph
     cnnlab.to_onnx(net, "net.onnx")                    # view it in Netron
     net3 = cnnlab.from_onnx("net.onnx")
     print(net.to_torch_code())
