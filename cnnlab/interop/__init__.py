@@ -2,6 +2,7 @@
 
     model = cnnlab.to_torch(net)                       # torch.nn.Sequential, same numbers
     net2 = cnnlab.from_torch(model, input_size=(28, 28, 1))
+    net4 = cnnlab.from_torch(resnet, input_size=(28, 28, 1))   # traced by torch.fx: a graph
     cnnlab.to_onnx(net, "net.onnx")                    # view it in Netron
     net3 = cnnlab.from_onnx("net.onnx")
     print(net.to_torch_code())
@@ -33,7 +34,8 @@ def to_torch(net):
 
 
 def from_torch(module, input_size, **options):
-    """``torch.nn.Sequential`` -> cnnlab Network (see ``cnnlab.interop.torch_import``)."""
+    """A PyTorch module -> cnnlab Network: an ``nn.Sequential`` as a chain, any other module
+    traced by ``torch.fx`` into a layer graph (see ``cnnlab.interop.torch_import``)."""
     _require("torch")
     from .torch_import import from_torch as convert
     return convert(module, input_size, **options)

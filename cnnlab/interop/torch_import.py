@@ -1,5 +1,6 @@
 """PyTorch -> cnnlab: ``from_torch(model, input_size)`` reads an ``nn.Sequential`` module by
-module into a cnnlab Network that computes the same, so it can be traced window by window.
+module into a cnnlab Network that computes the same, so it can be traced window by window
+(any other module goes through ``torch.fx`` into a layer graph: ``torch_fx.py``).
 
 Each module maps to one cnnlab layer (the table is ``MAPS`` below and in the README); an
 explicit pad module is folded into the convolution or pooling after it, and a negative
@@ -28,7 +29,7 @@ from .reader import Reader, build_network, ceil_mode_extra
 
 #: PyTorch padding_mode / pad module -> cnnlab padding_value
 _MODES = {"zeros": 0, "reflect": "symmetric-exclude-edge", "replicate": "replicate"}
-_PAD_MODULES = {nn.ZeroPad2d: "zeros", nn.ConstantPad2d: "constant",
+PAD_MODULES = {nn.ZeroPad2d: "zeros", nn.ConstantPad2d: "constant",
                 nn.ReplicationPad2d: "replicate", nn.ReflectionPad2d: "reflect"}
 
 
@@ -49,23 +50,46 @@ def _children(module, prefix=""):
             yield (key if not key.isdigit() else ""), f"{prefix}{key}", child
 
 
+def _a_chain(module) -> bool:
+    """Whether an nn.Sequential is read as a chain: it holds (in nested Sequentials) only
+    modules of torch.nn and cnnlab's image normalization. One holding modules with a forward
+    of their own (residual blocks) is traced instead."""
+    return all(type(m).__module__.startswith("torch.nn.") or
+               type(m).__name__ == "ImageNormalization" for _, _, m in _children(module))
+
+
 def from_torch(module, input_size, *, dtype=None, seed=0, backend="auto",
                classification=True):
-    """A cnnlab Network computing what ``module`` (an ``nn.Sequential``) computes.
+    """A cnnlab Network computing what ``module`` computes in eval mode.
+
+    An ``nn.Sequential`` (or a single module cnnlab has a layer for) is read module by
+    module into a chain of layers. Any other module -- a residual block, a ResNet, an
+    Inception block, or the ``LayerGraphModule`` that ``cnnlab.to_torch`` makes of a layer
+    graph -- is traced with ``torch.fx`` and read into a layer graph
+    (``cnnlab.interop.torch_fx``): its submodules become layers as in a chain, ``x + y``
+    an Addition, ``torch.cat(..., dim=1)`` a DepthConcatenation, ``torch.relu`` a ReLU and
+    ``torch.flatten(x, 1)`` / ``x.view(x.size(0), -1)`` the flatten before a fully connected
+    layer; the connections follow the arguments of the traced operations, and layers are
+    named from the modules' qualified names (``layer1.0.conv1`` -> ``layer1_0_conv1``).
+    Weights, biases and batch-norm running statistics are copied. An operation with no
+    cnnlab layer raises :class:`InteropError` naming the fx node, its op and target.
 
     input_size : (H, W, C) or (H, W) of one image (cnnlab's order, channels last)
     dtype : "float32" or "float64"; default: the module's parameters' precision
     classification : add a Classification output after a final Softmax (so the network
         can be trained with cnnlab.train_network)
     """
-    if not isinstance(module, nn.Sequential):
-        raise InteropError(f"from_torch reads an nn.Sequential; got {type(module).__name__}, "
-                           "whose forward() cnnlab cannot read (write it as nn.Sequential)")
     size = tuple(int(v) for v in input_size)
     size = size + (1,) if len(size) == 2 else size
     if dtype is None:
         first = next(iter(list(module.parameters()) + list(module.buffers())), None)
         dtype = "float64" if first is not None and first.dtype == torch.float64 else "float32"
+    if type(module) in MAPS:             # one layer module: a chain of one
+        module = nn.Sequential(module)
+    if not isinstance(module, nn.Sequential) or not _a_chain(module):
+        from .torch_fx import from_traced
+        return from_traced(module, size, dtype=dtype, seed=seed, backend=backend,
+                           classification=classification)
     r = Reader(size, np.dtype(dtype))
     children = list(_children(module))
     start = 0
@@ -86,7 +110,7 @@ def from_torch(module, input_size, *, dtype=None, seed=0, backend="auto",
         if read is None:
             raise InteropError(f"{where}: no cnnlab layer for {type(m).__name__}; cnnlab reads "
                                f"{', '.join(sorted(c.__name__ for c in MAPS))}")
-        if r.pending is not None and read not in (_conv, _maxpool, _avgpool):
+        if r.pending is not None and read not in TAKES_PAD:
             raise InteropError(f"{r.pending[0]} is followed by {where}: cnnlab folds a pad "
                                "module only into the convolution or pooling right after it")
         layer = read(m, name, where, r)
@@ -148,7 +172,7 @@ def _transposed(m, name, where, r):
 
 
 def _pad(m, name, where, r):
-    kind = _PAD_MODULES[type(m)]
+    kind = PAD_MODULES[type(m)]
     left, right, top, bottom = m.padding
     if min(m.padding) < 0:               # a crop: only after a transposed convolution
         if max(m.padding) > 0:
@@ -303,5 +327,8 @@ MAPS = {
     nn.Dropout: _simple(Dropout, probability=lambda m: m.p),
     nn.Flatten: _flatten, nn.Unflatten: _unflatten, nn.Linear: _linear,
     nn.Softmax: _softmax, nn.Identity: lambda m, name, where, r: None,
-    **{cls: _pad for cls in _PAD_MODULES},
+    **{cls: _pad for cls in PAD_MODULES},
 }
+
+#: the readers that take a waiting pad module into their own padding
+TAKES_PAD = (_conv, _maxpool, _avgpool)

@@ -157,14 +157,21 @@ def test_pad_module_before_a_layer_that_cannot_take_it_is_refused():
         assert all(w in str(err.value) for w in words), str(err.value)
 
 
-def test_a_custom_module_and_a_non_sequential_model_are_refused():
+def test_a_custom_module_is_traced_and_its_unsupported_operation_refused():
     class Mine(nn.Module):
         def forward(self, x):
             return x * 2
-    with pytest.raises(cl.InteropError, match="Mine"):
+    with pytest.raises(cl.InteropError, match=r"node 'mul' \(call_function operator.mul\) "
+                                              r"in module '1' \(Mine\)"):
         cl.from_torch(nn.Sequential(nn.ReLU(), Mine()), (4, 4, 1))
-    with pytest.raises(cl.InteropError, match="nn.Sequential; got Conv2d"):
-        cl.from_torch(nn.Conv2d(1, 1, 1), (4, 4, 1))
+
+
+def test_a_single_layer_module_imports_as_a_chain_of_one():
+    model = nn.Conv2d(2, 3, 3, padding=1).double().eval()
+    net = cl.from_torch(model, (5, 4, 2))
+    assert [type(layer).__name__ for layer in net.layers] == ["ImageInput", "Convolution2D"]
+    x = images(net, 2)
+    np.testing.assert_allclose(net.predict(x), run_torch(model, x), rtol=0, atol=1e-12)
 
 
 def test_unrepresentable_cnnlab_layers_are_refused_by_name():

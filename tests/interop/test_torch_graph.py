@@ -41,6 +41,19 @@ def test_a_graph_exported_to_torch_computes_the_same(which, dtype):
     np.testing.assert_allclose(got, y, rtol=0, atol=tolerance(dtype))
 
 
+def test_an_exported_graph_can_be_traced_by_torch_fx():
+    """Which layers hand on N×K is fixed when the module is made, not read from the tensors,
+    so torch.fx follows the module (cnnlab.from_torch reads it back that way)."""
+    net = cl.Network(models.resnet_digits(), seed=2, dtype="float64", backend="reference")
+    x = np.random.default_rng(3).standard_normal((2, 28, 28, 1))
+    net.fit_normalization(x)
+    model = cl.to_torch(net)
+    traced = torch.fx.symbolic_trace(model)
+    ops = [n.target for n in traced.graph.nodes if n.op == "call_method"]
+    assert ops.count("reshape") == 1 and ops.count("flatten") == 1    # after fc; the scores
+    np.testing.assert_allclose(run_torch(traced, x), net.predict(x), rtol=0, atol=1e-12)
+
+
 def test_torch_code_of_a_graph_says_to_use_to_torch():
     net = cl.Network(classifier_graph(), backend="reference")
     with pytest.raises(ValueError, match=r"to_torch_code .*works on chains of layers; this "
