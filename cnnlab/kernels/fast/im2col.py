@@ -72,9 +72,12 @@ def im2col_range(xp, cols, fh, fw, sh, sw, dh, dw, oh, ow, c0, cg, lo, hi):
 
 @numba.njit(nogil=True, cache=True, fastmath=_FLAGS)
 def col2im_range(cols, out, fh, fw, sh, sw, dh, dw, oh, ow, c0, cg, lo, hi):
-    """out[n, i·sh + u·dh, j·sw + v·dw, c0 + c] += cols[(n·OH + i)·OW + j, (u·FW + v)·Cg + c]
-    for images lo..hi-1, in place. Each term is one addition onto its cell (the flags can
-    only fuse or vectorize those, not drop a NaN or inf)."""
+    """The transpose of im2col_range, in place, for images lo..hi-1:
+
+        out[n, i·sh + u·dh, j·sw + v·dw, c0 + c] += cols[(n·OH + i)·OW + j, (u·FW + v)·Cg + c]
+
+    Each term is one addition onto its cell (the flags can only vectorize those, not drop
+    a NaN or inf)."""
     _, hp, wp, c = out.shape
     flat = out.reshape(out.size)
     if dw == 1 and cg == c:
@@ -135,10 +138,11 @@ def check_window(name, a, fh, fw, sh, sw, dh, dw, oh, ow, c0, cg):
     if min(fh, fw, sh, sw, dh, dw) < 1 or min(oh, ow, cg) < 1 or c0 < 0:
         raise ValueError(f"{name}: filter {fh}x{fw}, stride {sh}x{sw}, dilation {dh}x{dw}, "
                          f"output {oh}x{ow}, channels {c0}+{cg}: each must be ≥ 1 (c0 ≥ 0)")
-    if (oh - 1) * sh + (fh - 1) * dh >= hp or (ow - 1) * sw + (fw - 1) * dw >= wp:
+    last_row, last_col = (oh - 1) * sh + (fh - 1) * dh, (ow - 1) * sw + (fw - 1) * dw
+    if last_row >= hp or last_col >= wp:
         raise ValueError(f"{name}: the last window ends at row (oh-1)·sh + (fh-1)·dh = "
-                         f"{(oh - 1) * sh + (fh - 1) * dh} and column {(ow - 1) * sw + (fw - 1) * dw}"
-                         f", outside the {hp}x{wp} input")
+                         f"{last_row} and column (ow-1)·sw + (fw-1)·dw = {last_col}, outside "
+                         f"the {hp}x{wp} input")
     if c0 + cg > c:
         raise ValueError(f"{name}: channels {c0}..{c0 + cg - 1} of a {c}-channel input")
 

@@ -3,8 +3,9 @@
 Batch normalization: one pass over the N·H·W×C matrix per step, every channel at once, in
 place of the reference's loop over channels (``kernels/reference/norm.py``, the formulas and
 their derivation). The element-wise passes are serial nogil loops over rows lo..hi-1, run in
-chunks of rows on the chunk pool (``chunked.py``); the two sums stay one serial pass. Cross-channel normalization is already whole-array NumPy in the reference
-(a loop over the few channels of the window): it is re-used as is.
+chunks of rows on the chunk pool (``chunked.py``); the two sums stay one serial pass.
+Cross-channel normalization is already whole-array NumPy in the reference (a loop over the
+few channels of the window): it is re-used as is.
 """
 from __future__ import annotations
 

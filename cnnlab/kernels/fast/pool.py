@@ -5,7 +5,8 @@ does faster than PyTorch's CPU build (PERFORMANCE-NOTES.md). Serial nogil loops 
 lo..hi-1, run over chunks of images on the chunk pool (``chunked.py``); each image's outputs
 and input gradient cells belong to one chunk.
 Conventions kept from the reference: argmax = row·Wp + col of the first maximum in
-row-major window order (a NaN counts as the maximum, so it propagates); average pooling divides by the full window area ph·pw.
+row-major window order (a NaN counts as the maximum, so it propagates); average pooling
+divides by the full window area ph·pw.
 """
 from __future__ import annotations
 
