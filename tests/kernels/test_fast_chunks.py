@@ -225,3 +225,19 @@ def test_every_chunk_sees_the_callers_error_state_on_whichever_thread_runs_it():
     assert len(seen) == 6
     assert len({ident for ident, _, _ in seen}) > 1            # helpers ran some chunks
     assert all((inv, over) == ("ignore", "raise") for _, inv, over in seen)
+
+
+@pytest.mark.parametrize("module", ["im2col", "conv", "pool", "norm", "elementwise"])
+def test_per_layer_kernels_are_serial_nogil_loops(module):
+    """No OpenMP region (parallel=True stalls on a busy machine) and no GIL held, so chunks
+    really run side by side on the pool."""
+    import importlib
+
+    from numba.core.registry import CPUDispatcher
+    mod = importlib.import_module(f"cnnlab.kernels.fast.{module}")
+    kernels = [obj for obj in vars(mod).values()
+               if isinstance(obj, CPUDispatcher) and obj.py_func.__module__ == mod.__name__]
+    assert kernels
+    for k in kernels:
+        assert not k.targetoptions.get("parallel"), k.py_func.__name__
+        assert k.targetoptions.get("nogil"), k.py_func.__name__

@@ -74,7 +74,7 @@ def im2col_range(xp, cols, fh, fw, sh, sw, dh, dw, oh, ow, c0, cg, lo, hi):
 def col2im_range(cols, out, fh, fw, sh, sw, dh, dw, oh, ow, c0, cg, lo, hi):
     """The transpose of im2col_range, in place, for images lo..hi-1:
 
-        out[n, i·sh + u·dh, j·sw + v·dw, c0 + c] += cols[(n·OH + i)·OW + j, (u·FW + v)·Cg + c]
+    out[n, i·sh + u·dh, j·sw + v·dw, c0 + c] += cols[(n·OH + i)·OW + j, (u·FW + v)·Cg + c]
 
     Each term is one addition onto its cell (the flags can only vectorize those, not drop
     a NaN or inf)."""
