@@ -10,14 +10,14 @@ busy machine delays only its chunk — where an OpenMP region (``parallel=True``
 every thread at its end (PERFORMANCE-NOTES.md: 27 ms instead of 5 ms for one im2col at
 load 7).
 
-Small work runs as one direct call: handing chunks to another thread costs 10–20 µs (waking
-it, a lock and a Numba dispatch per chunk) and, when the other core is busy, the second thread
-only contends for memory bandwidth and the allocator: measured here at load 2–3, chunked
-im2col of 64 images (0.9 M values) took 276 µs against 140 µs serial, of 512 images 1.7 ms
-against 1.2 ms, while whole LeNet-5 and 13-convolution training steps were the same within
-noise (8.4–8.7 ms, 27.8–29.8 ms) for thresholds 64 K, 512 K and "never". With an idle core
-the chunks halve a large kernel. The threshold keeps every kernel whose serial run is below
-~100 µs on one thread, where the dispatch could not pay even on an idle machine.
+Work below ~1 ms runs as one direct call, measured here (2 shared cores, load 2–4): handing
+chunks to another thread costs 10–20 µs (waking it, a lock and a Numba dispatch per chunk),
+and when the other core is busy a helper that took a chunk may be descheduled inside it, so
+the caller waits a scheduler time slice for it. im2col of 64 images of 16×16×8 (0.9 M values)
+took a median 0.29–0.33 ms on one thread and 0.94 ms (75th percentile 2.8 ms) in chunks;
+whole LeNet-5 and 13-convolution training steps (net.fused = False) were the same within the
+noise for thresholds 64 K, 512 K, 4 M values and "never". With an idle core the chunks halve
+a large kernel; above the threshold a kernel is long enough to absorb one late chunk.
 """
 from __future__ import annotations
 
@@ -26,9 +26,9 @@ import numpy as np
 
 from .pool_threads import chunk_bounds, chunk_pool
 
-#: below this many values touched, one thread does the whole range (a serial copy of 512 K
-#: float32 values takes ~80–100 µs here: ten dispatches' worth)
-PARALLEL_MIN_WORK = 1 << 19
+#: below this many values touched, one thread does the whole range (a serial pass over 4 M
+#: float32 values takes about a millisecond here)
+PARALLEL_MIN_WORK = 1 << 22
 
 
 def chunk_threads() -> int:
