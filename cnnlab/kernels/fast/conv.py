@@ -202,7 +202,12 @@ def conv2d_backward(xp, w, dy, stride=(1, 1), dilation=(1, 1), groups=1, workspa
                 _gather(xp[lo:hi], own, geo, g * cg, cg, 0, hi - lo)
                 rows = own.T if cg == 1 else own
             dyg = dy_mat[r, g * fg:(g + 1) * fg]
-            np.matmul(rows.T, dyg, out=part[g])
+            if cg == 1:                              # (K×R)·(R×F): the planes as stored
+                np.matmul(rows.T, dyg, out=part[g])
+            else:
+                # (dYᵀ·cols)ᵀ, not colsᵀ·dY: OpenBLAS runs this shape (a long sum into a
+                # small K×F) 1.5–1.8× faster with the F rows of dYᵀ as the left operand
+                part[g] = (dyg.T @ rows).T
             if input_gradient:
                 dcols = dyg @ wmats[g].T             # C-contiguous (rows, FH·FW·Cg)
                 col2im_range(dcols, dxp[lo:hi], *geo, g * cg, cg, 0, hi - lo)
@@ -284,7 +289,7 @@ def conv2d_transpose_backward(x, w, dy_full, stride=(1, 1)):
         cols = np.empty(((hi - lo) * h * wd, fh * fw * f), dtype=x.dtype)
         im2col_range(dy_full[lo:hi], cols, *geo, 0, f, 0, hi - lo)
         np.matmul(cols, wmat, out=dx[r])
-        parts[lo] = cols.T @ x2[r]
+        parts[lo] = (x2[r].T @ cols).T               # = colsᵀ·x, in the faster order
 
     with kernel_threads():
         run_chunks(chunk, n, n * h * wd * fh * fw * f + dy_full.size)
