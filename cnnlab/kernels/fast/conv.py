@@ -12,8 +12,10 @@ the input gradient of a convolution (scatter x · Wᵀ with col2im) and its back
 a convolution of the output gradient (gather with im2col, then one product).
 
 Every shape is checked in Python before any Numba loop runs, with the reference's own checks
-and wording, because Numba does not check bounds. BLAS runs on one thread while Numba loops
-run on all cores (see ``threads.py``).
+and wording, because Numba does not check bounds. Each call runs over chunks of images on the
+chunk pool (``chunked.py``): a chunk gathers (or scatters) its own images and runs its own
+rows' matrix products, BLAS on one thread per chunk (``threads.py``), so no OpenMP region and
+no BLAS thread pool compete for the two cores.
 """
 from __future__ import annotations
 
@@ -21,7 +23,8 @@ import numba
 import numpy as np
 
 from ..reference.conv import _check_groups, _output_size
-from .im2col import col2im, im2col, im2col_single_channel
+from .chunked import run_chunks
+from .im2col import check_window, col2im_range, im2col_range, planes_range
 from .threads import kernel_threads
 
 
@@ -38,7 +41,7 @@ def _arrays(dtype, *arrays):
     return [np.ascontiguousarray(a, dtype=dtype) for a in arrays]
 
 
-@numba.njit(cache=True, fastmath={"reassoc", "contract"})
+@numba.njit(nogil=True, cache=True, fastmath={"reassoc", "contract"})
 def _add_bias(y2, b):
     """y2[r, f] += b[f] in place, row by row (NumPy's broadcast over a short inner axis of a
     few filters is several times slower). No fast-math flag touches NaN or inf."""
@@ -48,7 +51,7 @@ def _add_bias(y2, b):
             y2[r, f] += b[f]
 
 
-@numba.njit(cache=True, fastmath={"reassoc", "contract"})
+@numba.njit(nogil=True, cache=True, fastmath={"reassoc", "contract"})
 def _column_sums(dy2):
     """db[f] = Σ_r dy2[r, f], accumulated in float64 (the rows of a batch are many)."""
     rows, nf = dy2.shape
@@ -76,12 +79,33 @@ def _geometry(xp, w, stride, dilation, groups):
     return _output_size(hp, fh, sh, dh), _output_size(wp, fw, sw, dw)
 
 
-def _columns(xp, fh, fw, stride, dilation, oh, ow, c0, cg):
-    """The column matrix of one group, as (N·OH·OW)×(FH·FW·Cg) — possibly a transposed view."""
+def _gather(xp, cols, geo, c0, cg, lo, hi):
+    """Fill the rows of images lo..hi-1 of a group's column matrix (one nogil call)."""
     if cg == 1:
-        return im2col_single_channel(xp, fh, fw, stride[0], stride[1], dilation[0],
-                                     dilation[1], oh, ow, c0).T
-    return im2col(xp, fh, fw, stride[0], stride[1], dilation[0], dilation[1], oh, ow, c0, cg)
+        planes_range(xp, cols, *geo, c0, lo, hi)
+    else:
+        im2col_range(xp, cols, *geo, c0, cg, lo, hi)
+
+
+def _new_columns(n, geo, cg, dtype):
+    """A column matrix for n images: (N·OH·OW)×(FH·FW·Cg), stored transposed when Cg = 1."""
+    fh, fw, _, _, _, _, oh, ow = geo
+    if cg == 1:
+        return np.empty((fh * fw, n * oh * ow), dtype=dtype)
+    return np.empty((n * oh * ow, fh * fw * cg), dtype=dtype)
+
+
+def _rows(cols, cg, r):
+    """Rows r of the (N·OH·OW)×(FH·FW·Cg) matrix (a transposed view when Cg = 1)."""
+    return cols[:, r].T if cg == 1 else cols[r]
+
+
+def _group_weights(w, groups):
+    """Each group's FH·FW·Cg × F/G weight matrix, C-contiguous for BLAS."""
+    fh, fw, cg, f = w.shape
+    fg = f // groups
+    return [np.ascontiguousarray(w[..., g * fg:(g + 1) * fg]).reshape(fh * fw * cg, fg)
+            for g in range(groups)]
 
 
 def conv2d_forward(xp, w, b, stride=(1, 1), dilation=(1, 1), groups=1, workspace=None):
@@ -90,6 +114,10 @@ def conv2d_forward(xp, w, b, stride=(1, 1), dilation=(1, 1), groups=1, workspace
     ``workspace``: a dict the caller keeps between this forward call and the backward call
     on the same input; the column matrices are left in it so the backward pass does not
     gather the windows a second time.
+
+    Runs over chunks of images (``chunked.py``): each chunk gathers its images' rows of the
+    column matrices, multiplies them by the weights (BLAS on one thread, without the GIL)
+    and adds the bias, so both cores work on the gather and on the product.
     """
     xp, w, b = _arrays(np.asarray(xp).dtype, xp, w, b)
     oh, ow = _geometry(xp, w, stride, dilation, groups)
@@ -97,22 +125,37 @@ def conv2d_forward(xp, w, b, stride=(1, 1), dilation=(1, 1), groups=1, workspace
     fh, fw, cg, f = w.shape
     if b.shape != (f,):
         raise ValueError(f"conv2d: bias has shape {b.shape}, expected ({f},)")
-    fg = f // groups
+    geo = (fh, fw, stride[0], stride[1], dilation[0], dilation[1], oh, ow)
+    check_window("conv2d", xp, *geo, 0, c)
+    fg, per = f // groups, oh * ow
+    columns = [_new_columns(n, geo, cg, xp.dtype) for _ in range(groups)]
+    wmats = _group_weights(w, groups)
+    y = np.empty((n * per, f), dtype=xp.dtype)
+
+    def chunk(lo, hi):
+        r = slice(lo * per, hi * per)
+        for g, cols in enumerate(columns):
+            _gather(xp, cols, geo, g * cg, cg, lo, hi)
+            if groups == 1:                  # the product is the output: no copy into y
+                np.matmul(_rows(cols, cg, r), wmats[0], out=y[r])
+            else:
+                y[r, g * fg:(g + 1) * fg] = _rows(cols, cg, r) @ wmats[g]
+        _add_bias(y[r], b)
+
     with kernel_threads():
-        columns = [_columns(xp, fh, fw, stride, dilation, oh, ow, g * cg, cg)
-                   for g in range(groups)]
-        if groups == 1:            # the product is the output: no copy into y
-            y = columns[0] @ w.reshape(fh * fw * cg, f)
-        else:
-            y = np.empty((n * oh * ow, f), dtype=xp.dtype)
-            for g, cols in enumerate(columns):
-                wg = w[..., g * fg:(g + 1) * fg].reshape(fh * fw * cg, fg)
-                y[:, g * fg:(g + 1) * fg] = cols @ wg
+        run_chunks(chunk, n, n * per * (fh * fw * c + f))
     if workspace is not None:
         workspace.clear()
         workspace.update(xp=xp, columns=columns)
-    _add_bias(y, b)
     return y.reshape(n, oh, ow, f)
+
+
+def _sum_parts(parts):
+    """Σ of per-chunk partial gradients, in chunk order (the same sum on every run)."""
+    total = None
+    for lo in sorted(parts):
+        total = parts[lo] if total is None else total + parts[lo]
+    return total
 
 
 def conv2d_backward(xp, w, dy, stride=(1, 1), dilation=(1, 1), groups=1, workspace=None,
@@ -122,6 +165,10 @@ def conv2d_backward(xp, w, dy, stride=(1, 1), dilation=(1, 1), groups=1, workspa
     ``workspace``: the dict given to the forward pass on this same input (re-uses its column
     matrices). ``input_gradient=False`` skips dxp (returned as None): the first convolution
     of a network needs no gradient for the image, and col2im is half its backward cost.
+
+    Runs over chunks of images: a chunk takes its rows of the columns (or gathers them into
+    its own buffer), adds colsᵀ·dY of its rows to its own partial dW (summed afterwards in
+    chunk order), and scatters dY·Wᵀ of its rows onto its own images of dxp.
     """
     columns = None
     if workspace and workspace.get("xp") is xp:
@@ -134,21 +181,44 @@ def conv2d_backward(xp, w, dy, stride=(1, 1), dilation=(1, 1), groups=1, workspa
     if dy.shape != (n, oh, ow, f):
         raise ValueError(f"conv2d: output gradient has shape {dy.shape}, expected "
                          f"{(n, oh, ow, f)}")
-    fg = f // groups
-    dy_mat = dy.reshape(n * oh * ow, f)
+    geo = (fh, fw, stride[0], stride[1], dilation[0], dilation[1], oh, ow)
+    check_window("conv2d", xp, *geo, 0, c)
+    if columns is not None and any(cols.dtype != xp.dtype for cols in columns):
+        columns = None                               # a dtype the forward pass did not use
+    fg, per = f // groups, oh * ow
+    dy_mat = dy.reshape(n * per, f)
     dxp = np.zeros(xp.shape, dtype=xp.dtype) if input_gradient else None
-    dw = np.empty(w.shape, dtype=xp.dtype)
-    with kernel_threads():
+    wmats = _group_weights(w, groups)
+    parts = {}                                       # lo -> that chunk's dW, groups×K×F/G
+
+    def chunk(lo, hi):
+        r = slice(lo * per, hi * per)
+        part = np.empty((groups, fh * fw * cg, fg), dtype=xp.dtype)
         for g in range(groups):
-            fs = slice(g * fg, (g + 1) * fg)
-            cols = (columns[g] if columns is not None
-                    else _columns(xp, fh, fw, stride, dilation, oh, ow, g * cg, cg))
-            wg = w[..., fs].reshape(fh * fw * cg, fg)
-            dyg = dy_mat[:, fs]
-            dw[..., fs] = (cols.T @ dyg).reshape(fh, fw, cg, fg)
+            if columns is not None:
+                rows = _rows(columns[g], cg, r)
+            else:                                    # this chunk's images only
+                own = _new_columns(hi - lo, geo, cg, xp.dtype)
+                _gather(xp[lo:hi], own, geo, g * cg, cg, 0, hi - lo)
+                rows = own.T if cg == 1 else own
+            dyg = dy_mat[r, g * fg:(g + 1) * fg]
+            if cg == 1:                              # (K×R)·(R×F): the planes as stored
+                np.matmul(rows.T, dyg, out=part[g])
+            else:
+                # (dYᵀ·cols)ᵀ, not colsᵀ·dY: OpenBLAS runs this shape (a long sum into a
+                # small K×F) 1.5–1.8× faster with the F rows of dYᵀ as the left operand
+                part[g] = (dyg.T @ rows).T
             if input_gradient:
-                col2im(np.ascontiguousarray(dyg @ wg.T), dxp, fh, fw, stride[0], stride[1],
-                       dilation[0], dilation[1], oh, ow, g * cg, cg)
+                dcols = dyg @ wmats[g].T             # C-contiguous (rows, FH·FW·Cg)
+                col2im_range(dcols, dxp[lo:hi], *geo, g * cg, cg, 0, hi - lo)
+        parts[lo] = part
+
+    with kernel_threads():
+        run_chunks(chunk, n, n * per * (fh * fw * c + f))
+    total = _sum_parts(parts)
+    dw = np.empty(w.shape, dtype=xp.dtype)
+    for g in range(groups):
+        dw[..., g * fg:(g + 1) * fg] = total[g].reshape(fh, fw, cg, fg)
     db = _column_sums(dy_mat).astype(db_dtype)
     return dxp, dw, db
 
@@ -170,7 +240,8 @@ def conv2d_transpose_forward(x, w, b, stride=(1, 1)):
     """x N×H×W×C, w FH×FW×F×C, b (F,) -> y_full N×((H-1)·sh+FH)×((W-1)·sw+FW)×F, uncropped.
 
     Each input pixel's row of x·Wᵀ is one filter-sized patch; col2im adds the patches at
-    stride s (exactly the input gradient of a stride-s convolution).
+    stride s (exactly the input gradient of a stride-s convolution). Over chunks of images:
+    each chunk makes its own images' patches and scatters them onto its own images of y.
     """
     x, w, b = _arrays(np.asarray(x).dtype, x, w, b)
     hf, wf = _transpose_geometry(x, w, stride)
@@ -179,15 +250,26 @@ def conv2d_transpose_forward(x, w, b, stride=(1, 1)):
     if b.shape != (f,):
         raise ValueError(f"conv2d_transpose: bias has shape {b.shape}, expected ({f},)")
     y = np.zeros((n, hf, wf, f), dtype=x.dtype)
+    geo = (fh, fw, stride[0], stride[1], 1, 1, h, wd)
+    check_window("conv2d_transpose", y, *geo, 0, f)
+    x2, wt = x.reshape(n * h * wd, c), w.reshape(fh * fw * f, c).T
+
+    def chunk(lo, hi):
+        patches = x2[lo * h * wd:hi * h * wd] @ wt
+        col2im_range(patches, y[lo:hi], *geo, 0, f, 0, hi - lo)
+        _add_bias(y[lo:hi].reshape(-1, f), b)
+
     with kernel_threads():
-        patches = x.reshape(n * h * wd, c) @ w.reshape(fh * fw * f, c).T
-        col2im(patches, y, fh, fw, stride[0], stride[1], 1, 1, h, wd, 0, f)
-    _add_bias(y.reshape(-1, f), b)
+        run_chunks(chunk, n, n * h * wd * fh * fw * f + y.size)
     return y
 
 
 def conv2d_transpose_backward(x, w, dy_full, stride=(1, 1)):
-    """Gradients (dx, dw, db) of :func:`conv2d_transpose_forward` given dy_full (uncropped)."""
+    """Gradients (dx, dw, db) of :func:`conv2d_transpose_forward` given dy_full (uncropped).
+
+    Row (n, i, j) of the gathered columns is the output window input pixel (i, j) was
+    scattered into: dx = cols·W and dW = colsᵀ·x, per chunk of images (dW partial per chunk,
+    summed in chunk order)."""
     db_dtype = np.asarray(dy_full).dtype
     x, w, dy_full = _arrays(np.result_type(x, dy_full), x, w, dy_full)
     hf, wf = _transpose_geometry(x, w, stride)
@@ -196,11 +278,21 @@ def conv2d_transpose_backward(x, w, dy_full, stride=(1, 1)):
     if dy_full.shape != (n, hf, wf, f):
         raise ValueError(f"conv2d_transpose: output gradient has shape {dy_full.shape}, "
                          f"expected {(n, hf, wf, f)}")
+    geo = (fh, fw, stride[0], stride[1], 1, 1, h, wd)
+    check_window("conv2d_transpose", dy_full, *geo, 0, f)
+    wmat, x2 = w.reshape(fh * fw * f, c), x.reshape(n * h * wd, c)
+    dx = np.empty((n * h * wd, c), dtype=x.dtype)
+    parts = {}
+
+    def chunk(lo, hi):
+        r = slice(lo * h * wd, hi * h * wd)
+        cols = np.empty(((hi - lo) * h * wd, fh * fw * f), dtype=x.dtype)
+        im2col_range(dy_full[lo:hi], cols, *geo, 0, f, 0, hi - lo)
+        np.matmul(cols, wmat, out=dx[r])
+        parts[lo] = (x2[r].T @ cols).T               # = colsᵀ·x, in the faster order
+
     with kernel_threads():
-        # row (n, i, j) of cols = the output window input pixel (i, j) scattered into
-        cols = im2col(dy_full, fh, fw, stride[0], stride[1], 1, 1, h, wd, 0, f)
-        wmat = w.reshape(fh * fw * f, c)
-        dx = (cols @ wmat).reshape(n, h, wd, c)
-        dw = (cols.T @ x.reshape(n * h * wd, c)).reshape(w.shape)
+        run_chunks(chunk, n, n * h * wd * fh * fw * f + dy_full.size)
+    dw = _sum_parts(parts).reshape(w.shape)
     db = _column_sums(dy_full.reshape(-1, f)).astype(db_dtype)
-    return dx, dw, db
+    return dx.reshape(n, h, wd, c), dw, db

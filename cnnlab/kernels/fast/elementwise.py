@@ -1,7 +1,9 @@
 """Fast element-wise activations.
 
 ReLU runs after every convolution of a training step, so it gets a Numba loop that reads x
-once and writes y once (NumPy's ``maximum`` plus a dtype cast makes two passes). The other
+once and writes y once (NumPy's ``maximum`` plus a dtype cast makes two passes): a serial
+nogil loop over the flat range lo..hi-1, run in chunks on the chunk pool (``chunked.py``) when
+the array is large enough to pay for a second thread, else as one call. The other
 activations are single NumPy ufunc calls already and are re-used from the reference.
 """
 from __future__ import annotations
@@ -12,46 +14,39 @@ import numpy as np
 from ..reference.elementwise import (clipped_relu_backward, clipped_relu_forward,  # noqa: F401
                                      leaky_relu_backward, leaky_relu_forward, sigmoid_backward,
                                      sigmoid_forward, tanh_backward, tanh_forward)
+from .chunked import run_chunks
 
 
-@numba.njit(parallel=True, cache=True)
-def _relu(flat):
-    out = np.empty_like(flat)
+@numba.njit(nogil=True, cache=True)
+def _relu(flat, out, lo, hi):
     zero = flat.dtype.type(0)
-    for i in numba.prange(flat.size):
-        v = flat[i]
+    x, y = flat[lo:hi], out[lo:hi]
+    for i in range(hi - lo):
+        v = x[i]
         # written as "v < 0 -> 0, else v" so NaN (every comparison false) passes through, as
         # np.maximum(x, 0) and torch.relu do
-        out[i] = zero if v < zero else v
-    return out
+        y[i] = zero if v < zero else v
 
 
-@numba.njit(parallel=True, cache=True)
-def _relu_grad(x, dy):
-    out = np.empty_like(dy)
+@numba.njit(nogil=True, cache=True)
+def _relu_grad(x, dy, out, lo, hi):
     zero = dy.dtype.type(0)
-    for i in numba.prange(dy.size):
-        out[i] = dy[i] if x[i] > 0 else zero      # relu'(0) = 0, as PyTorch
-    return out
-
-
-# The same loops on one thread, for small arrays (the ReLUs between fully connected layers):
-# waking Numba's thread pool costs more than the loop, and on a busy machine a parallel region
-# can stall for milliseconds waiting for a descheduled thread (PERFORMANCE-NOTES.md).
-_relu_serial = numba.njit(cache=True)(_relu.py_func)
-_relu_grad_serial = numba.njit(cache=True)(_relu_grad.py_func)
-_SERIAL_BELOW = 1 << 15
+    xs, g, d = x[lo:hi], dy[lo:hi], out[lo:hi]
+    for i in range(hi - lo):
+        d[i] = g[i] if xs[i] > 0 else zero      # relu'(0) = 0, as PyTorch
 
 
 def relu_forward(x):
     x = np.ascontiguousarray(x)
-    kernel = _relu_serial if x.size < _SERIAL_BELOW else _relu
-    return kernel(x.reshape(-1)).reshape(x.shape)
+    out = np.empty_like(x)
+    run_chunks(_relu, x.size, x.size, x.reshape(-1), out.reshape(-1))
+    return out
 
 
 def relu_backward(x, dy):
     x, dy = np.ascontiguousarray(x), np.ascontiguousarray(dy)
     if x.shape != dy.shape:
         raise ValueError(f"relu: input {x.shape} and gradient {dy.shape} differ")
-    kernel = _relu_grad_serial if dy.size < _SERIAL_BELOW else _relu_grad
-    return kernel(x.reshape(-1), dy.reshape(-1)).reshape(dy.shape)
+    out = np.empty_like(dy)
+    run_chunks(_relu_grad, dy.size, dy.size, x.reshape(-1), dy.reshape(-1), out.reshape(-1))
+    return out

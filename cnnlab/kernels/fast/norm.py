@@ -2,31 +2,32 @@
 
 Batch normalization: one pass over the N·H·W×C matrix per step, every channel at once, in
 place of the reference's loop over channels (``kernels/reference/norm.py``, the formulas and
-their derivation). Cross-channel normalization is already whole-array NumPy in the reference
-(a loop over the few channels of the window): it is re-used as is.
+their derivation). The element-wise passes are serial nogil loops over rows lo..hi-1, run in
+chunks of rows on the chunk pool (``chunked.py``); the two sums stay one serial pass.
+Cross-channel normalization is already whole-array NumPy in the reference (a loop over the
+few channels of the window): it is re-used as is.
 """
 from __future__ import annotations
 
 import numba
 import numpy as np
 
+from .chunked import run_chunks
 from ..reference.norm import lrn_backward, lrn_forward  # noqa: F401  (fast enough as NumPy)
 
 
-@numba.njit(parallel=True, cache=True)
-def _bn_forward(x2, gamma, beta, mean, inv_std):
-    m, nc = x2.shape
-    y = np.empty_like(x2)
-    xhat = np.empty_like(x2)
-    for r in numba.prange(m):
+@numba.njit(nogil=True, cache=True)
+def _bn_forward(x2, gamma, beta, mean, inv_std, y, xhat, lo, hi):
+    """xhat = (x − mean)·inv_std and y = gamma·xhat + beta for rows lo..hi-1."""
+    nc = x2.shape[1]
+    for r in range(lo, hi):
         for c in range(nc):
             h = (x2[r, c] - mean[c]) * inv_std[c]
             xhat[r, c] = h
             y[r, c] = gamma[c] * h + beta[c]
-    return y, xhat
 
 
-@numba.njit(cache=True)
+@numba.njit(nogil=True, cache=True)
 def _bn_sums(dy2, xhat2):
     m, nc = dy2.shape
     dbeta = np.zeros(nc, dtype=dy2.dtype)
@@ -38,17 +39,16 @@ def _bn_sums(dy2, xhat2):
     return dgamma, dbeta
 
 
-@numba.njit(parallel=True, cache=True)
-def _bn_dx(dy2, xhat2, coef, m, dbeta, dgamma):
-    rows, nc = dy2.shape
-    dx = np.empty_like(dy2)
-    for r in numba.prange(rows):
+@numba.njit(nogil=True, cache=True)
+def _bn_dx(dy2, xhat2, coef, m, dbeta, dgamma, dx, lo, hi):
+    """dx = coef·(m·dy − Σdy − xhat·Σ(dy·xhat)) for rows lo..hi-1."""
+    nc = dy2.shape[1]
+    for r in range(lo, hi):
         for c in range(nc):
             dx[r, c] = coef[c] * (m * dy2[r, c] - dbeta[c] - xhat2[r, c] * dgamma[c])
-    return dx
 
 
-@numba.njit(cache=True)
+@numba.njit(nogil=True, cache=True)
 def _moments(x2):
     # two passes in float64: the mean first, then the mean squared deviation (biased)
     rows, nc = x2.shape
@@ -82,9 +82,11 @@ def batchnorm_forward(x, gamma, beta, mean, var, eps):
     x = np.ascontiguousarray(x)
     dt, c = x.dtype, x.shape[-1]
     inv_std = 1 / np.sqrt(_per_channel(var, dt, c) + dt.type(eps))
-    y, xhat = _bn_forward(x.reshape(-1, c), _per_channel(gamma, dt, c),
-                          _per_channel(beta, dt, c), _per_channel(mean, dt, c),
-                          inv_std.astype(dt))
+    x2 = x.reshape(-1, c)
+    y, xhat = np.empty_like(x2), np.empty_like(x2)
+    run_chunks(_bn_forward, len(x2), x2.size, x2, _per_channel(gamma, dt, c),
+               _per_channel(beta, dt, c), _per_channel(mean, dt, c), inv_std.astype(dt),
+               y, xhat)
     return y.reshape(x.shape), xhat.reshape(x.shape)
 
 
@@ -100,8 +102,11 @@ def batchnorm_backward(dy, xhat, gamma, var, eps, training):
     g = _per_channel(gamma, dt, c)
     inv_std = (1 / np.sqrt(_per_channel(var, dt, c) + dt.type(eps))).astype(dt)
     if training:
-        dx = _bn_dx(dy.reshape(-1, c), xhat.reshape(-1, c), (g * inv_std / dt.type(m)),
-                    dt.type(m), dbeta, dgamma).reshape(dy.shape)
+        dy2 = dy.reshape(-1, c)
+        dx = np.empty_like(dy2)
+        run_chunks(_bn_dx, len(dy2), dy2.size, dy2, xhat.reshape(-1, c),
+                   (g * inv_std / dt.type(m)), dt.type(m), dbeta, dgamma, dx)
+        dx = dx.reshape(dy.shape)
     else:
         dx = dy * (g * inv_std)
     return dx.astype(dt, copy=False), dgamma, dbeta
