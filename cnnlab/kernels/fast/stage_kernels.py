@@ -154,14 +154,22 @@ def _pool_epilogue_2x2(z, b, relu, y, arg, n, ow, poh, pow_):
 
 @numba.njit(nogil=True, cache=True, fastmath=_FLAGS)
 def _pool_epilogue(z, b, relu, y, arg, n, ow, ph, pw, psh, psw, poh, pow_, best, where):
-    """y[n, p, q, f], arg[n, p, q, f]: max pooling of relu?(z + b), z = (OH·OW)×F.
+    """y[n, p, q, f], arg[n, p, q, f]: max pooling of relu?(z + b), z = (OH·OW)×F, by
+    _pool_epilogue_2x2 for the 2×2 window at stride 2, else by _pool_epilogue_any."""
+    if ph == 2 and pw == 2 and psh == 2 and psw == 2:
+        _pool_epilogue_2x2(z, b, relu, y, arg, n, ow, poh, pow_)
+    else:
+        _pool_epilogue_any(z, b, relu, y, arg, n, ow, ph, pw, psh, psw, poh, pow_, best,
+                           where)
+
+
+@numba.njit(nogil=True, cache=True, fastmath=_FLAGS)
+def _pool_epilogue_any(z, b, relu, y, arg, n, ow, ph, pw, psh, psw, poh, pow_, best, where):
+    """_pool_epilogue for any window and stride.
 
     Branch-free: on real data "is this the new maximum?" is a coin toss the CPU mispredicts
     half the time (it cost more than the convolution's product), so each test is computed
     as a boolean with non-short-circuit & and | and used to select, not to jump."""
-    if ph == 2 and pw == 2 and psh == 2 and psw == 2:
-        _pool_epilogue_2x2(z, b, relu, y, arg, n, ow, poh, pow_)
-        return
     nf = z.shape[1]
     zero = z.dtype.type(0)
     for p in range(poh):
@@ -202,7 +210,43 @@ def _pool_epilogue(z, b, relu, y, arg, n, ow, ph, pw, psh, psw, poh, pow_, best,
 
 @numba.njit(nogil=True, cache=True)
 def conv_stage_forward(xp, wmat, b, lo, hi, geo, y, arg):
-    """Forward pass of images lo..hi-1: y (and arg when pooling) written in place."""
+    """Forward pass of images lo..hi-1 without pooling (geo's ph = 0): y written in place
+    (``arg`` is not used). With pooling: conv_pool2_stage_forward / conv_pool_stage_forward.
+
+    One worker per pooling kind, chosen in Python (``stages.ConvStage``), rather than one
+    worker branching on geo at run time: Numba compiles every branch of a function whether
+    it runs or not, and a lesson's network uses one kind per stage."""
+    fh, fw, sh, sw, dh, dw, oh, ow, relu = geo[0:9]
+    k, nf = wmat.shape
+    cols = np.empty((oh * ow, k), dtype=xp.dtype)
+    for n in range(lo, hi):
+        _im2col(xp, n, cols, fh, fw, sh, sw, dh, dw, oh, ow)
+        out2 = y[n].reshape(oh * ow, nf)           # the product lands in the output
+        fill_bias(out2, b)
+        matmul(cols, False, wmat, False, out2, 1.0)          # z = cols·W + b
+        if relu:
+            relu_rows(out2)
+
+
+@numba.njit(nogil=True, cache=True)
+def conv_pool2_stage_forward(xp, wmat, b, lo, hi, geo, y, arg):
+    """Forward pass of images lo..hi-1 with 2×2 max pooling at stride 2: y and arg written
+    in place (_pool_epilogue_2x2)."""
+    fh, fw, sh, sw, dh, dw, oh, ow, relu = geo[0:9]
+    poh, pow_ = geo[13], geo[14]
+    k, nf = wmat.shape
+    cols = np.empty((oh * ow, k), dtype=xp.dtype)
+    z = np.empty((oh * ow, nf), dtype=xp.dtype)
+    for n in range(lo, hi):
+        _im2col(xp, n, cols, fh, fw, sh, sw, dh, dw, oh, ow)
+        matmul(cols, False, wmat, False, z, 0.0)
+        _pool_epilogue_2x2(z, b, relu, y, arg, n, ow, poh, pow_)
+
+
+@numba.njit(nogil=True, cache=True)
+def conv_pool_stage_forward(xp, wmat, b, lo, hi, geo, y, arg):
+    """Forward pass of images lo..hi-1 with max pooling of any window and stride: y and
+    arg written in place (_pool_epilogue_any)."""
     fh, fw, sh, sw, dh, dw, oh, ow, relu, ph, pw, psh, psw, poh, pow_ = geo
     k, nf = wmat.shape
     cols = np.empty((oh * ow, k), dtype=xp.dtype)
@@ -211,15 +255,8 @@ def conv_stage_forward(xp, wmat, b, lo, hi, geo, y, arg):
     where = np.empty(nf, dtype=np.int8)
     for n in range(lo, hi):
         _im2col(xp, n, cols, fh, fw, sh, sw, dh, dw, oh, ow)
-        if ph == 0:
-            out2 = y[n].reshape(oh * ow, nf)       # the product lands in the output
-            fill_bias(out2, b)
-            matmul(cols, False, wmat, False, out2, 1.0)      # z = cols·W + b
-            if relu:
-                relu_rows(out2)
-        else:
-            matmul(cols, False, wmat, False, z, 0.0)
-            _pool_epilogue(z, b, relu, y, arg, n, ow, ph, pw, psh, psw, poh, pow_, best,
+        matmul(cols, False, wmat, False, z, 0.0)
+        _pool_epilogue_any(z, b, relu, y, arg, n, ow, ph, pw, psh, psw, poh, pow_, best,
                            where)
 
 
@@ -236,17 +273,31 @@ def _window_offsets(ph, pw, ow):
 
 @numba.njit(nogil=True, cache=True, fastmath=_FLAGS)
 def _output_gradient(dy, y, arg, n, relu, ow, ph, pw, psh, psw, dz):
-    """dZ of image n (see the module): through max pooling and the ReLU mask."""
+    """dZ of image n (see the module): through max pooling (ph > 0) and the ReLU mask."""
+    if ph == 0:
+        _masked_gradient(dy, y, n, relu, dz)
+    else:
+        _pooled_gradient(dy, y, arg, n, relu, ow, ph, pw, psh, psw, dz)
+
+
+@numba.njit(nogil=True, cache=True, fastmath=_FLAGS)
+def _masked_gradient(dy, y, n, relu, dz):
+    """dZ of image n without pooling: dy where the output is positive (with the ReLU)."""
     rows, nf = dz.shape
     zero = dz.dtype.type(0)
-    if ph == 0:
-        dyn = dy[n].reshape(rows, nf)
-        yn = y[n].reshape(rows, nf)
-        for r in range(rows):
-            for f in range(nf):
-                g = dyn[r, f]
-                dz[r, f] = g if (not relu or yn[r, f] > zero) else zero
-        return
+    dyn = dy[n].reshape(rows, nf)
+    yn = y[n].reshape(rows, nf)
+    for r in range(rows):
+        for f in range(nf):
+            g = dyn[r, f]
+            dz[r, f] = g if (not relu or yn[r, f] > zero) else zero
+
+
+@numba.njit(nogil=True, cache=True, fastmath=_FLAGS)
+def _pooled_gradient(dy, y, arg, n, relu, ow, ph, pw, psh, psw, dz):
+    """dZ of image n through max pooling (ph > 0) and the ReLU mask."""
+    rows, nf = dz.shape
+    zero = dz.dtype.type(0)
     poh, pow_ = dy.shape[1], dy.shape[2]
     if nf >= 8 and ph == psh and pw == psw and poh * ph * ow == rows and pow_ * pw == ow:
         # the windows tile the map exactly: every cell is written once, no zeroing pass.
@@ -305,26 +356,42 @@ def _pooled_sums(dy, y, n, relu, db):
 
 @numba.njit(nogil=True, cache=True)
 def conv_stage_backward(xp, wmat, y, arg, dy, lo, hi, geo, dw, db, dxp, input_gradient):
-    """Backward pass of images lo..hi-1: adds their dW (K×F) into ``dw`` and their db into
-    ``db`` (float64), and, when ``input_gradient``, writes their padded input gradient into
-    ``dxp`` (zeros on entry)."""
-    fh, fw, sh, sw, dh, dw_, oh, ow, relu, ph, pw, psh, psw, poh, pow_ = geo
+    """Backward pass of images lo..hi-1 without pooling (geo's ph = 0; with pooling:
+    conv_pool_stage_backward): adds their dW (K×F) into ``dw`` and their db into ``db``
+    (float64), and, when ``input_gradient``, writes their padded input gradient into ``dxp``
+    (zeros on entry)."""
+    fh, fw, sh, sw, dh, dw_, oh, ow, relu = geo[0:9]
     k, nf = wmat.shape
     cols = np.empty((oh * ow, k), dtype=xp.dtype)
     dz = np.empty((oh * ow, nf), dtype=xp.dtype)
     dcols = np.empty((oh * ow, k), dtype=xp.dtype)
     for n in range(lo, hi):
-        if ph == 0 and not relu:
-            dzn = dy[n].reshape(oh * ow, nf)                 # dZ is dy itself: no copy
-        else:
-            _output_gradient(dy, y, arg, n, relu, ow, ph, pw, psh, psw, dz)
+        if relu:
+            _masked_gradient(dy, y, n, relu, dz)
             dzn = dz
-        if ph == 0:
-            _add_column_sums(dzn, db)
         else:
-            _pooled_sums(dy, y, n, relu, db)
+            dzn = dy[n].reshape(oh * ow, nf)                 # dZ is dy itself: no copy
+        _add_column_sums(dzn, db)
         _im2col(xp, n, cols, fh, fw, sh, sw, dh, dw_, oh, ow)
         matmul(cols, True, dzn, False, dw, 1.0)              # dW += colsᵀ·dZ
         if input_gradient:
             matmul(dzn, False, wmat, True, dcols, 0.0)       # dcols = dZ·Wᵀ
+            _col2im(dcols, dxp, n, fh, fw, sh, sw, dh, dw_, oh, ow)
+
+
+@numba.njit(nogil=True, cache=True)
+def conv_pool_stage_backward(xp, wmat, y, arg, dy, lo, hi, geo, dw, db, dxp, input_gradient):
+    """conv_stage_backward with max pooling (geo's ph > 0): dy is the pooled gradient."""
+    fh, fw, sh, sw, dh, dw_, oh, ow, relu, ph, pw, psh, psw = geo[0:13]
+    k, nf = wmat.shape
+    cols = np.empty((oh * ow, k), dtype=xp.dtype)
+    dz = np.empty((oh * ow, nf), dtype=xp.dtype)
+    dcols = np.empty((oh * ow, k), dtype=xp.dtype)
+    for n in range(lo, hi):
+        _pooled_gradient(dy, y, arg, n, relu, ow, ph, pw, psh, psw, dz)
+        _pooled_sums(dy, y, n, relu, db)
+        _im2col(xp, n, cols, fh, fw, sh, sw, dh, dw_, oh, ow)
+        matmul(cols, True, dz, False, dw, 1.0)               # dW += colsᵀ·dZ
+        if input_gradient:
+            matmul(dz, False, wmat, True, dcols, 0.0)        # dcols = dZ·Wᵀ
             _col2im(dcols, dxp, n, fh, fw, sh, sw, dh, dw_, oh, ow)

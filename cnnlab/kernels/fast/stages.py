@@ -135,6 +135,19 @@ class ConvStage(Stage):
             pool = (ph, pw, psh, psw, poh, pow_)
         return (fh, fw, sh, sw, dh, dw, oh, ow, int(self.relu)) + pool
 
+    def _workers(self, channels):
+        """(forward, backward) Numba workers for this stage: one input channel or more, and
+        its pooling — none, the 2×2 window at stride 2, any other. Each kind has its own
+        worker so that a network compiles only the kinds it uses."""
+        if self.pool is None:
+            kind = None
+        elif tuple(self.pool.pool_size) == (2, 2) and tuple(self.pool.stride) == (2, 2):
+            kind = "2x2"
+        else:
+            kind = "any"
+        planar = channels == 1
+        return _FORWARD[planar, kind], _BACKWARD[planar, kind is not None]
+
     # ---- forward -------------------------------------------------------------------------
     def forward(self, x, *, training=False, rng=None):
         conv = self.conv
@@ -147,7 +160,7 @@ class ConvStage(Stage):
         y = np.empty((n,) + tuple(self.output_shape), dtype=xp.dtype)
         arg = EMPTY_ARG if self.pool is None else np.empty(y.shape, dtype=np.int8)
         lo, hi = chunk_bounds(n, numba.get_num_threads())
-        kernel = sp.conv1_stage_forward if xp.shape[3] == 1 else sk.conv_stage_forward
+        kernel = self._workers(xp.shape[3])[0]
         chunk_pool(numba.get_num_threads()).run(
             lambda i: kernel(xp, wmat, b, lo[i], hi[i], geo, y, arg), len(lo))
         self._cache = (xp, wmat, y, arg)
@@ -171,12 +184,20 @@ class ConvStage(Stage):
         threads = numba.get_num_threads()
         lo, hi = chunk_bounds(n, threads)
         dw_parts, db_parts, dxp = gradient_buffers(xp, wmat, len(lo), input_gradient)
-        kernel = sp.conv1_stage_backward if xp.shape[3] == 1 else sk.conv_stage_backward
+        kernel = self._workers(xp.shape[3])[1]
         chunk_pool(threads).run(
             lambda i: kernel(xp, wmat, y, arg, dy, lo[i], hi[i], geo, dw_parts[i],
                              db_parts[i], dxp, input_gradient), len(lo))
         return finish(self.conv, dw_parts, db_parts, dxp, input_gradient)
 
+
+#: ConvStage's workers by (one input channel, pooling kind) and (one input channel, pooled)
+_FORWARD = {(True, None): sp.conv1_stage_forward, (True, "2x2"): sp.conv1_pool2_stage_forward,
+            (True, "any"): sp.conv1_pool_stage_forward, (False, None): sk.conv_stage_forward,
+            (False, "2x2"): sk.conv_pool2_stage_forward,
+            (False, "any"): sk.conv_pool_stage_forward}
+_BACKWARD = {(True, False): sp.conv1_stage_backward, (True, True): sp.conv1_pool_stage_backward,
+             (False, False): sk.conv_stage_backward, (False, True): sk.conv_pool_stage_backward}
 
 #: every kind of stage ``plan`` makes
 STAGES = (ConvStage, ConvNormStage, NormStage, DenseStage)
