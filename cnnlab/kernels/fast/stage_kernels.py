@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import numba
 import numpy as np
+from numba.extending import register_jitable
 
 from .blas import matmul
 
@@ -295,27 +296,55 @@ def _masked_gradient(dy, y, n, relu, dz):
 
 @numba.njit(nogil=True, cache=True, fastmath=_FLAGS)
 def _pooled_gradient(dy, y, arg, n, relu, ow, ph, pw, psh, psw, dz):
-    """dZ of image n through max pooling (ph > 0) and the ReLU mask."""
-    rows, nf = dz.shape
+    """dZ of image n through max pooling (ph > 0) and the ReLU mask: _tiled_gradient where
+    ``tiles_exactly`` holds, else _scattered_gradient."""
+    if tiles_exactly(dz.shape[0] // ow, ow, dz.shape[1], ph, pw, psh, psw):
+        _tiled_gradient(dy, y, arg, n, relu, ow, ph, pw, dz)
+    else:
+        _scattered_gradient(dy, y, arg, n, relu, ow, ph, pw, psh, psw, dz)
+
+
+@register_jitable
+def tiles_exactly(oh, ow, nf, ph, pw, psh, psw):
+    """Whether _tiled_gradient is the way to send dy back through this pooling of an
+    OH×OW×F map: the windows tile the map exactly (stride = window, no cell left over), so
+    every cell of dZ is written once and no zeroing pass is needed. Measured 3x faster than
+    the scatter for 16 filters (the select vectorizes over f), 3x slower for 6 (a scalar
+    select per cell), hence the filter count test. (Plain Python, also compiled inside
+    _pooled_gradient.)"""
+    return (nf >= 8 and ph == psh and pw == psw and (oh // ph) * ph == oh
+            and (ow // pw) * pw == ow)
+
+
+@numba.njit(nogil=True, cache=True, fastmath=_FLAGS)
+def _tiled_gradient(dy, y, arg, n, relu, ow, ph, pw, dz):
+    """dZ of image n through max pooling whose windows tile the map (tiles_exactly): each
+    cell gets dy of its window where it is the winner (and the ReLU lets it through), else
+    0."""
+    nf = dz.shape[1]
     zero = dz.dtype.type(0)
     poh, pow_ = dy.shape[1], dy.shape[2]
-    if nf >= 8 and ph == psh and pw == psw and poh * ph * ow == rows and pow_ * pw == ow:
-        # the windows tile the map exactly: every cell is written once, no zeroing pass.
-        # Measured: 3x faster for 16 filters (the select vectorizes over f), 3x slower for 6
-        # (a scalar select per cell), hence the filter count test
-        for p in range(poh):
-            for u in range(ph):
-                for q in range(pow_):
-                    gr = dy[n, p, q]
-                    yr = y[n, p, q]
-                    ar = arg[n, p, q]
-                    for v in range(pw):
-                        k = u * pw + v
-                        dr = dz[(p * ph + u) * ow + q * pw + v]
-                        for f in range(nf):
-                            keep = (ar[f] == k) & ((not relu) | (yr[f] > zero))
-                            dr[f] = gr[f] if keep else zero
-        return
+    for p in range(poh):
+        for u in range(ph):
+            for q in range(pow_):
+                gr = dy[n, p, q]
+                yr = y[n, p, q]
+                ar = arg[n, p, q]
+                for v in range(pw):
+                    k = u * pw + v
+                    dr = dz[(p * ph + u) * ow + q * pw + v]
+                    for f in range(nf):
+                        keep = (ar[f] == k) & ((not relu) | (yr[f] > zero))
+                        dr[f] = gr[f] if keep else zero
+
+
+@numba.njit(nogil=True, cache=True, fastmath=_FLAGS)
+def _scattered_gradient(dy, y, arg, n, relu, ow, ph, pw, psh, psw, dz):
+    """dZ of image n through any max pooling: zeros, then each window's dy added onto its
+    winner (overlapping windows add up)."""
+    nf = dz.shape[1]
+    zero = dz.dtype.type(0)
+    poh, pow_ = dy.shape[1], dy.shape[2]
     dz[:] = zero
     offs = _window_offsets(ph, pw, ow)
     for p in range(poh):
@@ -381,14 +410,36 @@ def conv_stage_backward(xp, wmat, y, arg, dy, lo, hi, geo, dw, db, dxp, input_gr
 
 @numba.njit(nogil=True, cache=True)
 def conv_pool_stage_backward(xp, wmat, y, arg, dy, lo, hi, geo, dw, db, dxp, input_gradient):
-    """conv_stage_backward with max pooling (geo's ph > 0): dy is the pooled gradient."""
+    """conv_stage_backward with max pooling (geo's ph > 0): dy is the pooled gradient, sent
+    back by _scattered_gradient (by conv_tiled_pool_stage_backward where the windows tile
+    the map, ``tiles_exactly``)."""
     fh, fw, sh, sw, dh, dw_, oh, ow, relu, ph, pw, psh, psw = geo[0:13]
     k, nf = wmat.shape
     cols = np.empty((oh * ow, k), dtype=xp.dtype)
     dz = np.empty((oh * ow, nf), dtype=xp.dtype)
     dcols = np.empty((oh * ow, k), dtype=xp.dtype)
     for n in range(lo, hi):
-        _pooled_gradient(dy, y, arg, n, relu, ow, ph, pw, psh, psw, dz)
+        _scattered_gradient(dy, y, arg, n, relu, ow, ph, pw, psh, psw, dz)
+        _pooled_sums(dy, y, n, relu, db)
+        _im2col(xp, n, cols, fh, fw, sh, sw, dh, dw_, oh, ow)
+        matmul(cols, True, dz, False, dw, 1.0)               # dW += colsᵀ·dZ
+        if input_gradient:
+            matmul(dz, False, wmat, True, dcols, 0.0)        # dcols = dZ·Wᵀ
+            _col2im(dcols, dxp, n, fh, fw, sh, sw, dh, dw_, oh, ow)
+
+
+@numba.njit(nogil=True, cache=True)
+def conv_tiled_pool_stage_backward(xp, wmat, y, arg, dy, lo, hi, geo, dw, db, dxp,
+                                   input_gradient):
+    """conv_pool_stage_backward where the pooling windows tile the map (``tiles_exactly``):
+    dZ by _tiled_gradient."""
+    fh, fw, sh, sw, dh, dw_, oh, ow, relu, ph, pw = geo[0:11]
+    k, nf = wmat.shape
+    cols = np.empty((oh * ow, k), dtype=xp.dtype)
+    dz = np.empty((oh * ow, nf), dtype=xp.dtype)
+    dcols = np.empty((oh * ow, k), dtype=xp.dtype)
+    for n in range(lo, hi):
+        _tiled_gradient(dy, y, arg, n, relu, ow, ph, pw, dz)
         _pooled_sums(dy, y, n, relu, db)
         _im2col(xp, n, cols, fh, fw, sh, sw, dh, dw_, oh, ow)
         matmul(cols, True, dz, False, dw, 1.0)               # dW += colsᵀ·dZ
