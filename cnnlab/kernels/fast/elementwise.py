@@ -6,6 +6,8 @@ activations are single NumPy ufunc calls already and are re-used from the refere
 """
 from __future__ import annotations
 
+import types
+
 import numba
 import numpy as np
 
@@ -14,8 +16,7 @@ from ..reference.elementwise import (clipped_relu_backward, clipped_relu_forward
                                      sigmoid_forward, tanh_backward, tanh_forward)
 
 
-@numba.njit(parallel=True, cache=True)
-def _relu(flat):
+def _relu_loop(flat):
     out = np.empty_like(flat)
     zero = flat.dtype.type(0)
     for i in numba.prange(flat.size):
@@ -26,8 +27,7 @@ def _relu(flat):
     return out
 
 
-@numba.njit(parallel=True, cache=True)
-def _relu_grad(x, dy):
+def _relu_grad_loop(x, dy):
     out = np.empty_like(dy)
     zero = dy.dtype.type(0)
     for i in numba.prange(dy.size):
@@ -35,11 +35,25 @@ def _relu_grad(x, dy):
     return out
 
 
+def _copy(fn, name):
+    """``fn`` under another name: Numba's on-disk cache files a function by its name and
+    line, and not by its compile flags, so a parallel and a serial compilation of one
+    Python function would share one cache entry — the first written wins for both (measured:
+    a serial dispatcher loaded the parallel ReLU its process had just compiled)."""
+    out = types.FunctionType(fn.__code__.replace(co_name=name, co_qualname=name)
+                             if hasattr(fn.__code__, "co_qualname")
+                             else fn.__code__.replace(co_name=name), fn.__globals__, name)
+    out.__qualname__ = name
+    return out
+
+
+_relu = numba.njit(parallel=True, cache=True)(_relu_loop)
+_relu_grad = numba.njit(parallel=True, cache=True)(_relu_grad_loop)
 # The same loops on one thread, for small arrays (the ReLUs between fully connected layers):
 # waking Numba's thread pool costs more than the loop, and on a busy machine a parallel region
 # can stall for milliseconds waiting for a descheduled thread (PERFORMANCE-NOTES.md).
-_relu_serial = numba.njit(cache=True)(_relu.py_func)
-_relu_grad_serial = numba.njit(cache=True)(_relu_grad.py_func)
+_relu_serial = numba.njit(cache=True)(_copy(_relu_loop, "_relu_serial"))
+_relu_grad_serial = numba.njit(cache=True)(_copy(_relu_grad_loop, "_relu_grad_serial"))
 _SERIAL_BELOW = 1 << 15
 
 
