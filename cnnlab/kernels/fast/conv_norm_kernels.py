@@ -25,7 +25,8 @@ import numba
 import numpy as np
 
 from .norm_stage_kernels import bn_dx
-from .stage_kernels import _FLAGS, _output_gradient, conv_stage_backward, conv_stage_forward
+from .stage_gradients import _FLAGS, _output_gradient
+from .stage_kernels import conv_stage_backward, conv_stage_forward
 from .stage_planar import conv1_stage_backward, conv1_stage_forward
 
 

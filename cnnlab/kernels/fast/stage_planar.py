@@ -18,8 +18,9 @@ import numba
 import numpy as np
 
 from .blas import matmul
-from .stage_kernels import (_FLAGS, _add_column_sums, _masked_gradient, _pooled_sums,
-                            _window_offsets, fill_bias, relu_rows)
+from .stage_gradients import (_FLAGS, _add_column_sums, _masked_gradient, _pooled_sums,
+                              _window_offsets)
+from .stage_kernels import fill_bias, relu_rows
 
 
 @numba.njit(nogil=True, cache=True)

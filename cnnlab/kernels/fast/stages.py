@@ -47,6 +47,7 @@ from .dense_stage import DenseStage
 from .norm_stage import NormStage
 from .pool_threads import chunk_bounds, chunk_pool
 from .stage_base import Stage
+from .stage_gradients import tiles_exactly
 
 
 
@@ -140,13 +141,13 @@ class ConvStage(Stage):
         (``planar``, stage_planar.py) or the channels-last ones, for its pooling — none, the
         2×2 window at stride 2, any other. Each kind has its own worker so that a network
         compiles only the kinds it uses. Backward through pooling has two ways for
-        channels last (``stage_kernels.tiles_exactly``)."""
+        channels last (``stage_gradients.tiles_exactly``)."""
         if self.pool is None:
             return _FORWARD[planar, None], _BACKWARD[planar, None]
         (ph, pw), (psh, psw) = self.pool.pool_size, self.pool.stride
         kind = "2x2" if (ph, pw, psh, psw) == (2, 2, 2, 2) else "any"
         oh, ow, nf = self.conv.output_shape
-        back = "tiled" if not planar and sk.tiles_exactly(oh, ow, nf, ph, pw, psh, psw) \
+        back = "tiled" if not planar and tiles_exactly(oh, ow, nf, ph, pw, psh, psw) \
             else "scattered"
         return _FORWARD[planar, kind], _BACKWARD[planar, back]
 
