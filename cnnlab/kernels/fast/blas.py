@@ -31,9 +31,9 @@ from __future__ import annotations
 import ctypes
 
 import llvmlite.binding as llvm
-import numba
 import numpy as np
 from numba import types
+from numba.extending import register_jitable
 
 #: ILP64 Fortran names, as OpenBLAS builds with a symbol suffix spell them
 _NAMES = {"s": ("scipy_sgemm_64_", "sgemm_64_", "sgemm64_"),
@@ -76,9 +76,16 @@ _dgemm = types.ExternalFunction("cnnlab_dgemm64", types.void(*([_P] * 13)))
 _N, _T = 78, 84           # ord("N"), ord("T")
 
 
-@numba.njit(nogil=True, cache=True)
+@register_jitable
 def matmul(a, ta, b, tb, c, beta):
-    """c = op(a)·op(b) + beta·c for C-contiguous 2-D arrays of one dtype (see the module)."""
+    """c = op(a)·op(b) + beta·c for C-contiguous 2-D arrays of one dtype (see the module).
+
+    Callable from compiled code only. Registered as an overload rather than as its own
+    ``njit`` function so that it is compiled once per dtype: a dispatcher called with the
+    constants ``True`` / ``False`` compiles one specialization per literal value
+    (``Literal[bool]``), three of them for a LeNet-5 step (measured 0.96 + 0.38 + 0.33 s of
+    cold compile), while an overload is typed with plain booleans first. The compiled
+    kernels that call it are cached with it (``cache=True`` on the callers)."""
     m, n = c.shape
     k = a.shape[0] if ta else a.shape[1]
     ints = np.empty(6, np.int64)

@@ -25,7 +25,8 @@ import numba
 import numpy as np
 
 from .norm_stage_kernels import bn_dx
-from .stage_kernels import _FLAGS, _output_gradient, conv_stage_backward, conv_stage_forward
+from .stage_gradients import _FLAGS, _output_gradient
+from .stage_kernels import conv_stage_backward, conv_stage_forward
 from .stage_planar import conv1_stage_backward, conv1_stage_forward
 
 
@@ -87,9 +88,8 @@ def conv_norm_backward(xp, wmat, z, out, arg, dy, lo, hi, geo, bn_geo, mean, coe
         # so it takes dz as its dZ); slices of the first axis keep the arrays' layout, so
         # this is the kernel the conv stages compile anyway
         dxn = dxp[n:n + 1] if input_gradient else dxp
-        if xp.shape[3] == 1:
-            conv1_stage_backward(xp[n:n + 1], wmat, dz, arg, dz, 0, 1, geo, dw, db, dxn,
-                                 input_gradient)
+        if xp.shape[3] == 1 and not input_gradient:      # one channel: dW and db only
+            conv1_stage_backward(xp[n:n + 1], wmat, dz, arg, dz, 0, 1, geo, dw, db)
         else:
             conv_stage_backward(xp[n:n + 1], wmat, dz, arg, dz, 0, 1, geo, dw, db, dxn,
                                 input_gradient)

@@ -23,7 +23,8 @@ import numpy as np
 from .blas import matmul
 from .pool_threads import chunk_bounds, chunk_pool
 from .stage_base import Stage
-from .stage_kernels import _FLAGS, _add_column_sums, fill_bias, relu_rows
+from .stage_gradients import _FLAGS, _add_column_sums
+from .stage_kernels import fill_bias, relu_rows
 
 #: a batch's multiply-adds below which the layer runs on its own (one BLAS call per product)
 MIN_MULTIPLY_ADDS = 5_000_000

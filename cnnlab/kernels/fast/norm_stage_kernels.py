@@ -30,7 +30,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from .stage_kernels import _FLAGS, _output_gradient, _pool_epilogue, _window_offsets
+from .stage_gradients import _FLAGS, _output_gradient, _window_offsets
+from .stage_kernels import _pool_epilogue
 
 
 @numba.njit(nogil=True, cache=True, fastmath=_FLAGS)

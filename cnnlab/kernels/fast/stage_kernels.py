@@ -15,16 +15,26 @@ The arithmetic is the reference's (``kernels/reference/conv.py``, ``elementwise.
                     ties, a NaN beats every number and the first NaN wins (np.max/np.argmax)
     arg[n, p, q, f] = u'·pw + v' (an int8: the winner's place inside its window)
 
-Backward (``conv_stage_backward``) sends dy back the way the layers would, one image at a time:
+Backward (``conv_*stage_backward``) sends dy back the way the layers would, one image at a
+time:
 
     max pool:  dA[winner] += dy          (overlapping windows add up)
     ReLU:      dZ = dA where z > 0, else 0. At a winner a = y, and a > 0 exactly when z > 0
                (NaN: both false), so the mask needs only y; without pooling it reads a = y.
+               (These two steps: ``stage_gradients.py``.)
     conv:      dW += colsᵀ·dZ   db += Σ dZ   dcols = dZ·Wᵀ, scattered back by col2im
 
 Geometry ``geo`` = (fh, fw, sh, sw, dh, dw, oh, ow, relu, ph, pw, psh, psw, poh, pow); ph = 0
 means no pooling. Callers check every size in Python first (Numba does not check bounds).
 One input channel has its own workers, on filter planes (``stage_planar.py``).
+
+One worker per kind of stage — forward: no pooling, 2×2 pooling at stride 2, any other
+pooling; backward: no pooling, pooling windows that tile the map, any other — chosen in
+Python (``stages.ConvStage._workers``). Numba compiles every branch of a function whether
+it runs or not, and each kind is a few hundred milliseconds of cold compile: a network
+compiles the kinds it uses. (Measured on LeNet-5's first step in a new process, with
+``numba.core.event`` compile timings: 35 compilations before, 26 after, and about 40% less
+CPU time.)
 """
 from __future__ import annotations
 
@@ -32,9 +42,8 @@ import numba
 import numpy as np
 
 from .blas import matmul
-
-_FLAGS = {"reassoc", "contract"}      # not fastmath=True: NaN and inf keep their meaning
-
+from .stage_gradients import (_FLAGS, _add_column_sums, _masked_gradient, _pooled_sums,
+                              _scattered_gradient, _tiled_gradient)
 
 @numba.njit(nogil=True, cache=True)
 def _im2col(xp, n, cols, fh, fw, sh, sw, dh, dw, oh, ow):
@@ -154,14 +163,22 @@ def _pool_epilogue_2x2(z, b, relu, y, arg, n, ow, poh, pow_):
 
 @numba.njit(nogil=True, cache=True, fastmath=_FLAGS)
 def _pool_epilogue(z, b, relu, y, arg, n, ow, ph, pw, psh, psw, poh, pow_, best, where):
-    """y[n, p, q, f], arg[n, p, q, f]: max pooling of relu?(z + b), z = (OH·OW)×F.
+    """y[n, p, q, f], arg[n, p, q, f]: max pooling of relu?(z + b), z = (OH·OW)×F, by
+    _pool_epilogue_2x2 for the 2×2 window at stride 2, else by _pool_epilogue_any."""
+    if ph == 2 and pw == 2 and psh == 2 and psw == 2:
+        _pool_epilogue_2x2(z, b, relu, y, arg, n, ow, poh, pow_)
+    else:
+        _pool_epilogue_any(z, b, relu, y, arg, n, ow, ph, pw, psh, psw, poh, pow_, best,
+                           where)
+
+
+@numba.njit(nogil=True, cache=True, fastmath=_FLAGS)
+def _pool_epilogue_any(z, b, relu, y, arg, n, ow, ph, pw, psh, psw, poh, pow_, best, where):
+    """_pool_epilogue for any window and stride.
 
     Branch-free: on real data "is this the new maximum?" is a coin toss the CPU mispredicts
     half the time (it cost more than the convolution's product), so each test is computed
     as a boolean with non-short-circuit & and | and used to select, not to jump."""
-    if ph == 2 and pw == 2 and psh == 2 and psw == 2:
-        _pool_epilogue_2x2(z, b, relu, y, arg, n, ow, poh, pow_)
-        return
     nf = z.shape[1]
     zero = z.dtype.type(0)
     for p in range(poh):
@@ -202,7 +219,43 @@ def _pool_epilogue(z, b, relu, y, arg, n, ow, ph, pw, psh, psw, poh, pow_, best,
 
 @numba.njit(nogil=True, cache=True)
 def conv_stage_forward(xp, wmat, b, lo, hi, geo, y, arg):
-    """Forward pass of images lo..hi-1: y (and arg when pooling) written in place."""
+    """Forward pass of images lo..hi-1 without pooling (geo's ph = 0): y written in place
+    (``arg`` is not used). With pooling: conv_pool2_stage_forward / conv_pool_stage_forward.
+
+    One worker per pooling kind, chosen in Python (``stages.ConvStage``), rather than one
+    worker branching on geo at run time: Numba compiles every branch of a function whether
+    it runs or not, and a lesson's network uses one kind per stage."""
+    fh, fw, sh, sw, dh, dw, oh, ow, relu = geo[0:9]
+    k, nf = wmat.shape
+    cols = np.empty((oh * ow, k), dtype=xp.dtype)
+    for n in range(lo, hi):
+        _im2col(xp, n, cols, fh, fw, sh, sw, dh, dw, oh, ow)
+        out2 = y[n].reshape(oh * ow, nf)           # the product lands in the output
+        fill_bias(out2, b)
+        matmul(cols, False, wmat, False, out2, 1.0)          # z = cols·W + b
+        if relu:
+            relu_rows(out2)
+
+
+@numba.njit(nogil=True, cache=True)
+def conv_pool2_stage_forward(xp, wmat, b, lo, hi, geo, y, arg):
+    """Forward pass of images lo..hi-1 with 2×2 max pooling at stride 2: y and arg written
+    in place (_pool_epilogue_2x2)."""
+    fh, fw, sh, sw, dh, dw, oh, ow, relu = geo[0:9]
+    poh, pow_ = geo[13], geo[14]
+    k, nf = wmat.shape
+    cols = np.empty((oh * ow, k), dtype=xp.dtype)
+    z = np.empty((oh * ow, nf), dtype=xp.dtype)
+    for n in range(lo, hi):
+        _im2col(xp, n, cols, fh, fw, sh, sw, dh, dw, oh, ow)
+        matmul(cols, False, wmat, False, z, 0.0)
+        _pool_epilogue_2x2(z, b, relu, y, arg, n, ow, poh, pow_)
+
+
+@numba.njit(nogil=True, cache=True)
+def conv_pool_stage_forward(xp, wmat, b, lo, hi, geo, y, arg):
+    """Forward pass of images lo..hi-1 with max pooling of any window and stride: y and
+    arg written in place (_pool_epilogue_any)."""
     fh, fw, sh, sw, dh, dw, oh, ow, relu, ph, pw, psh, psw, poh, pow_ = geo
     k, nf = wmat.shape
     cols = np.empty((oh * ow, k), dtype=xp.dtype)
@@ -211,120 +264,71 @@ def conv_stage_forward(xp, wmat, b, lo, hi, geo, y, arg):
     where = np.empty(nf, dtype=np.int8)
     for n in range(lo, hi):
         _im2col(xp, n, cols, fh, fw, sh, sw, dh, dw, oh, ow)
-        if ph == 0:
-            out2 = y[n].reshape(oh * ow, nf)       # the product lands in the output
-            fill_bias(out2, b)
-            matmul(cols, False, wmat, False, out2, 1.0)      # z = cols·W + b
-            if relu:
-                relu_rows(out2)
-        else:
-            matmul(cols, False, wmat, False, z, 0.0)
-            _pool_epilogue(z, b, relu, y, arg, n, ow, ph, pw, psh, psw, poh, pow_, best,
+        matmul(cols, False, wmat, False, z, 0.0)
+        _pool_epilogue_any(z, b, relu, y, arg, n, ow, ph, pw, psh, psw, poh, pow_, best,
                            where)
 
 
 @numba.njit(nogil=True, cache=True)
-def _window_offsets(ph, pw, ow):
-    """offs[u·pw + v] = u·ow + v: a winner's row offset inside its window, by table (an
-    integer division k // pw per cell cost more than the rest of the scatter)."""
-    offs = np.empty(ph * pw, dtype=np.int64)
-    for u in range(ph):
-        for v in range(pw):
-            offs[u * pw + v] = u * ow + v
-    return offs
-
-
-@numba.njit(nogil=True, cache=True, fastmath=_FLAGS)
-def _output_gradient(dy, y, arg, n, relu, ow, ph, pw, psh, psw, dz):
-    """dZ of image n (see the module): through max pooling and the ReLU mask."""
-    rows, nf = dz.shape
-    zero = dz.dtype.type(0)
-    if ph == 0:
-        dyn = dy[n].reshape(rows, nf)
-        yn = y[n].reshape(rows, nf)
-        for r in range(rows):
-            for f in range(nf):
-                g = dyn[r, f]
-                dz[r, f] = g if (not relu or yn[r, f] > zero) else zero
-        return
-    poh, pow_ = dy.shape[1], dy.shape[2]
-    if nf >= 8 and ph == psh and pw == psw and poh * ph * ow == rows and pow_ * pw == ow:
-        # the windows tile the map exactly: every cell is written once, no zeroing pass.
-        # Measured: 3x faster for 16 filters (the select vectorizes over f), 3x slower for 6
-        # (a scalar select per cell), hence the filter count test
-        for p in range(poh):
-            for u in range(ph):
-                for q in range(pow_):
-                    gr = dy[n, p, q]
-                    yr = y[n, p, q]
-                    ar = arg[n, p, q]
-                    for v in range(pw):
-                        k = u * pw + v
-                        dr = dz[(p * ph + u) * ow + q * pw + v]
-                        for f in range(nf):
-                            keep = (ar[f] == k) & ((not relu) | (yr[f] > zero))
-                            dr[f] = gr[f] if keep else zero
-        return
-    dz[:] = zero
-    offs = _window_offsets(ph, pw, ow)
-    for p in range(poh):
-        for q in range(pow_):
-            gr = dy[n, p, q]
-            yr = y[n, p, q]
-            ar = arg[n, p, q]
-            r0 = (p * psh) * ow + q * psw
-            for f in range(nf):
-                # selects, not branches (a masked winner receives + 0)
-                g = gr[f] if ((not relu) | (yr[f] > zero)) else zero
-                dz[r0 + offs[ar[f]], f] += g
-
-
-@numba.njit(nogil=True, cache=True, fastmath=_FLAGS)
-def _add_column_sums(dz, db):
-    rows, nf = dz.shape
-    for r in range(rows):
-        zr = dz[r]
-        for f in range(nf):
-            db[f] += zr[f]
-
-
-@numba.njit(nogil=True, cache=True, fastmath=_FLAGS)
-def _pooled_sums(dy, y, n, relu, db):
-    """db[f] += Σ dZ[:, f] read off the pooled gradient: dZ holds exactly the dy values that
-    reached a winner through the ReLU mask (a quarter of the cells of dZ for 2×2 pooling)."""
-    nf = dy.shape[3]
-    cells = dy.shape[1] * dy.shape[2]
-    dyn = dy[n].reshape(cells, nf)
-    yn = y[n].reshape(cells, nf)
-    zero = dy.dtype.type(0)
-    for r in range(cells):
-        gr, yr = dyn[r], yn[r]
-        for f in range(nf):
-            db[f] += gr[f] if ((not relu) or yr[f] > zero) else zero
-
-
-@numba.njit(nogil=True, cache=True)
 def conv_stage_backward(xp, wmat, y, arg, dy, lo, hi, geo, dw, db, dxp, input_gradient):
-    """Backward pass of images lo..hi-1: adds their dW (K×F) into ``dw`` and their db into
-    ``db`` (float64), and, when ``input_gradient``, writes their padded input gradient into
-    ``dxp`` (zeros on entry)."""
-    fh, fw, sh, sw, dh, dw_, oh, ow, relu, ph, pw, psh, psw, poh, pow_ = geo
+    """Backward pass of images lo..hi-1 without pooling (geo's ph = 0; with pooling:
+    conv_pool_stage_backward): adds their dW (K×F) into ``dw`` and their db into ``db``
+    (float64), and, when ``input_gradient``, writes their padded input gradient into ``dxp``
+    (zeros on entry)."""
+    fh, fw, sh, sw, dh, dw_, oh, ow, relu = geo[0:9]
     k, nf = wmat.shape
     cols = np.empty((oh * ow, k), dtype=xp.dtype)
     dz = np.empty((oh * ow, nf), dtype=xp.dtype)
     dcols = np.empty((oh * ow, k), dtype=xp.dtype)
     for n in range(lo, hi):
-        if ph == 0 and not relu:
-            dzn = dy[n].reshape(oh * ow, nf)                 # dZ is dy itself: no copy
-        else:
-            _output_gradient(dy, y, arg, n, relu, ow, ph, pw, psh, psw, dz)
+        if relu:
+            _masked_gradient(dy, y, n, relu, dz)
             dzn = dz
-        if ph == 0:
-            _add_column_sums(dzn, db)
         else:
-            _pooled_sums(dy, y, n, relu, db)
+            dzn = dy[n].reshape(oh * ow, nf)                 # dZ is dy itself: no copy
+        _add_column_sums(dzn, db)
         _im2col(xp, n, cols, fh, fw, sh, sw, dh, dw_, oh, ow)
         matmul(cols, True, dzn, False, dw, 1.0)              # dW += colsᵀ·dZ
         if input_gradient:
             matmul(dzn, False, wmat, True, dcols, 0.0)       # dcols = dZ·Wᵀ
+            _col2im(dcols, dxp, n, fh, fw, sh, sw, dh, dw_, oh, ow)
+
+
+@numba.njit(nogil=True, cache=True)
+def conv_pool_stage_backward(xp, wmat, y, arg, dy, lo, hi, geo, dw, db, dxp, input_gradient):
+    """conv_stage_backward with max pooling (geo's ph > 0): dy is the pooled gradient, sent
+    back by _scattered_gradient (by conv_tiled_pool_stage_backward where the windows tile
+    the map, ``stage_gradients.tiles_exactly``)."""
+    fh, fw, sh, sw, dh, dw_, oh, ow, relu, ph, pw, psh, psw = geo[0:13]
+    k, nf = wmat.shape
+    cols = np.empty((oh * ow, k), dtype=xp.dtype)
+    dz = np.empty((oh * ow, nf), dtype=xp.dtype)
+    dcols = np.empty((oh * ow, k), dtype=xp.dtype)
+    for n in range(lo, hi):
+        _scattered_gradient(dy, y, arg, n, relu, ow, ph, pw, psh, psw, dz)
+        _pooled_sums(dy, y, n, relu, db)
+        _im2col(xp, n, cols, fh, fw, sh, sw, dh, dw_, oh, ow)
+        matmul(cols, True, dz, False, dw, 1.0)               # dW += colsᵀ·dZ
+        if input_gradient:
+            matmul(dz, False, wmat, True, dcols, 0.0)        # dcols = dZ·Wᵀ
+            _col2im(dcols, dxp, n, fh, fw, sh, sw, dh, dw_, oh, ow)
+
+
+@numba.njit(nogil=True, cache=True)
+def conv_tiled_pool_stage_backward(xp, wmat, y, arg, dy, lo, hi, geo, dw, db, dxp,
+                                   input_gradient):
+    """conv_pool_stage_backward where the pooling windows tile the map
+    (``stage_gradients.tiles_exactly``): dZ by _tiled_gradient."""
+    fh, fw, sh, sw, dh, dw_, oh, ow, relu, ph, pw = geo[0:11]
+    k, nf = wmat.shape
+    cols = np.empty((oh * ow, k), dtype=xp.dtype)
+    dz = np.empty((oh * ow, nf), dtype=xp.dtype)
+    dcols = np.empty((oh * ow, k), dtype=xp.dtype)
+    for n in range(lo, hi):
+        _tiled_gradient(dy, y, arg, n, relu, ow, ph, pw, dz)
+        _pooled_sums(dy, y, n, relu, db)
+        _im2col(xp, n, cols, fh, fw, sh, sw, dh, dw_, oh, ow)
+        matmul(cols, True, dz, False, dw, 1.0)               # dW += colsᵀ·dZ
+        if input_gradient:
+            matmul(dz, False, wmat, True, dcols, 0.0)        # dcols = dZ·Wᵀ
             _col2im(dcols, dxp, n, fh, fw, sh, sw, dh, dw_, oh, ow)

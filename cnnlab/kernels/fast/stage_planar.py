@@ -9,9 +9,8 @@ With pooling both passes work on filter planes, zᵀ = Wᵀ·colsᵀ (F × OH·O
 map is one contiguous row, the pooling of a plane keeps its running maximum in registers,
 and the scatter of the pooled gradient into dZᵀ runs along rows (measured on LeNet-5's
 conv1, 64 images: forward 0.51 vs 0.94 ms, backward 0.71 vs 0.81 ms channels last).
-Backward:
-
-    dW (K × F) += colsᵀ · (dZᵀ)ᵀ      dcolsᵀ (K × OH·OW) = W · dZᵀ, scattered by col2im
+Backward computes dW (K × F) += colsᵀ · (dZᵀ)ᵀ and db only: the input gradient of a
+one-channel stage is the channels-last workers' (see conv1_stage_backward).
 """
 from __future__ import annotations
 
@@ -19,8 +18,9 @@ import numba
 import numpy as np
 
 from .blas import matmul
-from .stage_kernels import (_FLAGS, _add_column_sums, _output_gradient, _pooled_sums,
-                            _window_offsets, fill_bias, relu_rows)
+from .stage_gradients import (_FLAGS, _add_column_sums, _masked_gradient, _pooled_sums,
+                              _window_offsets)
+from .stage_kernels import fill_bias, relu_rows
 
 
 @numba.njit(nogil=True, cache=True)
@@ -41,28 +41,6 @@ def _im2col_t(xp, n, cols_t, fh, fw, sh, sw, dh, dw, oh, ow):
                 else:
                     for j in range(ow):
                         d[j] = flat[start + j * sw]
-
-
-@numba.njit(nogil=True, cache=True, fastmath=_FLAGS)
-def _col2im_t(dcols_t, dxp, n, fh, fw, sh, sw, dh, dw, oh, ow):
-    """One input channel, the transpose of _im2col_t:
-    dxp[n, i·sh + u·dh, j·sw + v·dw, 0] += dcols_t[u·FW + v, i·OW + j]."""
-    hp, wp = dxp.shape[1], dxp.shape[2]
-    flat = dxp[n].reshape(hp * wp)
-    for u in range(fh):
-        for v in range(fw):
-            src = dcols_t[u * fw + v]
-            for i in range(oh):
-                start = (i * sh + u * dh) * wp + v * dw
-                s = src[i * ow: i * ow + ow]
-                if sw == 1:
-                    d = flat[start: start + ow]
-                    for j in range(ow):
-                        d[j] += s[j]
-                else:
-                    for j in range(ow):
-                        flat[start + j * sw] += s[j]
-
 
 
 @numba.njit(nogil=True, cache=True, fastmath=_FLAGS)
@@ -143,9 +121,41 @@ def _planar_pool_2x2(zt, b, relu, y, arg, n, ow, poh, pow_, row_y, row_arg):
 
 @numba.njit(nogil=True, cache=True)
 def conv1_stage_forward(xp, wmat, b, lo, hi, geo, y, arg):
-    """conv_stage_forward for one input channel (xp N×Hp×Wp×1). With pooling the product is
-    taken on filter planes, zᵀ = Wᵀ·colsᵀ, and pooled by _planar_pool (_2x2 for the common
-    window); without pooling z = (colsᵀ)ᵀ·W lands channels last in y."""
+    """conv_stage_forward for one input channel (xp N×Hp×Wp×1), without pooling (geo's ph
+    = 0): z = (colsᵀ)ᵀ·W lands channels last in y. With pooling: conv1_pool2_stage_forward,
+    conv1_pool_stage_forward (one worker per pooling kind, as in stage_kernels)."""
+    fh, fw, sh, sw, dh, dw, oh, ow, relu = geo[0:9]
+    k, nf = wmat.shape
+    cols_t = np.empty((k, oh * ow), dtype=xp.dtype)
+    for n in range(lo, hi):
+        _im2col_t(xp, n, cols_t, fh, fw, sh, sw, dh, dw, oh, ow)
+        out2 = y[n].reshape(oh * ow, nf)
+        fill_bias(out2, b)
+        matmul(cols_t, True, wmat, False, out2, 1.0)         # z = (colsᵀ)ᵀ·W + b
+        if relu:
+            relu_rows(out2)
+
+
+@numba.njit(nogil=True, cache=True)
+def conv1_pool2_stage_forward(xp, wmat, b, lo, hi, geo, y, arg):
+    """conv1_stage_forward with 2×2 max pooling at stride 2: the product is taken on filter
+    planes, zᵀ = Wᵀ·colsᵀ, and pooled by _planar_pool_2x2."""
+    fh, fw, sh, sw, dh, dw, oh, ow, relu = geo[0:9]
+    poh, pow_ = geo[13], geo[14]
+    k, nf = wmat.shape
+    cols_t = np.empty((k, oh * ow), dtype=xp.dtype)
+    zt = np.empty((nf, oh * ow), dtype=xp.dtype)
+    row_y = np.empty(max(pow_, 1), dtype=xp.dtype)
+    row_arg = np.empty(max(pow_, 1), dtype=np.int8)
+    for n in range(lo, hi):
+        _im2col_t(xp, n, cols_t, fh, fw, sh, sw, dh, dw, oh, ow)
+        matmul(wmat, True, cols_t, False, zt, 0.0)           # zᵀ = Wᵀ·colsᵀ
+        _planar_pool_2x2(zt, b, relu, y, arg, n, ow, poh, pow_, row_y, row_arg)
+
+
+@numba.njit(nogil=True, cache=True)
+def conv1_pool_stage_forward(xp, wmat, b, lo, hi, geo, y, arg):
+    """conv1_pool2_stage_forward for any pooling window and stride (_planar_pool)."""
     fh, fw, sh, sw, dh, dw, oh, ow, relu, ph, pw, psh, psw, poh, pow_ = geo
     k, nf = wmat.shape
     cols_t = np.empty((k, oh * ow), dtype=xp.dtype)
@@ -154,19 +164,9 @@ def conv1_stage_forward(xp, wmat, b, lo, hi, geo, y, arg):
     row_arg = np.empty(max(pow_, 1), dtype=np.int8)
     for n in range(lo, hi):
         _im2col_t(xp, n, cols_t, fh, fw, sh, sw, dh, dw, oh, ow)
-        if ph == 0:
-            out2 = y[n].reshape(oh * ow, nf)
-            fill_bias(out2, b)
-            matmul(cols_t, True, wmat, False, out2, 1.0)     # z = (colsᵀ)ᵀ·W + b
-            if relu:
-                relu_rows(out2)
-        else:
-            matmul(wmat, True, cols_t, False, zt, 0.0)       # zᵀ = Wᵀ·colsᵀ
-            if ph == 2 and pw == 2 and psh == 2 and psw == 2:
-                _planar_pool_2x2(zt, b, relu, y, arg, n, ow, poh, pow_, row_y, row_arg)
-            else:
-                _planar_pool(zt, b, relu, y, arg, n, ow, ph, pw, psh, psw, poh, pow_, row_y,
-                             row_arg)
+        matmul(wmat, True, cols_t, False, zt, 0.0)           # zᵀ = Wᵀ·colsᵀ
+        _planar_pool(zt, b, relu, y, arg, n, ow, ph, pw, psh, psw, poh, pow_, row_y,
+                     row_arg)
 
 
 @numba.njit(nogil=True, cache=True, fastmath=_FLAGS)
@@ -187,33 +187,41 @@ def _planar_output_gradient(dy, y, arg, n, relu, ow, ph, pw, psh, psw, dzt):
 
 
 @numba.njit(nogil=True, cache=True)
-def conv1_stage_backward(xp, wmat, y, arg, dy, lo, hi, geo, dw, db, dxp, input_gradient):
-    """conv_stage_backward for one input channel. Without pooling dZ stays channels last
-    (it is dy itself, or dy masked by the ReLU): dW += colsᵀ·dZ and dcolsᵀ = W·dZᵀ take
-    it as it is, with no transposing copy."""
-    fh, fw, sh, sw, dh, dw_, oh, ow, relu, ph, pw, psh, psw, poh, pow_ = geo
+def conv1_stage_backward(xp, wmat, y, arg, dy, lo, hi, geo, dw, db):
+    """dW and db of conv_stage_backward for one input channel, without pooling (geo's ph =
+    0; with pooling: conv1_pool_stage_backward). dZ stays channels last (it is dy itself,
+    or dy masked by the ReLU): dW += colsᵀ·dZ takes it as it is, with no transposing copy.
+
+    The one-channel workers compute no input gradient: a one-channel convolution is almost
+    always a network's first layer, whose input gradient training does not need. When it
+    is asked for (a gradient with respect to the image), the stage runs the channels-last
+    worker (``stage_kernels``), which computes the same for any number of channels, so
+    these workers compile no col2im path that a training step never runs."""
+    fh, fw, sh, sw, dh, dw_, oh, ow, relu = geo[0:9]
+    k, nf = wmat.shape
+    cols_t = np.empty((k, oh * ow), dtype=xp.dtype)
+    dz = np.empty((oh * ow, nf), dtype=xp.dtype)
+    for n in range(lo, hi):
+        _im2col_t(xp, n, cols_t, fh, fw, sh, sw, dh, dw_, oh, ow)
+        if relu:
+            _masked_gradient(dy, y, n, relu, dz)
+            dzn = dz
+        else:
+            dzn = dy[n].reshape(oh * ow, nf)
+        _add_column_sums(dzn, db)
+        matmul(cols_t, False, dzn, False, dw, 1.0)           # dW += colsᵀ·dZ
+
+
+@numba.njit(nogil=True, cache=True)
+def conv1_pool_stage_backward(xp, wmat, y, arg, dy, lo, hi, geo, dw, db):
+    """conv1_stage_backward with max pooling (geo's ph > 0), on filter planes:
+    dW += colsᵀ·(dZᵀ)ᵀ."""
+    fh, fw, sh, sw, dh, dw_, oh, ow, relu, ph, pw, psh, psw = geo[0:13]
     k, nf = wmat.shape
     cols_t = np.empty((k, oh * ow), dtype=xp.dtype)
     dzt = np.empty((nf, oh * ow), dtype=xp.dtype)
-    dz = np.empty((oh * ow, nf), dtype=xp.dtype)
-    dcols_t = np.empty((k, oh * ow), dtype=xp.dtype)
     for n in range(lo, hi):
         _im2col_t(xp, n, cols_t, fh, fw, sh, sw, dh, dw_, oh, ow)
-        if ph == 0:
-            if relu:
-                _output_gradient(dy, y, arg, n, relu, ow, ph, pw, psh, psw, dz)
-                dzn = dz
-            else:
-                dzn = dy[n].reshape(oh * ow, nf)
-            _add_column_sums(dzn, db)
-            matmul(cols_t, False, dzn, False, dw, 1.0)       # dW += colsᵀ·dZ
-            if input_gradient:
-                matmul(wmat, False, dzn, True, dcols_t, 0.0)  # dcolsᵀ = W·dZᵀ
-                _col2im_t(dcols_t, dxp, n, fh, fw, sh, sw, dh, dw_, oh, ow)
-            continue
         _planar_output_gradient(dy, y, arg, n, relu, ow, ph, pw, psh, psw, dzt)
         _pooled_sums(dy, y, n, relu, db)
         matmul(cols_t, False, dzt, True, dw, 1.0)            # dW += colsᵀ·dZᵀᵀ
-        if input_gradient:
-            matmul(wmat, False, dzt, False, dcols_t, 0.0)    # dcolsᵀ = W·dZᵀ
-            _col2im_t(dcols_t, dxp, n, fh, fw, sh, sw, dh, dw_, oh, ow)

@@ -47,6 +47,7 @@ from .dense_stage import DenseStage
 from .norm_stage import NormStage
 from .pool_threads import chunk_bounds, chunk_pool
 from .stage_base import Stage
+from .stage_gradients import tiles_exactly
 
 
 
@@ -135,6 +136,21 @@ class ConvStage(Stage):
             pool = (ph, pw, psh, psw, poh, pow_)
         return (fh, fw, sh, sw, dh, dw, oh, ow, int(self.relu)) + pool
 
+    def _workers(self, planar):
+        """(forward, backward) Numba workers for this stage: the one-input-channel ones
+        (``planar``, stage_planar.py) or the channels-last ones, for its pooling — none, the
+        2×2 window at stride 2, any other. Each kind has its own worker so that a network
+        compiles only the kinds it uses. Backward through pooling has two ways for
+        channels last (``stage_gradients.tiles_exactly``)."""
+        if self.pool is None:
+            return _FORWARD[planar, None], _BACKWARD[planar, None]
+        (ph, pw), (psh, psw) = self.pool.pool_size, self.pool.stride
+        kind = "2x2" if (ph, pw, psh, psw) == (2, 2, 2, 2) else "any"
+        oh, ow, nf = self.conv.output_shape
+        back = "tiled" if not planar and tiles_exactly(oh, ow, nf, ph, pw, psh, psw) \
+            else "scattered"
+        return _FORWARD[planar, kind], _BACKWARD[planar, back]
+
     # ---- forward -------------------------------------------------------------------------
     def forward(self, x, *, training=False, rng=None):
         conv = self.conv
@@ -147,7 +163,7 @@ class ConvStage(Stage):
         y = np.empty((n,) + tuple(self.output_shape), dtype=xp.dtype)
         arg = EMPTY_ARG if self.pool is None else np.empty(y.shape, dtype=np.int8)
         lo, hi = chunk_bounds(n, numba.get_num_threads())
-        kernel = sp.conv1_stage_forward if xp.shape[3] == 1 else sk.conv_stage_forward
+        kernel = self._workers(xp.shape[3] == 1)[0]
         chunk_pool(numba.get_num_threads()).run(
             lambda i: kernel(xp, wmat, b, lo[i], hi[i], geo, y, arg), len(lo))
         self._cache = (xp, wmat, y, arg)
@@ -171,12 +187,28 @@ class ConvStage(Stage):
         threads = numba.get_num_threads()
         lo, hi = chunk_bounds(n, threads)
         dw_parts, db_parts, dxp = gradient_buffers(xp, wmat, len(lo), input_gradient)
-        kernel = sp.conv1_stage_backward if xp.shape[3] == 1 else sk.conv_stage_backward
+        # the one-channel workers compute no input gradient (stage_planar.py): asked for
+        # one, the stage runs the channels-last workers, which take any number of channels
+        planar = xp.shape[3] == 1 and not input_gradient
+        kernel = self._workers(planar)[1]
+        extra = () if planar else (dxp, input_gradient)
         chunk_pool(threads).run(
             lambda i: kernel(xp, wmat, y, arg, dy, lo[i], hi[i], geo, dw_parts[i],
-                             db_parts[i], dxp, input_gradient), len(lo))
+                             db_parts[i], *extra), len(lo))
         return finish(self.conv, dw_parts, db_parts, dxp, input_gradient)
 
+
+#: ConvStage's workers by (one input channel, pooling kind) and (one input channel, way back
+#: through the pooling)
+_FORWARD = {(True, None): sp.conv1_stage_forward, (True, "2x2"): sp.conv1_pool2_stage_forward,
+            (True, "any"): sp.conv1_pool_stage_forward, (False, None): sk.conv_stage_forward,
+            (False, "2x2"): sk.conv_pool2_stage_forward,
+            (False, "any"): sk.conv_pool_stage_forward}
+_BACKWARD = {(True, None): sp.conv1_stage_backward,
+             (True, "scattered"): sp.conv1_pool_stage_backward,
+             (False, None): sk.conv_stage_backward,
+             (False, "scattered"): sk.conv_pool_stage_backward,
+             (False, "tiled"): sk.conv_tiled_pool_stage_backward}
 
 #: every kind of stage ``plan`` makes
 STAGES = (ConvStage, ConvNormStage, NormStage, DenseStage)
