@@ -1,9 +1,10 @@
 """Thread policy for the fast kernels: Numba's threads on the cores, BLAS on one.
 
-The convolution kernels alternate Numba-parallel loops (im2col, col2im, pooling) with BLAS
-matrix products. Both libraries keep their own pool of spinning threads; on a 2-core machine
-the two pools fight and throughput collapses about 7× (measured, PERFORMANCE-NOTES.md). The
-policy: BLAS gets one thread while fast kernels run; Numba keeps all cores.
+The fast kernels are serial nogil Numba loops that cnnlab's own thread pool runs on chunks of
+a batch (pool_threads.py; the fused stages, and chunked.py for the per-layer kernels), with
+BLAS matrix products inside them. BLAS keeps its own pool of spinning threads; on a 2-core
+machine two pools fight and throughput collapses about 7× (measured, PERFORMANCE-NOTES.md).
+The policy: BLAS gets one thread while fast kernels run; cnnlab's pool has the cores.
 
 ``kernel_threads()`` is re-entrant: the outermost entry caps BLAS (via threadpoolctl, which
 knows every BLAS loaded in the process) and the exit restores what was there. Nested entries
