@@ -51,7 +51,8 @@ class GraphView:
     Attributes: ``layout`` (the GraphLayout), ``figure`` (a Picture), ``boxes`` (name ->
     FancyBboxPatch), ``labels`` (name -> (name Text, type-and-size Text)), ``marks`` (join
     name -> its mark's Text), ``port_labels`` ((destination, port) -> Text), ``arrows``
-    (one FancyArrowPatch per connection, in ``layout.edges`` order), ``skip_labels``,
+    (one FancyArrowPatch per connection, in ``layout.edges`` order), ``routes`` (the
+    points each arrow goes through, the last its tip), ``skip_labels``,
     ``highlighted`` (the name shown highlighted, or None), ``overlay`` (the highlight's
     box, over the highlighted layer's). Coordinates are inches from the
     picture's top-left corner (the axes' data units), before the style's scale.
@@ -76,7 +77,7 @@ class GraphView:
                            JOIN_H if layers[n].kind in JOIN_MARK else BOX_H)
                        for n in lay.names}
         self.boxes, self.labels, self.marks, self.fronts = {}, {}, {}, {}
-        self.port_labels, self.arrows, self.skip_labels = {}, [], []
+        self.port_labels, self.arrows, self.routes, self.skip_labels = {}, [], [], []
         for name in lay.names:
             self._box(name, layers[name])
         # a join's arrows arrive side by side along its top, in the left-to-right order of
@@ -170,6 +171,7 @@ class GraphView:
                                 shrinkA=0, shrinkB=0)
         self.axes.add_patch(arrow)
         self.arrows.append(arrow)
+        self.routes.append(points)
         if n_in > 1:        # which input of the join the arrow feeds: inside, along its top
             side = edge.route == "side"
             label = self.port_labels[(edge.destination, edge.port)] = self.axes.text(
