@@ -37,6 +37,19 @@ def test_step_over_clicks_walk_resnet_digits_forward_through_every_branch_and_jo
     assert {"layer2_1_proj_conv", "layer2_1_proj_bn", "layer2_1_add"} <= set(seen)
 
 
+def test_the_graph_picture_follows_the_layer_stepped(walked):
+    net, w = walked
+    assert w.graph_image in w.children
+    w.run_to.value = "layer3_1_proj_bn"
+    assert w.graph.highlighted == "layer3_1_proj_bn"
+    shown = bytes(w.graph_image.value)
+    w.step_button.click()                       # a step inside the layer: same picture
+    assert w.graph.highlighted == "layer3_1_proj_bn" and bytes(w.graph_image.value) == shown
+    w.over_button.click()
+    assert w.graph.highlighted == w.layer_name == "layer3_1_add"
+    assert bytes(w.graph_image.value) != shown
+
+
 def test_step_clicks_at_an_addition_write_each_input_and_the_sum(walked):
     net, w = walked
     w.run_to.value = "layer2_1_add"
@@ -85,3 +98,11 @@ def test_backward_walk_from_the_loss_to_the_input_by_clicks(walked):
     check_value_written(w)
     w.direction_buttons.value = "forward"
     assert (w.direction, w.layer_name, w.position) == ("forward", "imageinput", 0)
+
+
+def test_a_chain_stepper_has_no_graph_picture():
+    net = cl.Network([cl.ImageInput((4, 4, 1), normalization="none"), cl.ReLU(),
+                      cl.FullyConnected(2), cl.Softmax(), cl.Classification()], seed=0)
+    w = ForwardStepper(net, np.zeros((4, 4, 1)))
+    assert w.graph is None and w.graph_image is None
+    assert w.children[0] is w.strip and w.children[1] is not w.graph_image
