@@ -98,8 +98,9 @@ class ForwardStepper(widgets.VBox):
         self.image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
         self.caption = widgets.HTML()
         # a layer graph: its picture, the current layer highlighted (None for a chain)
-        self.graph = self.graph_image = None
+        self.graph = self.graph_image = self.sources = None
         if getattr(net, "is_graph", False):
+            self.sources = {layer.name: net.sources(layer.name) for layer in net.layers}
             self.graph = GraphView(net, dpi=72)
             self.graph_image = widgets.Image(format="png", layout=widgets.Layout(
                 max_width="100%", align_self="flex-start"))
@@ -296,7 +297,8 @@ class ForwardStepper(widgets.VBox):
                f"{html.escape(str(reads))}</span>" if reads else "") + "</div>")
         walked = {r.name for r in self.walk[:self.layer_index]}
         counts = [steps_of(r, self.direction) for r in self.trace]
-        self.strip.show(list(self.trace), counts, rec.name, walked, self.direction)
+        self.strip.show(list(self.trace), counts, rec.name, walked, self.direction,
+                        self.sources)
         if self.graph is not None and self.graph.highlighted != rec.name:
             self.graph.show(rec.name)
             push(self.graph_image, self.graph.png(window=GRAPH_WINDOW))

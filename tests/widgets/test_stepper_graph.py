@@ -106,3 +106,19 @@ def test_a_chain_stepper_has_no_graph_picture():
     w = ForwardStepper(net, np.zeros((4, 4, 1)))
     assert w.graph is None and w.graph_image is None
     assert w.children[0] is w.strip and w.children[1] is not w.graph_image
+
+
+def test_the_strip_says_what_each_box_of_the_graph_reads(walked):
+    import html
+    import re
+    net, w = walked
+    text = html.unescape(re.sub(r"<[^>]+>", " ", w.strip.value))
+    assert "= layer2_1_bn2 + layer2_1_proj_bn" in text
+    assert "= layer1_1_bn2 + relu1" in text
+    # each projection reads the block's input, not the box before it (the block's bn2)
+    assert text.count("← layer1_1_relu") == 1 and text.count("← layer2_1_relu") == 1
+    # an arrow only where a box reads the one before it
+    joints = re.findall(r"color:#(777|BBB)'>(.)<", w.strip.value)
+    # by hand: a bar before the 2 projections and the 3 additions, arrows elsewhere
+    assert [c for c, _ in joints].count("BBB") == 5
+    assert len(joints) == len(net.layers) - 1
