@@ -139,7 +139,18 @@ class GraphView:
                                 fontsize=font(8.5), ha="center", va="top", zorder=5,
                                 color="#333333")
         self.boxes[name], self.labels[name] = box, (title, detail)
+        self._fit((title, detail), BOX_W - 0.14 - 2 * shift)
         self.fronts[name] += [title, detail] + ([self.marks[name]] if join else [])
+
+    def _fit(self, texts, width):
+        """Shrink texts wider than ``width`` layout inches until they fit (a long name in
+        the projector style, whose text grows faster than its boxes)."""
+        renderer = self.figure.canvas.get_renderer()
+        per_inch = self.figure.get_figwidth() * self.figure.dpi / self.width
+        for text in texts:
+            wide = text.get_window_extent(renderer).width
+            if wide > width * per_inch:
+                text.set_fontsize(text.get_fontsize() * width * per_inch / wide)
 
     def _arrow(self, edge):
         (xs, ts, hs), (xd, top, hd) = self.frames[edge.source], self.frames[edge.destination]

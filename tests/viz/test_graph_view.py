@@ -46,9 +46,14 @@ def test_every_box_writes_its_layers_name_type_and_output_size(resnet):
     assert view.labels["layer3_1_add"][1].get_text() == "Addition · 7×7×64"
 
 
-def test_texts_stay_inside_their_boxes_and_boxes_do_not_overlap(resnet, inception):
-    for net in (resnet, inception):
-        view = GraphView(net)
+@pytest.mark.parametrize("look", ["default", "projector"])
+def test_texts_stay_inside_their_boxes_and_boxes_do_not_overlap(resnet, inception, look):
+    g = cl.LayerGraph([cl.ImageInput((8, 8, 3), normalization="none")])
+    inception_block(g, "imageinput", f1x1=2, f3x3_reduce=2, f3x3=3, f5x5_reduce=1, f5x5=2,
+                    pool_proj=2)                 # its own long names: inception_pool_proj_relu
+    for net in (resnet, inception, cl.Network(g)):
+        with style(look):
+            view = GraphView(net)
         view.figure.canvas.draw()
         renderer = view.figure.canvas.get_renderer()
         extents = {n: view.box_extent(n) for n in view.boxes}
