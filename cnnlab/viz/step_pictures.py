@@ -27,9 +27,10 @@ graph)                                 layer that fed it, the sum / the copied c
 =====================================  =========================================
 
 Backward, every layer kind with backward steps is drawn by
-``backward_step.BackwardStepFigure`` (incoming gradient, local derivative, product); the
-joins have none (their ``input_gradients`` are recorded whole: an Addition passes dL/dy to
-every input unchanged, a concatenation hands each input its slice).
+``backward_step.BackwardStepFigure`` (incoming gradient, local derivative, product): an
+Addition's steps too (∂y/∂in_i = 1: dL/dy passed whole to every input, the caption naming
+each); a DepthConcatenation has none (it hands each input its slice of dL/dy, recorded
+whole in ``input_gradients``).
 """
 from __future__ import annotations
 

@@ -76,9 +76,8 @@ def test_backward_walk_from_the_loss_to_the_input_by_clicks(walked):
     net, w = walked
     w.direction_buttons.value = "backward"
     assert w.direction == "backward" and w.layer_name == "classoutput"
-    # the joins hand their gradient on whole (no backward steps): the walk passes them
-    expected = [layer.name for layer in reversed(net.layers)
-                if layer.kind not in ("add", "depthcat")]
+    # every layer, the Additions too (each step: dL/dy passed whole to both inputs)
+    expected = [layer.name for layer in reversed(net.layers)]
     back = [w.layer_name]
     check_value_written(w)
     for _ in range(len(expected) - 1):
@@ -96,6 +95,12 @@ def test_backward_walk_from_the_loss_to_the_input_by_clicks(walked):
     assert np.allclose(grads, summed, rtol=1e-5, atol=1e-7)
     w.step_button.click()
     check_value_written(w)
+    # at an Addition the caption names both inputs, each getting the same gradient
+    w.run_to.value = "layer2_1_add"
+    w.step_button.click()
+    check_value_written(w)
+    text = caption_text(w)
+    assert "back to 'layer2_1_bn2'" in text and "back to 'layer2_1_proj_bn'" in text
     w.direction_buttons.value = "forward"
     assert (w.direction, w.layer_name, w.position) == ("forward", "imageinput", 0)
 
