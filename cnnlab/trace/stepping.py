@@ -16,13 +16,15 @@ Each step is made on demand from the record (never stored); its module writes ou
 
 Backward steps (``rec.num_backward_steps``, ``rec.backward_step_at(k)``) walk the layer's
 input in the same order, one step per input element (``backward_steps.py``,
-``backward_fanin.py``); parameter-gradient steps (``rec.param_step_at(name, k)``) walk each
-parameter array in flat order.
+``backward_fanin.py``; an Addition's, one per element of its inputs, in
+``backward_combine.py``); parameter-gradient steps (``rec.param_step_at(name, k)``) walk
+each parameter array in flat order.
 """
 from __future__ import annotations
 
 import numpy as np
 
+from .backward_combine import addition_gradient
 from .backward_fanin import FANIN, param_step
 from .backward_steps import LOCAL, require_backward
 from .step_base import channel_major, position
@@ -38,6 +40,8 @@ MAKERS = {"imageinput": input_step, "dropout": dropout_step, "batchnorm": batchn
           "classoutput": loss_step, "regressionoutput": loss_step,
           "add": addition_step, "depthcat": concatenation_step,
           **{kind: activation_step for kind in ACTIVATIONS}}
+#: the joins with backward steps
+JOINS = {"add": addition_gradient}
 #: layers whose steps walk the outputs in flat order (the others: channel by channel)
 FLAT_ORDER = ("fc", "softmax", "classoutput", "regressionoutput")
 
@@ -82,9 +86,9 @@ def step_at(rec, k):
 def num_backward_steps(rec) -> int:
     """One step per input element (0 for a layer kind without steps)."""
     require_backward(rec)
-    # the joins (Addition, DepthConcatenation) have forward steps only; their
-    # input_gradients are recorded whole
-    backward = rec.kind in FANIN or rec.kind in LOCAL
+    # an Addition's steps pass dL/dy to every input (``backward_combine.py``); a
+    # DepthConcatenation has forward steps only (its input_gradients are slices of dL/dy)
+    backward = rec.kind in FANIN or rec.kind in LOCAL or rec.kind in JOINS
     return int(np.prod(rec.input_shape)) if has_steps(rec) and backward else 0
 
 
@@ -96,7 +100,7 @@ def backward_step_at(rec, k):
         row, col, ch = position(rec.input_shape, k)
     else:
         row, col, ch = channel_major(rec.input_shape, k)
-    maker = FANIN.get(rec.kind) or LOCAL[rec.kind]
+    maker = FANIN.get(rec.kind) or JOINS.get(rec.kind) or LOCAL[rec.kind]
     return maker(rec, row, col, ch)
 
 

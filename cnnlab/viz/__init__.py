@@ -8,6 +8,7 @@ persistent figure whose artists are updated in place (fast enough to scrub with 
     animate_convolution(input_size=5, filter_size=3, padding=1, stride=2, output="conv.gif")
     step_picture(trace["fc_1"]).show_step(3).png()          # any layer's step, forward/backward
     animate_pass(net, image, "pass.gif", direction="both")   # a whole pass for slides
+    graph_view(net, highlight="layer2_1_add")  # a layer graph: branches side by side, joins
     augmented_samples(aug, images)          # an ImageDataAugmenter's random variants
     set_style("projector")                  # bigger text and pictures for a classroom
 
@@ -20,6 +21,7 @@ from .augmentation_view import augmented_samples
 from .conv_step import ConvStepFigure
 from .dropout_view import DropoutView
 from .filters import filters_figure
+from .graph_view import GraphView, graph_view
 from .network_view import LayerMapsView, network_view
 from .pool_step import PoolStepFigure
 from .receptive_field import ReceptiveFieldView
@@ -32,4 +34,5 @@ __all__ = ["ConvStepFigure", "PoolStepFigure", "TransposedStepFigure", "DropoutV
            "ArithmeticCard", "arithmetic_card", "LayerMapsView", "network_view",
            "filters_figure", "ReceptiveFieldView", "TrainingCurves", "training_curves",
            "animate_convolution", "animate_pooling", "animate_transposed", "animate_pass",
-           "step_picture", "augmented_samples", "set_style", "get_style", "style", "Picture"]
+           "step_picture", "augmented_samples", "set_style", "get_style", "style", "Picture",
+           "graph_view", "GraphView"]

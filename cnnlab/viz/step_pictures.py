@@ -22,10 +22,15 @@ imageinput                             ``input_step.InputStepFigure``
 fc                                     ``fc_step.FullyConnectedStepFigure``
 softmax                                ``softmax_step.SoftmaxStepFigure``
 classoutput, regressionoutput          ``loss_step.LossStepFigure``
+add, depthcat (the joins of a layer    ``join_step.JoinStepFigure`` (every input, the
+graph)                                 layer that fed it, the sum / the copied channel)
 =====================================  =========================================
 
-Backward, every layer kind is drawn by ``backward_step.BackwardStepFigure`` (incoming
-gradient, local derivative, product).
+Backward, every layer kind with backward steps is drawn by
+``backward_step.BackwardStepFigure`` (incoming gradient, local derivative, product): an
+Addition's steps too (∂y/∂in_i = 1: dL/dy passed whole to every input, the caption naming
+each); a DepthConcatenation has none (it hands each input its slice of dL/dy, recorded
+whole in ``input_gradients``).
 """
 from __future__ import annotations
 
@@ -37,6 +42,7 @@ from .crossnorm_step import CrossNormStepFigure
 from .dropout_step import DropoutStepFigure
 from .fc_step import FullyConnectedStepFigure
 from .input_step import InputStepFigure
+from .join_step import JoinStepFigure
 from .loss_step import LossStepFigure
 from .softmax_step import SoftmaxStepFigure
 from .window_steps import FIGURES as WINDOW_KINDS
@@ -47,7 +53,8 @@ FORWARD = {**{k: WindowLayerStepFigure for k in WINDOW_KINDS},
            "batchnorm": BatchNormStepFigure, "crossnorm": CrossNormStepFigure,
            "dropout": DropoutStepFigure, "imageinput": InputStepFigure,
            "fc": FullyConnectedStepFigure, "softmax": SoftmaxStepFigure,
-           "classoutput": LossStepFigure, "regressionoutput": LossStepFigure}
+           "classoutput": LossStepFigure, "regressionoutput": LossStepFigure,
+           "add": JoinStepFigure, "depthcat": JoinStepFigure}
 DIRECTIONS = ("forward", "backward")
 
 

@@ -5,6 +5,11 @@ has in the current direction; the box of the layer being stepped is vermillion, 
 already walked are grey-blue, the ones still ahead white. Plain HTML in an
 ``ipywidgets.HTML``: nothing to lay out in matplotlib, so moving to another layer costs only
 this string. Large text (15 px names, 13 px details) for a projector.
+
+For a layer graph (``sources``: each layer's inputs) the boxes are in topological order, so
+the one before a box is not always what it reads: the arrow between them is drawn only when
+it is, a thin bar otherwise, and a box that reads other layers says which ("← relu1"; a
+join: "= bn2 + proj_bn", "= [a | b | c]").
 """
 from __future__ import annotations
 
@@ -24,14 +29,29 @@ def shape_text(shape) -> str:
     return "×".join(str(int(v)) for v in shape)
 
 
-class PassStrip(widgets.HTML):
-    """``show(records, counts, current, walked)``: records in network order, counts (steps
-    in the current direction; 0 for a layer without steps), ``current`` the name being
-    stepped, ``walked`` the names already walked in this direction."""
+def reads_text(rec, sources, previous) -> str:
+    """What a box of a layer graph adds: the inputs it reads unless that is only the box
+    before it ("" then, and always in a chain)."""
+    if sources is None:
+        return ""
+    srcs = sources.get(rec.name, [])
+    if rec.kind == "add":
+        return "= " + " + ".join(srcs)
+    if rec.kind == "depthcat":
+        return "= [" + " | ".join(srcs) + "]"
+    return f"← {srcs[0]}" if srcs and srcs != [previous] else ""
 
-    def show(self, records, counts, current: str, walked, direction: str):
+
+class PassStrip(widgets.HTML):
+    """``show(records, counts, current, walked, direction, sources=None)``: records in
+    network order, counts (steps in the current direction; 0 for a layer without steps),
+    ``current`` the name being stepped, ``walked`` the names already walked in this
+    direction, ``sources`` (a layer graph: name -> the layers it reads)."""
+
+    def show(self, records, counts, current: str, walked, direction: str, sources=None):
         arrow = "→" if direction == "forward" else "←"
-        boxes = []
+        boxes, joints = [], []
+        previous = None
         for rec, n in zip(records, counts):
             state = ("current" if rec.name == current else "none" if n == 0 else
                      "done" if rec.name in walked else "ahead")
@@ -39,6 +59,14 @@ class PassStrip(widgets.HTML):
             boxes.append(f"<div style='{BOX}{STATES[state]}' title='{html.escape(rec.type_name)}'>"
                          f"<b style='font-size:15px'>{html.escape(rec.name)}</b><br>"
                          f"<span style='font-size:13px'>{html.escape(rec.type_name)}<br>"
-                         f"{shape_text(rec.output_shape)} · {steps}</span></div>")
-        joined = f"<span style='font-size:18px; color:#777'>{arrow}</span>".join(boxes)
+                         f"{shape_text(rec.output_shape)} · {steps}"
+                         + (f"<br><i>{html.escape(reads)}</i>" if (reads := reads_text(
+                             rec, sources, previous)) else "") + "</span></div>")
+            follows = sources is None or sources.get(rec.name) == [previous]
+            joints.append(f"<span style='font-size:18px; color:#777'>{arrow}</span>" if follows
+                          else "<span style='font-size:18px; color:#BBB'>|</span>")
+            previous = rec.name
+        joined = boxes[0] if boxes else ""
+        for joint, box in zip(joints[1:], boxes[1:]):
+            joined += joint + box
         self.value = f"<div style='white-space:normal'>{joined}</div>"

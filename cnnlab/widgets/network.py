@@ -11,6 +11,11 @@ field drawn back onto the input with the chain of windows through the earlier la
 ConvolutionExplorer" opens ``cnnlab.widgets.convolution.ConvolutionExplorer`` on that layer
 and image, at the neuron's window.
 
+On a layer graph (``net.is_graph``: a ResNet, an Inception block) the network's graph
+(``cnnlab.viz.graph_view``: branches side by side, the joins marked) is shown beside the
+maps with the chosen layer highlighted — the part of it around that layer when the whole is
+taller than ``GRAPH_WINDOW`` inches; a chain keeps the layout above, without it.
+
 Every number comes from ``net.trace(image)`` (one forward pass per image, recorded once and
 reused while layers and neurons change) and ``trace.receptive_field(...)``.
 
@@ -27,10 +32,13 @@ import html
 import ipywidgets as widgets
 import numpy as np
 
+from ..viz.graph_view import GraphView
 from ..viz.network_view import LayerMapsView, shape_text
 from ..viz.receptive_field import ReceptiveFieldView
 
 _STYLE = {"description_width": "70px"}
+GRAPH_DPI = 72               # the graph picture: about 510 px wide for a ResNet
+GRAPH_WINDOW = 9.0           # inches of it shown (650 px), centred on the chosen layer
 
 
 def _picture_layout():
@@ -63,7 +71,8 @@ class NetworkExplorer(widgets.VBox):
     LayerMapsView), ``field_view`` (ReceptiveFieldView), ``maps_image`` / ``field_image``
     (ipywidgets.Image), ``readout`` (HTML: value, shape, prediction), ``note`` (HTML: why a
     receptive field is not shown), ``open_button``, ``convolution_area`` (VBox holding the
-    ConvolutionExplorer once opened), ``trace`` (the current Trace), ``record``.
+    ConvolutionExplorer once opened), ``trace`` (the current Trace), ``record``; on a layer
+    graph also ``graph`` (the GraphView) and ``graph_image`` (None for a chain).
     """
 
     def __init__(self, net=None, image=None, *, layer=None):
@@ -101,6 +110,10 @@ class NetworkExplorer(widgets.VBox):
         self.open_button.on_click(lambda _b: self.open_convolution())
         self.convolution_area = widgets.VBox()
         self.convolution = None
+        self.graph = self.graph_image = None
+        if getattr(net, "is_graph", False):
+            self.graph = GraphView(net, dpi=GRAPH_DPI)
+            self.graph_image = widgets.Image(format="png", layout=_picture_layout())
         self._retrace()
         names = [rec.name for rec in self.trace]
         c["layer"].options = names
@@ -110,11 +123,17 @@ class NetworkExplorer(widgets.VBox):
         for key in ("row", "col", "channel"):
             c[key].observe(self._on_neuron, names="value")
         c["start"].observe(self._on_start, names="value")
+        pictures = [widgets.HBox([c["start"]]), self.maps_image, self.note, self.field_image]
+        if self.graph is not None:
+            # the graph beside the maps (under them when the page is too narrow for both)
+            self.graph_image.layout.margin = "0 12px 0 0"
+            pictures = [widgets.HBox([self.graph_image, widgets.VBox(pictures)],
+                                     layout=widgets.Layout(flex_flow="row wrap",
+                                                           align_items="flex-start"))]
         super().__init__([
             widgets.HBox([c["image"], c["layer"]]),
             widgets.HBox([c["row"], c["col"], c["channel"]]),
-            self.readout, widgets.HBox([c["start"]]), self.maps_image,
-            self.note, self.field_image,
+            self.readout, *pictures,
             self.open_button, self.convolution_area])
         self._on_layer()
 
@@ -156,6 +175,9 @@ class NetworkExplorer(widgets.VBox):
         finally:
             self._busy = False
         self.open_button.disabled = self.record.kind != "conv"
+        if self.graph is not None:
+            self.graph.show(self.record.name)
+            self.graph_image.value = self.graph.png(window=GRAPH_WINDOW)
         self.redraw()
 
     def _on_neuron(self, change=None):

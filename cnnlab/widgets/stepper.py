@@ -12,7 +12,9 @@ and drawn by the layer type's step picture (``cnnlab.viz.step_pictures``), each 
 the first time its layer is reached and kept.
 
 Shown, top to bottom: the network as a strip of boxes (name, type, output shape, number of
-steps; the current layer highlighted); the controls; the step's picture (``image``, an
+steps; the current layer highlighted) — for a layer graph also its graph picture
+(``cnnlab.viz.graph_view``, the part around the current layer), where the branches and
+joins show; the controls; the step's picture (``image``, an
 ``ipywidgets.Image``); the step written out in large type (``caption``).
 
 Controls: **◀ back**, **step ▶**, **step over layer ▶▶** (to the first step of the next layer),
@@ -43,11 +45,13 @@ import numpy as np
 import traitlets
 
 from ..viz.canvas import push
+from ..viz.graph_view import GraphView
 from ..viz.step_pictures import DIRECTIONS, step_picture, steps_of
 from ._controls import Message, safe
 from ._pass_strip import PassStrip
 
 BIG = {"font_size": "16px"}
+GRAPH_WINDOW = 5.0     # inches of a layer graph's picture shown, around the current layer
 CAPTION = "font-size:19px; line-height:1.35; font-family:monospace; white-space:pre-wrap"
 
 
@@ -69,7 +73,9 @@ class ForwardStepper(widgets.VBox):
     interval_ms : play speed (milliseconds per step)
 
     Attributes: ``trace``, ``record`` (the layer stepped), ``current_step`` (its step),
-    ``figure`` (its picture), ``image``, ``caption``, ``strip``, ``message``, the controls
+    ``figure`` (its picture), ``image``, ``caption``, ``strip``, ``graph`` and
+    ``graph_image`` (a layer graph's GraphView and its picture; None for a chain),
+    ``message``, the controls
     ``back_button``, ``step_button``, ``over_button``, ``run_to``, ``play``,
     ``direction_buttons``, ``slider``.
     """
@@ -91,6 +97,13 @@ class ForwardStepper(widgets.VBox):
         self.strip = PassStrip()
         self.image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
         self.caption = widgets.HTML()
+        # a layer graph: its picture, the current layer highlighted (None for a chain)
+        self.graph = self.graph_image = self.sources = None
+        if getattr(net, "is_graph", False):
+            self.sources = {layer.name: net.sources(layer.name) for layer in net.layers}
+            self.graph = GraphView(net, dpi=72)
+            self.graph_image = widgets.Image(format="png", layout=widgets.Layout(
+                max_width="100%", align_self="flex-start"))
         button = dict(layout=widgets.Layout(width="auto", height="40px"), style=BIG)
         self.back_button = widgets.Button(description="◀ back", **button)
         self.step_button = widgets.Button(description="step ▶", button_style="primary",
@@ -120,7 +133,7 @@ class ForwardStepper(widgets.VBox):
         self.observe(safe(self.message, lambda _c: self._moving or self._draw()),
                      names=["layer_index", "position"])
         super().__init__([
-            self.strip,
+            self.strip, *([self.graph_image] if self.graph is not None else []),
             widgets.HBox([self.back_button, self.step_button, self.over_button, self.run_to,
                           self.play, self.direction_buttons],
                          layout=widgets.Layout(flex_flow="row wrap", align_items="center")),
@@ -284,7 +297,11 @@ class ForwardStepper(widgets.VBox):
                f"{html.escape(str(reads))}</span>" if reads else "") + "</div>")
         walked = {r.name for r in self.walk[:self.layer_index]}
         counts = [steps_of(r, self.direction) for r in self.trace]
-        self.strip.show(list(self.trace), counts, rec.name, walked, self.direction)
+        self.strip.show(list(self.trace), counts, rec.name, walked, self.direction,
+                        self.sources)
+        if self.graph is not None and self.graph.highlighted != rec.name:
+            self.graph.show(rec.name)
+            push(self.graph_image, self.graph.png(window=GRAPH_WINDOW))
         self._moving = True
         try:
             self.slider.value = self.pass_index

@@ -16,8 +16,9 @@ RECORDS = [(mode, rec) for mode, tr in (("training", TRAINING), ("predicting", P
 
 def test_the_network_has_every_layer_type_with_a_picture():
     kinds = {rec.kind for rec in TRAINING}
+    # (the joins of a layer graph: tests/viz/test_join_step.py)
     assert kinds == set(FORWARD) - {"transposed-conv", "avgpool", "gapool", "gmpool", "relu",
-                                    "regressionoutput"}
+                                    "regressionoutput", "add", "depthcat"}
     assert all(steps_of(rec) == np.prod(rec.output_shape) for rec in TRAINING)
 
 
