@@ -164,10 +164,15 @@ class ReceptiveFieldView:
             _outline(self.chain_boxes[k], (bt, bl, bb, br))
             empty = bounds[2] <= bounds[0] or bounds[3] <= bounds[1]
             self.chain_boxes[k].set_visible(not empty)
-            self.titles[k + 1].set_text(
-                f"{name} paints nothing\nat this neuron" if empty else
-                f"{name} reads rows {bounds[0]}..{bounds[2] - 1},\n"
-                f"cols {bounds[1]}..{bounds[3] - 1} of its input")
+            rows = f"rows {bounds[0]}..{bounds[2] - 1}"
+            cols = f"cols {bounds[1]}..{bounds[3] - 1}"
+            if empty:
+                title = f"{name} paints nothing\nat this neuron"
+            elif len(f"{name} reads {rows},") <= 30:
+                title = f"{name} reads {rows},\n{cols} of its input"
+            else:                   # a long name (a layer graph's) gets a line of its own
+                title = f"{name}\nreads {rows}, {cols}\nof its input"
+            self.titles[k + 1].set_text(title)
         # the cached background (images, axes, limits) stays valid while these do not change
         static = (trace, tuple(name for name, _ in chain), self.axes[0].get_xlim(),
                   self.axes[0].get_ylim(), tuple(im.get_array().shape for im in
