@@ -181,14 +181,25 @@ def run_training_twice(nb) -> None:
 
 
 def printed(nb) -> str:
-    """All stream and text/plain output of the executed notebook, in order."""
+    """All stream and text/plain output of the executed notebook, in order.
+
+    Consecutive stream outputs of a cell are one text: the kernel flushes its output on a
+    timer, so on a busy machine one print() can arrive as two stream messages, split
+    anywhere (a check that looked for a printed line then failed by chance)."""
     parts = []
     for cell in nb.cells:
+        stream = None
         for out in cell.get("outputs", []):
             if out.output_type == "stream":
-                parts.append(out.text)
-            elif "data" in out:
-                parts.append(out.data.get("text/plain", ""))
+                if stream is not None and stream[0] == out.name:
+                    parts[-1] += out.text
+                else:
+                    parts.append(out.text)
+                stream = (out.name,)
+            else:
+                stream = None
+                if "data" in out:
+                    parts.append(out.data.get("text/plain", ""))
     return "\n".join(parts)
 
 
