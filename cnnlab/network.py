@@ -259,8 +259,9 @@ class Network(GraphAccess, Computing):
         self.release()
         self._stages = None
         if on:                          # a graph: on its chain segments, graph_stages.py
+            from .kernels.fast.stage_chain import chain_stages
             from .kernels.fast.stages import plan
-            self._stages = (plan(self._body()) if self._sources is None
+            self._stages = (chain_stages(plan(self._body())) if self._sources is None
                             else plan_graph_stages(self._body(), self._sources))
 
     def _steps(self, layers):

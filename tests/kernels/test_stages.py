@@ -18,7 +18,9 @@ from cnnlab.kernels.fast.pool_threads import ChunkPool, chunk_bounds, chunk_pool
 from cnnlab.kernels.fast.conv_norm_stage import ConvNormStage
 from cnnlab.kernels.fast.norm_stage import NormStage
 from cnnlab.kernels.fast.dense_stage import MIN_MULTIPLY_ADDS, DenseStage
-from cnnlab.kernels.fast.stages import STAGES, ConvStage, plan, regroup
+from cnnlab.kernels.fast.stage_base import Stage
+from cnnlab.kernels.fast.stage_chain import StageChain, chain_stages
+from cnnlab.kernels.fast.stages import ConvStage, plan, regroup
 from cnnlab.models import lenet5, reference_example
 from cnnlab.solvers import SGDM
 
@@ -88,7 +90,7 @@ def test_networks_agree_with_the_reference_backend(make, dtype):
     labels = rng.integers(0, 10, 5)
     # without the image input layer the input gradient is the first stage's own
     ref, fused = twins(make()[1:-2], dtype, input_size=(28, 28, 1))
-    assert any(isinstance(s, (ConvStage, ConvNormStage)) for s in fused._steps(fused.layers))
+    assert any(isinstance(s, (ConvStage, ConvNormStage)) for s in stages_of(fused))
     compare_pass(ref, fused, x, dtype)
     ref, fused = twins(make(), dtype)
     ref.fit_normalization(x)
@@ -104,8 +106,17 @@ def test_networks_agree_with_the_reference_backend(make, dtype):
 
 
 def names(steps):
-    return [[layer.name for layer in s.layers] if isinstance(s, STAGES) else s.name
+    """Each step's name: a layer's own, a stage's layers' names, a chain's stages' lists."""
+    return [[names(s.stages)] if isinstance(s, StageChain)
+            else [layer.name for layer in s.layers] if isinstance(s, Stage) else s.name
             for s in steps]
+
+
+def stages_of(net):
+    """The fused stages a network runs, those inside chains included, in order."""
+    return [stage for step in net._steps(net.layers)
+            for stage in (step.stages if isinstance(step, StageChain) else [step])
+            if isinstance(stage, Stage)]
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
@@ -158,7 +169,7 @@ def test_fully_connected_layers_on_the_pool(dtype, batch):
     # meaning (its output 0 and its input gradient through it are NaN in both)
     layers = [cl.FullyConnected(100), cl.ReLU(), cl.FullyConnected(30), cl.FullyConnected(4)]
     ref, fused = twins(layers, dtype, input_size=(6, 6, 8))
-    stages = [s for s in fused._steps(fused.layers) if isinstance(s, DenseStage)]
+    stages = [s for s in stages_of(fused) if isinstance(s, DenseStage)]
     assert [[layer.name for layer in s.layers] for s in stages] == [
         ["fc_1", "relu_1"], ["fc_2"], ["fc_3"]]
     assert (batch * 288 * 100 >= MIN_MULTIPLY_ADDS) == (batch == 180)
@@ -173,9 +184,10 @@ def test_fully_connected_layers_on_the_pool(dtype, batch):
 def test_the_plans_of_lenet5_and_the_reference_network():
     net = cl.Network(lenet5())
     net.fused = True
-    assert names(net._steps(net.layers))[1:6] == [
+    # every stage of LeNet-5 treats each image on its own: one chain, one dispatch per pass
+    assert names(net._steps(net.layers))[1:3] == [[[
         ["conv_1", "relu_1", "maxpool_1"], ["conv_2", "relu_2", "maxpool_2"],
-        ["fc_1", "relu_3"], ["fc_2", "relu_4"], ["fc_3"]]
+        ["fc_1", "relu_3"], ["fc_2", "relu_4"], ["fc_3"]]], "softmax"]
     net.fused = False
     assert net._steps(net.layers) == net.layers
     net = cl.Network(reference_example())
@@ -223,6 +235,10 @@ def stacks(draw):
                 size = tuple((v - p) // s + 1 for v in size)
     if not layers:
         layers.append(cl.Convolution2D(1, 2))
+    for _ in range(draw(st.integers(0, 2))):         # fully connected stages: chains
+        layers.append(cl.FullyConnected(draw(st.integers(1, 4))))
+        if draw(st.booleans()):
+            layers.append(cl.ReLU())
     n = draw(st.integers(1, 5))
     return layers, (h, w, c), n
 
@@ -257,7 +273,7 @@ def test_nan_propagates_through_relu_and_max_pooling_as_in_the_reference(where, 
     # a NaN pixel: the Network refuses it, a stage itself computes with it as the layers do
     x[1, 4, 3, 0] = np.nan
     x[2, 0, 0, channels - 1] = np.inf
-    stage = fused._steps(fused.layers)[0]
+    stage = stages_of(fused)[0]
     y = stage.forward(x, training=True)
     want = x
     with np.errstate(invalid="ignore"):        # inf · 0 in the reference's sums
@@ -392,6 +408,44 @@ def test_plan_leaves_uncovered_configurations_layer_by_layer():
     stage_layers = plan(net.layers[2:3] + [cl.ReLU()])
     assert regroup(steps, net.layers[:3]) == net.layers[:2] + [steps[2]]
     assert isinstance(stage_layers[0], ConvStage)
+
+
+# ---- chains of stages (stage_chain.py) ------------------------------------------------------
+
+def test_chains_join_the_stages_that_read_their_input_as_given():
+    layers = [cl.Convolution2D(3, 4, padding=1), cl.ReLU(), cl.MaxPooling2D(2, stride=2),
+              cl.Convolution2D(3, 5), cl.Convolution2D(3, 4, padding=1), cl.ReLU(),
+              cl.FullyConnected(6), cl.ReLU(), cl.FullyConnected(3),
+              cl.BatchNormalization(), cl.FullyConnected(2)]
+    ref, fused = twins(layers, "float64", input_size=(12, 12, 2))
+    # the padded conv_3 copies its input before its work: it starts a second chain; batch
+    # norm ends it; the lone fc_3 after it stays a stage of its own
+    assert names(fused._steps(fused.layers)) == [
+        [[["conv_1", "relu_1", "maxpool_1"], ["conv_2"]]],
+        [[["conv_3", "relu_2"], ["fc_1", "relu_3"], ["fc_2"]]],
+        ["batchnorm_1"], ["fc_3"]]
+    x = np.random.default_rng(4).standard_normal((7, 12, 12, 2))
+    compare_pass(ref, fused, x, "float64")
+    # a list of layers cut inside a chain keeps the chain's stages that fit whole
+    steps = fused._steps(fused.layers)
+    cut = regroup(steps, fused.layers[:7])
+    assert names(cut) == [[[["conv_1", "relu_1", "maxpool_1"], ["conv_2"]]],
+                          ["conv_3", "relu_2"], "fc_1"]
+    assert chain_stages(steps[1].stages[:1]) == steps[1].stages[:1]    # one stage: no chain
+
+
+def test_a_chain_runs_one_dispatch_of_the_pool_per_pass(monkeypatch):
+    net = cl.Network(lenet5()[1:-2], input_size=(28, 28, 1), seed=0)
+    assert [type(s) for s in net._steps(net.layers)] == [StageChain]
+    dispatches = []
+    run = ChunkPool.run
+    monkeypatch.setattr(ChunkPool, "run",
+                        lambda pool, fn, count: (dispatches.append(count), run(pool, fn, count)))
+    x = np.random.default_rng(0).random((64, 28, 28, 1), dtype=np.float32)
+    y = net.forward(x, training=True)
+    forward = len(dispatches)
+    net.backward(np.ones_like(y), input_gradient=False)
+    assert (forward, len(dispatches) - forward) == (1, 1)
 
 
 # ---- the chunk pool ----------------------------------------------------------------------------

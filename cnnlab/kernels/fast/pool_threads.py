@@ -16,15 +16,22 @@ ended.
 
     pool = chunk_pool(2)
     pool.run(lambda i: work(lo[i], hi[i]), len(lo))
+
+A stage's pass usually goes through :func:`run_chunks`, which cuts the batch by
+:func:`batch_chunks` and runs one or several pieces of work per chunk: a chain of stages
+(``stage_chain.py``) hands the pool all its stages at once, so each thread takes a chunk of
+images through every stage in one dispatch.
 """
 from __future__ import annotations
 
 import os
 import threading
 
+import numba
 import numpy as np
 
 from .spin import SPIN_ROUNDS, spin_until_changed
+SPIN_ROUNDS = int(os.environ.get('CNNLAB_SPIN', SPIN_ROUNDS))  # EXPERIMENT
 
 
 class _Job:
@@ -142,3 +149,24 @@ def chunk_bounds(n: int, threads: int, per_thread: int = 2):
     count = max(1, min(n, threads * per_thread if threads > 1 else 1))
     edges = [n * k // count for k in range(count + 1)]
     return edges[:-1], edges[1:]
+
+
+def batch_chunks(n: int):
+    """(threads, lo, hi): the thread count cnnlab computes with now and the chunks of a batch
+    of n images that :func:`run_chunks` hands out for it."""
+    threads = numba.get_num_threads()
+    lo, hi = chunk_bounds(n, threads)
+    return threads, lo, hi
+
+
+def run_chunks(n: int, works) -> None:
+    """For each chunk i of a batch of n images (``batch_chunks``), call every ``work(i, lo,
+    hi)`` of ``works`` in order, on the chunk pool: chunk i's images go through all of them
+    on one thread, so a later piece of work may read what an earlier one wrote for those
+    images."""
+    threads, lo, hi = batch_chunks(n)
+
+    def chunk(i):
+        for work in works:
+            work(i, lo[i], hi[i])
+    chunk_pool(threads).run(chunk, len(lo))

@@ -31,7 +31,6 @@ layers one at a time) and every layer's own forward/backward are unchanged.
 """
 from __future__ import annotations
 
-import numba
 import numpy as np
 
 from ...layers.activation import ReLU
@@ -45,7 +44,7 @@ from .conv_operands import EMPTY_ARG, finish, gradient_buffers, operands
 from .conv_norm_stage import ConvNormStage
 from .dense_stage import DenseStage
 from .norm_stage import NormStage
-from .pool_threads import chunk_bounds, chunk_pool
+from .pool_threads import batch_chunks, run_chunks
 from .stage_base import Stage
 from .stage_gradients import tiles_exactly
 
@@ -100,15 +99,20 @@ def plan(layers):
 
 def regroup(steps, layers):
     """``layers`` (a leading part of a network's body, in order) with each run that a stage of
-    ``steps`` covers replaced by that stage; a run cut short stays layer by layer."""
-    starts = {id(s.layers[0]): s for s in steps
-              if isinstance(s, STAGES)}
+    ``steps`` covers replaced by that stage; a run cut short stays layer by layer. A chain
+    of stages (``stage_chain.py``) cut short gives way to the stages of it that fit."""
+    starts = {}
+    for step in steps:
+        for stage in [step] + list(getattr(step, "stages", [])):
+            if isinstance(stage, Stage):
+                starts.setdefault(id(stage.layers[0]), []).append(stage)
     out, i = [], 0
     while i < len(layers):
-        stage = starts.get(id(layers[i]))
-        if stage is not None and list(layers[i:i + len(stage.layers)]) == stage.layers:
-            out.append(stage)
-            i += len(stage.layers)
+        for stage in starts.get(id(layers[i]), []):
+            if list(layers[i:i + len(stage.layers)]) == stage.layers:
+                out.append(stage)
+                i += len(stage.layers)
+                break
         else:
             out.append(layers[i])
             i += 1
@@ -151,8 +155,17 @@ class ConvStage(Stage):
             else "scattered"
         return _FORWARD[planar, kind], _BACKWARD[planar, back]
 
-    # ---- forward -------------------------------------------------------------------------
+    # ---- forward ----------------------------------------------------------------------
     def forward(self, x, *, training=False, rng=None):
+        y, work, _ = self.begin_forward(x)
+        run_chunks(len(y), [work])
+        return y
+
+    def begin_forward(self, x):
+        """Everything of a forward pass but the work on the images: checks, operands, the
+        output array (not yet written) and the cache. Returns (y, work, read): ``work(i, lo,
+        hi)`` computes images lo..hi-1 into y; ``read`` is the array the work reads (x
+        itself when the convolution has no padding: ``stage_chain.py`` relies on it)."""
         conv = self.conv
         conv.check_input(x)
         for layer in self.layers:
@@ -162,12 +175,9 @@ class ConvStage(Stage):
         geo = self._geometry()
         y = np.empty((n,) + tuple(self.output_shape), dtype=xp.dtype)
         arg = EMPTY_ARG if self.pool is None else np.empty(y.shape, dtype=np.int8)
-        lo, hi = chunk_bounds(n, numba.get_num_threads())
         kernel = self._workers(xp.shape[3] == 1)[0]
-        chunk_pool(numba.get_num_threads()).run(
-            lambda i: kernel(xp, wmat, b, lo[i], hi[i], geo, y, arg), len(lo))
         self._cache = (xp, wmat, y, arg)
-        return y
+        return y, (lambda i, lo, hi: kernel(xp, wmat, b, lo, hi, geo, y, arg)), xp
 
     def held_arrays(self):
         """The padded input, the output and the winners (not the weights matrix, a view of
@@ -179,23 +189,37 @@ class ConvStage(Stage):
 
     # ---- backward ------------------------------------------------------------------------
     def _backward_cached(self, dy, input_gradient):
+        n = len(self._cache[0])
+        work, end, _ = self.begin_backward(dy, input_gradient, len(batch_chunks(n)[1]))
+        run_chunks(n, [work])
+        return end()
+
+    def begin_backward(self, dy, input_gradient, chunks):
+        """A backward pass but its work, for a batch cut into ``chunks`` chunks: returns
+        (work, end, dx). ``work(i, lo, hi)`` adds chunk i's parameter gradients into their
+        own buffers and writes its images' input gradient into dx (with ``input_gradient``;
+        padded when the convolution pads); ``end()`` sums the chunks into the layer's
+        ``grads`` and returns the input gradient (None without one)."""
         xp, wmat, y, arg = self._cache
         self.check_gradient(dy, y.shape)
         dy = np.ascontiguousarray(dy, dtype=xp.dtype)
-        n = len(xp)
         geo = self._geometry()
-        threads = numba.get_num_threads()
-        lo, hi = chunk_bounds(n, threads)
-        dw_parts, db_parts, dxp = gradient_buffers(xp, wmat, len(lo), input_gradient)
+        dw_parts, db_parts, dxp = gradient_buffers(xp, wmat, chunks, input_gradient)
         # the one-channel workers compute no input gradient (stage_planar.py): asked for
         # one, the stage runs the channels-last workers, which take any number of channels
         planar = xp.shape[3] == 1 and not input_gradient
         kernel = self._workers(planar)[1]
         extra = () if planar else (dxp, input_gradient)
-        chunk_pool(threads).run(
-            lambda i: kernel(xp, wmat, y, arg, dy, lo[i], hi[i], geo, dw_parts[i],
-                             db_parts[i], *extra), len(lo))
-        return finish(self.conv, dw_parts, db_parts, dxp, input_gradient)
+
+        def work(i, lo, hi):
+            kernel(xp, wmat, y, arg, dy, lo, hi, geo, dw_parts[i], db_parts[i], *extra)
+        return (work, lambda: finish(self.conv, dw_parts, db_parts, dxp, input_gradient),
+                dxp)
+
+    @property
+    def reads_input_as_given(self):
+        """Whether the work reads the input array itself (no padding copies it first)."""
+        return not any(self.conv.padding)
 
 
 #: ConvStage's workers by (one input channel, pooling kind) and (one input channel, way back
