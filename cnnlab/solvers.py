@@ -20,11 +20,10 @@ Comparison with PyTorch (the test oracle): ``torch.optim.Adam`` and ``torch.opti
 (alpha=β2, eps=ε)`` use the same formulas (ε is added to √v in both). ``torch.optim.SGD
 (momentum=μ)`` keeps b ← μ·b + g and steps θ ← θ − lr·b; with a constant learn rate b = −v/lr
 and the two agree, but after a learn-rate drop ours keeps the velocity it had (MATLAB's form)
-while PyTorch's rescales it by the new rate.
-
+while PyTorch's rescales it by the new rate. On the fast backend SGDM's update runs as one
+compiled loop per array, bit for bit this one (``kernels/fast/solver_update.py``).
 ``TrainingOptions`` (re-exported by ``cnnlab.training``) lives here too: most of its options
-are these solvers' hyperparameters and the learn-rate schedule.
-"""
+are these solvers' hyperparameters and the learn-rate schedule."""
 from __future__ import annotations
 
 import math
@@ -60,25 +59,29 @@ class Solver:
         """Update every parameter of ``net`` in place from the layers' ``.grads``."""
         self.t += 1
         learn_rate = float(learn_rate)
+        fast = getattr(net, "backend", None) == "fast"
         for layer, key, theta in net.parameters():
             lr = learn_rate * float(layer.learn_rate_factors.get(key, 1.0))
             if lr == 0.0:
                 continue                      # frozen: θ (and its slots) stay as they are
             g = layer.grads[key]
             decay = self.l2_regularization * float(layer.l2_factors.get(key, 1.0))
+            slot_key = f"{layer.name}/{key}"
+            for name in self.slot_names:      # a parameter's slots start at 0
+                if slot_key not in self.slots[name]:
+                    self.slots[name][slot_key] = np.zeros_like(theta)
+            slots = {name: self.slots[name][slot_key] for name in self.slot_names}
+            if fast and self._fast_update(theta, g, decay, lr, **slots):
+                continue                      # the same arithmetic in one compiled loop
             if decay != 0.0:
                 g = g + decay * theta         # gradient of L + (λ/2)·l2_factor·Σθ²
-            slot_key = f"{layer.name}/{key}"
-            slots = {}
-            for name in self.slot_names:
-                store = self.slots[name]
-                if slot_key not in store:
-                    store[slot_key] = np.zeros_like(theta)
-                slots[name] = store[slot_key]
             self._update(theta, g, lr, **slots)
 
     def _update(self, theta, g, lr, **slots):
         raise NotImplementedError
+
+    def _fast_update(self, theta, g, decay, lr, **slots) -> bool:
+        return False        # the fast backend's decay + _update, bit for bit; False: none
 
     # ---- checkpoints ---------------------------------------------------------------------
     def hyperparameters(self) -> dict:
@@ -119,6 +122,10 @@ class SGDM(Solver):
         velocity *= self.momentum
         velocity -= lr * g
         theta += velocity
+
+    def _fast_update(self, theta, g, decay, lr, *, velocity):
+        from .kernels.fast.solver_update import sgdm_update    # (imports Numba)
+        return sgdm_update(theta, g, velocity, lr, self.momentum, decay)
 
     def hyperparameters(self):
         return {**super().hyperparameters(), "momentum": self.momentum}
@@ -197,12 +204,9 @@ def make_solver(options) -> Solver:
 
 def piecewise_learn_rate(initial: float, epoch: int, *, drop_factor: float,
                          drop_period: int) -> float:
-    """The learn rate in (1-based) ``epoch`` of a piecewise schedule:
-
-        lr(epoch) = initial · drop_factor ^ floor((epoch − 1) / drop_period)
-
-    so epochs 1..P use the initial rate, P+1..2P the rate times the factor, and so on.
-    """
+    """The learn rate in (1-based) ``epoch`` of a piecewise schedule, lr(epoch) = initial ·
+    drop_factor ^ floor((epoch − 1) / drop_period): epochs 1..P use the initial rate, P+1..2P
+    the rate times the factor, and so on."""
     return float(initial) * float(drop_factor) ** ((int(epoch) - 1) // int(drop_period))
 
 
