@@ -218,7 +218,10 @@ class ImageInput(Layer):
     # ---- computing -----------------------------------------------------------------------
     def _forward(self, x, *, training=False, rng=None):
         shift, scale = self._shift_scale()
-        return ((x - shift) / scale).astype(x.dtype, copy=False)
+        y = x - shift
+        if not (np.isscalar(scale) and scale == 1):      # ÷ 1 is exact: skip the pass
+            y = y / scale
+        return y.astype(x.dtype, copy=False)
 
     def _backward(self, dy):
         _, scale = self._shift_scale()

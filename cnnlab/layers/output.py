@@ -115,15 +115,17 @@ class Classification(Layer):
                              f"one class index per image needs a 1x1xK output; this one is "
                              f"{'x'.join(map(str, shape[1:]))}: give targets of shape "
                              + " x ".join(map(str, shape)))
-        # class indices: integers (bool is not a class index) within 0..K-1
-        as_float = labels.astype(np.float64)
-        bad = ~np.isfinite(as_float) | (as_float != np.round(as_float))
-        if labels.dtype.kind == "b":
-            bad[:] = True
-        if np.any(bad):
-            i = int(np.flatnonzero(bad)[0])
-            raise self.error(f"labels[{i}]", labels[i].item(), "class labels must be integers "
-                             f"0..{k - 1}")
+        # class indices: integers (bool is not a class index) within 0..K-1; an integer
+        # array needs only the range check
+        if labels.dtype.kind not in "iu":
+            as_float = labels.astype(np.float64)
+            bad = ~np.isfinite(as_float) | (as_float != np.round(as_float))
+            if labels.dtype.kind == "b":
+                bad[:] = True
+            if np.any(bad):
+                i = int(np.flatnonzero(bad)[0])
+                raise self.error(f"labels[{i}]", labels[i].item(), "class labels must be "
+                                 f"integers 0..{k - 1}")
         index = labels.astype(np.int64)
         bad = (index < 0) | (index >= k)
         if np.any(bad):
