@@ -10,10 +10,12 @@ its own rows of the products, with the layer's arithmetic:
     backward  dZ = dy where y > 0 (with the ReLU; y > 0 exactly when z > 0)
               dW = Σ_chunks dZ_cᵀ·x_c,  db = Σ dZ (float64),  dx = dZ·W
 
-x is the input flattened row-major over H, W, C (as the layer flattens it). Small layers
-(fewer than ``MIN_MULTIPLY_ADDS`` for the batch) run as the layer runs them: handing them
-to the pool would cost more than they take. Either way the layer's ``grads`` and the
-returned input gradient are the layer's.
+x is the input flattened row-major over H, W, C (as the layer flattens it). A small layer
+(fewer than ``MIN_MULTIPLY_ADDS`` for the batch) on its own runs as the layer runs it:
+handing it to the pool would cost more than it takes. In a chain (``stage_chain.py``) it
+rides along with the chunks the pool hands out anyway: its forward and input gradient per
+chunk, its weight gradient as one product for the whole batch once the chunks are done.
+Either way the layer's ``grads`` and the returned input gradient are the layer's.
 """
 from __future__ import annotations
 

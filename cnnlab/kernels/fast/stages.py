@@ -12,7 +12,10 @@ one ``DenseStage`` (``dense_stage.py``); every other layer, and every configurat
 does not cover, keeps running layer by layer. A stage (``stage_base.py``) behaves like one
 layer to the Network (forward, backward, backward_parameters, release, params): it checks
 its input as its first layer would, fills its layers' ``grads`` exactly as they do, and
-returns the input gradient the layers would have returned. What happens per image is in
+returns the input gradient the layers would have returned. The Network then joins
+consecutive conv and fully connected stages that can follow each other into chains
+(``stage_chain.py``): one dispatch of the thread pool per pass for all of them, each chunk
+of images going through every stage of the chain on one thread. What happens per image is in
 ``stage_kernels.py`` (one input channel: ``stage_planar.py``); the matrix products are BLAS
 sgemm/dgemm called from inside the Numba workers (``blas.py``); how images are spread over
 threads is in ``pool_threads.py``.
