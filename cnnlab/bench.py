@@ -77,12 +77,12 @@ def _cnnlab_runner(which, batch, dtype, rng, fused=True):
     t = rng.integers(0, 10, batch)
     net.fit_normalization(x)
     net.fused = fused                        # --per-layer: False, one kernel per layer
-    out, solver = net.layers[-1], SGDM(momentum=0.9, l2_regularization=1e-4)
+    solver = SGDM(momentum=0.9, l2_regularization=1e-4)
 
     def train():
         with net.computing():                # as train_network holds it for its whole loop
             _snapshot(net)                   # train_network keeps the last good weights
-            loss, y = _step(net, out, "classification", x, t)
+            loss, y = _step(net, x, t)
             _metric("classification", y, t)
             solver.step(net, 0.01)
 

@@ -21,11 +21,12 @@ from .graph_stages import plan_graph_stages
 from .layer_graph import LayerGraph
 from .network_display import layer_array, network_display  # noqa: F401  (layer_array: API)
 from .network_compute import Computing
+from .network_step import TrainingPass
 from .network_graph import GraphAccess, arrange_layers
 from .layers.base import Layer
 from .network_build import check_order
 
-class Network(GraphAccess, Computing):
+class Network(GraphAccess, Computing, TrainingPass):
     """A network built for a fixed input size: a chain of layers or a layer graph.
 
     Parameters
@@ -312,12 +313,7 @@ class Network(GraphAccess, Computing):
         Classification the gradient enters at the softmax input as (y - t)/N, which is
         exact and does not divide by small probabilities.
         """
-        out = self._require_loss_layer()
-        with self.computing():
-            y = self.forward(x, training=True)
-            labels = self.check_labels(labels, y)
-            loss = float(out.loss(y, labels))
-            self.backward_from_loss(y, labels)
+        loss, _ = self.training_pass(x, labels)
         return loss, {layer.name: layer.grads for layer in self.layers if layer.params}
 
     def loss_entry(self, y, labels, layers=None):
