@@ -128,7 +128,14 @@ def request_bytes(layers, dtype, *, training: bool, solver_slots: int = 0) -> tu
 def check_request(layers, dtype, batch: int, *, training: bool, what: str,
                   solver_slots: int = 0, hint: str = "a smaller batch") -> int:
     """Refuse running ``layers`` on ``batch`` images if the estimate exceeds the budget."""
-    per, fixed = request_bytes(layers, dtype, training=training, solver_slots=solver_slots)
+    return check_batch(request_bytes(layers, dtype, training=training, solver_slots=solver_slots),
+                       batch, what=what, hint=hint)
+
+
+def check_batch(estimate: tuple[int, int], batch: int, *, what: str,
+                hint: str = "a smaller batch") -> int:
+    """``check_request`` for an estimate (per image, fixed bytes) already computed."""
+    per, fixed = estimate
     need, budget = batch * per + fixed, memory_budget_bytes()
     if need > budget:
         fits = (budget - fixed) // per if per else 0

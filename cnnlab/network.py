@@ -202,9 +202,8 @@ class Network(GraphAccess, Computing, TrainingPass):
 
     def _forward(self, y, training, keep):
         """forward on an input already checked by :meth:`check_input`."""
-        memory.check_request(self.layers, self.dtype, len(y), training=keep,
-                             what="Network.forward",
-                             hint="a smaller batch (predict(x, batch_size=...) splits one)")
+        memory.check_batch(self._memory_estimate(keep), len(y), what="Network.forward",
+                           hint="a smaller batch (predict(x, batch_size=...) splits one)")
         with self.computing():
             if self._sources is not None:       # a graph: along its connections
                 return graph_forward(*self._graph_steps(self._body()), y, training=training,
@@ -214,6 +213,14 @@ class Network(GraphAccess, Computing, TrainingPass):
                 if not keep:
                     layer.release()
         return y
+
+    def _memory_estimate(self, training):
+        """memory.request_bytes of a pass, once per network (its layers never change)."""
+        estimates = self.__dict__.setdefault("_estimates", {})
+        key = (np.dtype(self.dtype), training)
+        if key not in estimates:
+            estimates[key] = memory.request_bytes(self.layers, self.dtype, training=training)
+        return estimates[key]
 
     def release(self) -> None:
         """Drop every layer's caches (what a backward pass would need)."""

@@ -129,8 +129,16 @@ class ConvStage(Stage):
         super().__init__(layers)
         self.conv = self.layers[0]
         self.relu, self.pool = relu, pool
+        self._geo = None
 
     def _geometry(self):
+        """The sizes the workers take (see stage_kernels.py), worked out once: a stage is
+        planned from built layers, whose sizes never change."""
+        if self._geo is None:
+            self._geo = self._work_out_geometry()
+        return self._geo
+
+    def _work_out_geometry(self):
         conv = self.conv
         fh, fw = conv.filter_size
         (sh, sw), (dh, dw) = conv.stride, conv.dilation
