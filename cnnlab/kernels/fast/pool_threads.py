@@ -31,7 +31,6 @@ import numba
 import numpy as np
 
 from .spin import SPIN_ROUNDS, spin_until_changed
-SPIN_ROUNDS = int(os.environ.get('CNNLAB_SPIN', SPIN_ROUNDS))  # EXPERIMENT
 
 
 class _Job:
