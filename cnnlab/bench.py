@@ -70,7 +70,7 @@ def _cnnlab_runner(which, batch, dtype, rng, fused=True):
     from . import models
     from .network import Network
     from .solvers import SGDM
-    from .training import _metric, _snapshot, _step
+    from .training import _metric, _snapshot
     layers = models.lenet5() if which == "lenet5" else models.reference_example()
     net = Network(layers, seed=0, backend="fast", dtype=dtype)
     x = rng.random((batch, 28, 28, 1)).astype(dtype)
@@ -82,7 +82,7 @@ def _cnnlab_runner(which, batch, dtype, rng, fused=True):
     def train():
         with net.computing():                # as train_network holds it for its whole loop
             _snapshot(net)                   # train_network keeps the last good weights
-            loss, y = _step(net, x, t)
+            loss, y = net.training_pass(x, t, stop_if_not_finite=True)
             _metric("classification", y, t)
             solver.step(net, 0.01)
 

@@ -153,13 +153,6 @@ def _targets(net, Y, n: int, what: str):
 
 # ---- one iteration ---------------------------------------------------------------------------
 
-def _step(net, x, t):
-    """Forward in training mode, loss, and (if finite) backward; returns (loss, output)
-    (``Network.training_pass``: training also needs the mini-batch output for its
-    accuracy)."""
-    return net.training_pass(x, t, stop_if_not_finite=True)
-
-
 def _metric(task, y, t) -> float:
     """Accuracy (fraction of correct argmax) or RMSE of a batch of outputs."""
     if task == "classification":
@@ -267,7 +260,8 @@ def train_network(X, Y, layers_or_network, options: TrainingOptions | None = Non
             run.order = shuffle_rng.permutation(n)
     # Numba compiles on the first call: do it now, so the bar's clock and ETA start after it
     with _threads(net), np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        compile_kernels(net, lambda: _step(net, X[:batch], T[:batch]),
+        compile_kernels(net, lambda: net.training_pass(X[:batch], T[:batch],
+                                                       stop_if_not_finite=True),
                         announce=options.verbose or options.progress_bar)
     progress = Progress(options, info)
     monitor = make_monitor(options)
@@ -287,7 +281,7 @@ def train_network(X, Y, layers_or_network, options: TrainingOptions | None = Non
                     idx = run.order[i * batch:(i + 1) * batch]
                     pending = _snapshot(net)
                     x = X[idx] if aug is None else aug.augment(X[idx], net.rng)
-                    loss, y = _step(net, x, T[idx])
+                    loss, y = net.training_pass(x, T[idx], stop_if_not_finite=True)
                     if not np.isfinite(loss):
                         # the weights of update t-1 gave this loss: go back to before it
                         _restore(net, good if good is not None else pending)

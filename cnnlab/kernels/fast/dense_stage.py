@@ -23,7 +23,6 @@ import numba
 import numpy as np
 
 from .blas import matmul
-from .pool_threads import batch_chunks, run_chunks
 from .stage_base import Stage
 from .stage_gradients import _FLAGS, _add_column_sums
 from .stage_kernels import fill_bias, relu_rows
@@ -95,9 +94,7 @@ class DenseStage(Stage):
                 layer.release()
                 x = layer.forward(x, training=training, rng=rng)
             return x
-        y, work, _ = self.begin_forward(x)
-        run_chunks(n, [work])
-        return y
+        return self.run_alone(x)
 
     def begin_forward(self, x):
         """Everything of a forward pass but the work on the images (whatever the layer's
@@ -128,10 +125,7 @@ class DenseStage(Stage):
         return [self._cache[0], self._cache[2]]
 
     def _backward_cached(self, dy, input_gradient):
-        n = len(self._cache[0])
-        work, end, _ = self.begin_backward(dy, input_gradient, len(batch_chunks(n)[1]))
-        run_chunks(n, [work])
-        return end()
+        return self.run_backward_alone(len(self._cache[0]), dy, input_gradient)
 
     def begin_backward(self, dy, input_gradient, chunks):
         """A backward pass but its work, for a batch cut into ``chunks`` chunks: returns

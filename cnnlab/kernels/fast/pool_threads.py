@@ -17,8 +17,8 @@ ended.
     pool = chunk_pool(2)
     pool.run(lambda i: work(lo[i], hi[i]), len(lo))
 
-A stage's pass usually goes through :func:`run_chunks`, which cuts the batch by
-:func:`batch_chunks` and runs one or several pieces of work per chunk: a chain of stages
+A fused stage's pass goes through :func:`run_works`, which runs one or several pieces of
+work on each chunk of :func:`batch_chunks`: a chain of stages
 (``stage_chain.py``) hands the pool all its stages at once, so each thread takes a chunk of
 images through every stage in one dispatch.
 """
@@ -152,18 +152,18 @@ def chunk_bounds(n: int, threads: int, per_thread: int = 2):
 
 def batch_chunks(n: int):
     """(threads, lo, hi): the thread count cnnlab computes with now and the chunks of a batch
-    of n images that :func:`run_chunks` hands out for it."""
+    of n images, as :func:`run_works` takes them."""
     threads = numba.get_num_threads()
     lo, hi = chunk_bounds(n, threads)
     return threads, lo, hi
 
 
-def run_chunks(n: int, works) -> None:
-    """For each chunk i of a batch of n images (``batch_chunks``), call every ``work(i, lo,
-    hi)`` of ``works`` in order, on the chunk pool: chunk i's images go through all of them
-    on one thread, so a later piece of work may read what an earlier one wrote for those
-    images."""
-    threads, lo, hi = batch_chunks(n)
+def run_works(chunks, works) -> None:
+    """For each chunk i of ``chunks`` (what ``batch_chunks`` returns), call every ``work(i,
+    lo, hi)`` of ``works`` in order, on the chunk pool: chunk i's images go through all of
+    them on one thread, so a later piece of work may read what an earlier one wrote for
+    those images. (The per-layer kernels have their own splitter, ``chunked.run_chunks``.)"""
+    threads, lo, hi = chunks
 
     def chunk(i):
         for work in works:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .pool_threads import batch_chunks, run_works
+
 
 def layers_ran_alone(layers):
     """Whether a stage's layers ran their own forward after the stage's (which releases
@@ -76,6 +78,20 @@ class Stage:
                                "Network.forward/predict in prediction mode, which keeps no "
                                "caches: use forward(x, training=True) or keep_caches=True)")
         return self._backward_cached(dy, input_gradient)
+
+    def run_alone(self, x):
+        """The forward pass of a stage that is not in a chain: its ``begin_forward`` and its
+        work, in one dispatch of the pool."""
+        y, work, _ = self.begin_forward(x)
+        run_works(batch_chunks(len(y)), [work])
+        return y
+
+    def run_backward_alone(self, n, dy, input_gradient):
+        """Likewise for the backward pass of a batch of n images (``begin_backward``)."""
+        chunks = batch_chunks(n)
+        work, end, _ = self.begin_backward(dy, input_gradient, len(chunks[1]))
+        run_works(chunks, [work])
+        return end()
 
     def check_gradient(self, dy, shape):
         """Refuse a gradient that is not the shape of the last forward call's output."""

@@ -30,7 +30,7 @@ from __future__ import annotations
 import numpy as np
 
 from .dense_stage import DenseStage
-from .pool_threads import batch_chunks, run_chunks
+from .pool_threads import batch_chunks, run_works
 from .stage_base import Stage
 from .stages import ConvStage
 
@@ -93,19 +93,19 @@ class StageChain(Stage):
                                    "in place and cannot follow another stage in a chain")
             works.append(work)
             y = y_next
-        run_chunks(len(x), works)
+        run_works(batch_chunks(len(x)), works)
         self._cache = len(x)
         return y
 
     def _backward_cached(self, dy, input_gradient):
-        n = self._cache
-        chunks = len(batch_chunks(n)[1])
+        chunks = batch_chunks(self._cache)
         works, ends = [], []
         for k in range(len(self.stages) - 1, -1, -1):
             # the first stage computes an input gradient only when the caller wants one;
             # every later one hands its own to the stage before it
-            work, end, dy = self.stages[k].begin_backward(dy, input_gradient or k > 0, chunks)
+            work, end, dy = self.stages[k].begin_backward(dy, input_gradient or k > 0,
+                                                          len(chunks[1]))
             works.append(work)
             ends.append(end)
-        run_chunks(n, works)
+        run_works(chunks, works)
         return [end() for end in ends][-1]

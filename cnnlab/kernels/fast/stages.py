@@ -47,7 +47,6 @@ from .conv_operands import EMPTY_ARG, finish, gradient_buffers, operands
 from .conv_norm_stage import ConvNormStage
 from .dense_stage import DenseStage
 from .norm_stage import NormStage
-from .pool_threads import batch_chunks, run_chunks
 from .stage_base import Stage
 from .stage_gradients import tiles_exactly
 
@@ -168,9 +167,7 @@ class ConvStage(Stage):
 
     # ---- forward ----------------------------------------------------------------------
     def forward(self, x, *, training=False, rng=None):
-        y, work, _ = self.begin_forward(x)
-        run_chunks(len(y), [work])
-        return y
+        return self.run_alone(x)
 
     def begin_forward(self, x):
         """Everything of a forward pass but the work on the images: checks, operands, the
@@ -200,10 +197,7 @@ class ConvStage(Stage):
 
     # ---- backward ------------------------------------------------------------------------
     def _backward_cached(self, dy, input_gradient):
-        n = len(self._cache[0])
-        work, end, _ = self.begin_backward(dy, input_gradient, len(batch_chunks(n)[1]))
-        run_chunks(n, [work])
-        return end()
+        return self.run_backward_alone(len(self._cache[0]), dy, input_gradient)
 
     def begin_backward(self, dy, input_gradient, chunks):
         """A backward pass but its work, for a batch cut into ``chunks`` chunks: returns
