@@ -20,8 +20,9 @@ Comparison with PyTorch (the test oracle): ``torch.optim.Adam`` and ``torch.opti
 (alpha=β2, eps=ε)`` use the same formulas (ε is added to √v in both). ``torch.optim.SGD
 (momentum=μ)`` keeps b ← μ·b + g and steps θ ← θ − lr·b; with a constant learn rate b = −v/lr
 and the two agree, but after a learn-rate drop ours keeps the velocity it had (MATLAB's form)
-while PyTorch's rescales it by the new rate. On the fast backend SGDM's update runs as one
-compiled loop per array, bit for bit this one (``kernels/fast/solver_update.py``).
+while PyTorch's rescales it by the new rate. On the fast backend each rule runs as one
+compiled loop per array, a few arrays per call, bit for bit this NumPy
+(``kernels/fast/solver_update.py``).
 ``TrainingOptions`` (re-exported by ``cnnlab.training``) lives here too: most of its options
 are these solvers' hyperparameters and the learn-rate schedule."""
 from __future__ import annotations
@@ -59,20 +60,21 @@ class Solver:
         """Update every parameter of ``net`` in place from the layers' ``.grads``."""
         self.t += 1
         learn_rate = float(learn_rate)
-        fast = getattr(net, "backend", None) == "fast"
+        items = []                            # (θ, ∂L/∂θ, decay, lr, slots) per parameter
         for layer, key, theta in net.parameters():
             lr = learn_rate * float(layer.learn_rate_factors.get(key, 1.0))
             if lr == 0.0:
                 continue                      # frozen: θ (and its slots) stay as they are
-            g = layer.grads[key]
             decay = self.l2_regularization * float(layer.l2_factors.get(key, 1.0))
             slot_key = f"{layer.name}/{key}"
             for name in self.slot_names:      # a parameter's slots start at 0
                 if slot_key not in self.slots[name]:
                     self.slots[name][slot_key] = np.zeros_like(theta)
-            slots = {name: self.slots[name][slot_key] for name in self.slot_names}
-            if fast and self._fast_update(theta, g, decay, lr, **slots):
-                continue                      # the same arithmetic in one compiled loop
+            items.append((theta, layer.grads[key], decay, lr,
+                          {name: self.slots[name][slot_key] for name in self.slot_names}))
+        if getattr(net, "backend", None) == "fast":
+            items = self._fast_updates(items)     # the same arithmetic in compiled loops
+        for theta, g, decay, lr, slots in items:
             if decay != 0.0:
                 g = g + decay * theta         # gradient of L + (λ/2)·l2_factor·Σθ²
             self._update(theta, g, lr, **slots)
@@ -80,8 +82,14 @@ class Solver:
     def _update(self, theta, g, lr, **slots):
         raise NotImplementedError
 
-    def _fast_update(self, theta, g, decay, lr, **slots) -> bool:
-        return False        # the fast backend's decay + _update, bit for bit; False: none
+    def _fast_updates(self, items) -> list:
+        """The fast backend's decay + ``_update`` of ``items``, bit for bit; returns the items
+        left to NumPy (here: all of them)."""
+        return items
+
+    def _compiled(self, items, kind, consts):
+        from .kernels.fast.solver_update import fast_updates    # (imports Numba)
+        return fast_updates(kind, items, self.slot_names, consts)
 
     # ---- checkpoints ---------------------------------------------------------------------
     def hyperparameters(self) -> dict:
@@ -123,9 +131,8 @@ class SGDM(Solver):
         velocity -= lr * g
         theta += velocity
 
-    def _fast_update(self, theta, g, decay, lr, *, velocity):
-        from .kernels.fast.solver_update import sgdm_update    # (imports Numba)
-        return sgdm_update(theta, g, velocity, lr, self.momentum, decay)
+    def _fast_updates(self, items):
+        return self._compiled(items, "sgdm", (self.momentum,))
 
     def hyperparameters(self):
         return {**super().hyperparameters(), "momentum": self.momentum}
@@ -157,6 +164,11 @@ class Adam(Solver):
         v_hat = v / (1.0 - b2 ** self.t)
         theta -= lr * m_hat / (np.sqrt(v_hat) + self.epsilon)
 
+    def _fast_updates(self, items):
+        b1, b2 = self.beta1, self.beta2
+        return self._compiled(items, "adam", (b1, 1.0 - b1, b2, 1.0 - b2, 1.0 - b1 ** self.t,
+                                              1.0 - b2 ** self.t, self.epsilon))
+
     def hyperparameters(self):
         return {**super().hyperparameters(), "gradient_decay_factor": self.beta1,
                 "squared_gradient_decay_factor": self.beta2, "epsilon": self.epsilon}
@@ -179,6 +191,9 @@ class RMSProp(Solver):
         v *= self.beta2
         v += (1.0 - self.beta2) * (g * g)
         theta -= lr * g / (np.sqrt(v) + self.epsilon)
+
+    def _fast_updates(self, items):
+        return self._compiled(items, "rmsprop", (self.beta2, 1.0 - self.beta2, self.epsilon))
 
     def hyperparameters(self):
         return {**super().hyperparameters(), "squared_gradient_decay_factor": self.beta2,
