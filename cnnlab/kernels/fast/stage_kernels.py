@@ -42,6 +42,7 @@ import numba
 import numpy as np
 
 from .blas import matmul
+from .copy_runs import copy_run
 from .stage_gradients import (_FLAGS, _add_column_sums, _masked_gradient, _pooled_sums,
                               _scattered_gradient, _tiled_gradient)
 
@@ -49,9 +50,10 @@ from .stage_gradients import (_FLAGS, _add_column_sums, _masked_gradient, _poole
 def _im2col(xp, n, cols, fh, fw, sh, sw, dh, dw, oh, ow):
     """cols[i·OW + j, (u·FW + v)·C + c] = xp[n, i·sh + u·dh, j·sw + v·dw, c] (one image).
 
-    Copies run over slices indexed by the bare loop variable (a computed index inside the
-    loop keeps Numba from vectorizing it); with dw = 1 a filter row's FW·C values are one
-    contiguous run of the padded image."""
+    With dw = 1 a filter row's FW·C values are one contiguous run of the padded image,
+    copied by memcpy (``copy_runs.py``); with dilation each tap's C values are copied over
+    slices indexed by the bare loop variable (a computed index inside the loop keeps Numba
+    from vectorizing it)."""
     hp, wp, c = xp.shape[1], xp.shape[2], xp.shape[3]
     flat = xp[n].reshape(hp * wp * c)
     run = fw * c
@@ -61,10 +63,7 @@ def _im2col(xp, n, cols, fh, fw, sh, sw, dh, dw, oh, ow):
             for j in range(ow):
                 dst = cols[i * ow + j]
                 if dw == 1:
-                    s = flat[row0 + j * sw * c: row0 + j * sw * c + run]
-                    d = dst[u * run: u * run + run]
-                    for t in range(run):
-                        d[t] = s[t]
+                    copy_run(dst[u * run:], flat[row0 + j * sw * c:], run)
                 else:
                     for v in range(fw):
                         s = flat[row0 + (j * sw + v * dw) * c: row0 + (j * sw + v * dw) * c + c]

@@ -18,6 +18,7 @@ import numba
 import numpy as np
 
 from .blas import matmul
+from .copy_runs import copy_run
 from .stage_gradients import (_FLAGS, _add_column_sums, _masked_gradient, _pooled_sums,
                               _window_offsets)
 from .stage_kernels import fill_bias, relu_rows
@@ -25,7 +26,9 @@ from .stage_kernels import fill_bias, relu_rows
 
 @numba.njit(nogil=True, cache=True)
 def _im2col_t(xp, n, cols_t, fh, fw, sh, sw, dh, dw, oh, ow):
-    """One input channel: cols_t[u·FW + v, i·OW + j] = xp[n, i·sh + u·dh, j·sw + v·dw, 0]."""
+    """One input channel: cols_t[u·FW + v, i·OW + j] = xp[n, i·sh + u·dh, j·sw + v·dw, 0].
+    With sw = 1 each output row's OW values are one contiguous run of the padded image,
+    copied by memcpy (``copy_runs.py``)."""
     hp, wp = xp.shape[1], xp.shape[2]
     flat = xp[n].reshape(hp * wp)
     for u in range(fh):
@@ -33,12 +36,10 @@ def _im2col_t(xp, n, cols_t, fh, fw, sh, sw, dh, dw, oh, ow):
             dst = cols_t[u * fw + v]
             for i in range(oh):
                 start = (i * sh + u * dh) * wp + v * dw
-                d = dst[i * ow: i * ow + ow]
                 if sw == 1:
-                    s = flat[start: start + ow]
-                    for j in range(ow):
-                        d[j] = s[j]
+                    copy_run(dst[i * ow:], flat[start:], ow)
                 else:
+                    d = dst[i * ow: i * ow + ow]
                     for j in range(ow):
                         d[j] = flat[start + j * sw]
 
