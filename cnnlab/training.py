@@ -1,4 +1,4 @@
-"""Training a network: the loop and its record (options: ``cnnlab.solvers.TrainingOptions``).
+"""Training a network: the loop and its record (options: ``cnnlab.training_options``).
 
     options = cl.TrainingOptions("sgdm", max_epochs=4, mini_batch_size=64,
                                  validation_data=(x_val, y_val))
@@ -54,7 +54,8 @@ import numpy as np
 from . import checkpoint, memory
 from .training_record import Progress, TrainingInfo, make_monitor
 from .warmup import compile_kernels
-from .solvers import TrainingOptions, make_solver
+from .solvers import make_solver
+from .training_options import TrainingOptions
 
 __all__ = ["TrainingOptions", "TrainingInfo", "TrainingDiverged", "train_network"]
 

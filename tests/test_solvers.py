@@ -1,11 +1,12 @@
-"""Solvers and options: each update rule by hand and against torch.optim, learn-rate and L2
-factors, the piecewise schedule, MATLAB's defaults and the validation of every option."""
+"""Solvers: each update rule by hand and against torch.optim, the learn-rate and L2 factors,
+and make_solver turning TrainingOptions into the solver they name."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from cnnlab.solvers import SGDM, Adam, RMSProp, TrainingOptions, piecewise_learn_rate
+from cnnlab.solvers import SGDM, Adam, RMSProp, make_solver
+from cnnlab.training_options import TrainingOptions
 from tests.torch_oracle import torch
 
 
@@ -164,46 +165,15 @@ def test_sgdm_differs_from_torch_only_after_a_learn_rate_change():
     assert p.item() == pytest.approx(-0.125)
 
 
-# ---- options ---------------------------------------------------------------------------------
+# ---- make_solver -----------------------------------------------------------------------------
 
-def test_options_defaults_follow_matlab():
-    o = TrainingOptions()
-    assert (o.solver, o.resolved_initial_learn_rate, o.momentum, o.max_epochs,
-            o.mini_batch_size, o.shuffle, o.l2_regularization, o.validation_frequency) == \
-        ("sgdm", 0.01, 0.9, 30, 128, "once", 1e-4, 50)
-    assert TrainingOptions("adam").resolved_initial_learn_rate == 0.001
-    assert TrainingOptions("adam").resolved_squared_gradient_decay_factor == 0.999
-    assert TrainingOptions("rmsprop").resolved_initial_learn_rate == 0.001
-    assert TrainingOptions("rmsprop").resolved_squared_gradient_decay_factor == 0.9
-    assert TrainingOptions("adam", initial_learn_rate=0.5).resolved_initial_learn_rate == 0.5
-    text = repr(TrainingOptions("adam"))
-    assert "solver='adam'" in text and "initial_learn_rate=None (0.001)" in text
-
-
-@pytest.mark.parametrize("option, value", [
-    ("solver", "sgd"), ("initial_learn_rate", 0), ("initial_learn_rate", float("nan")),
-    ("momentum", 1.5), ("gradient_decay_factor", 1.0), ("squared_gradient_decay_factor", -0.1),
-    ("epsilon", 0), ("learn_rate_schedule", "cosine"), ("learn_rate_drop_factor", 2),
-    ("learn_rate_drop_period", 0), ("l2_regularization", -1), ("max_epochs", 2.5),
-    ("mini_batch_size", 0), ("shuffle", "always"), ("validation_frequency", 0),
-    ("verbose", "yes"), ("verbose_frequency", -1), ("plots", "loss"), ("seed", -1),
-    ("backend", "gpu"), ("checkpoint_path", 3), ("max_epochs", True)])
-def test_options_are_validated(option, value):
-    kwargs = {} if option == "solver" else {option: value}
-    args = (value,) if option == "solver" else ()
-    with pytest.raises(ValueError, match=rf"TrainingOptions: {option} = "):
-        TrainingOptions(*args, **kwargs)
-
-
-def test_validation_data_must_be_a_pair():
-    with pytest.raises(ValueError, match="validation_data must be a pair"):
-        TrainingOptions(validation_data=np.zeros((3, 4, 4, 1)))
-
-
-def test_piecewise_schedule_values():
-    got = [piecewise_learn_rate(0.1, e, drop_factor=0.5, drop_period=2) for e in range(1, 7)]
-    assert got == [0.1, 0.1, 0.05, 0.05, 0.025, 0.025]
-    o = TrainingOptions(initial_learn_rate=0.1, learn_rate_schedule="piecewise",
-                        learn_rate_drop_factor=0.5, learn_rate_drop_period=2)
-    assert [o.learn_rate(e) for e in range(1, 7)] == got
-    assert TrainingOptions(initial_learn_rate=0.1).learn_rate(50) == 0.1
+def test_make_solver_builds_the_solver_the_options_name():
+    sgdm = make_solver(TrainingOptions("sgdm", momentum=0.5, l2_regularization=0.0))
+    assert type(sgdm) is SGDM and sgdm.hyperparameters()["momentum"] == 0.5
+    adam = make_solver(TrainingOptions("adam", gradient_decay_factor=0.8, epsilon=1e-6))
+    assert type(adam) is Adam
+    assert adam.hyperparameters() == {"solver": "adam", "l2_regularization": 1e-4,
+                                      "gradient_decay_factor": 0.8,
+                                      "squared_gradient_decay_factor": 0.999, "epsilon": 1e-6}
+    rms = make_solver(TrainingOptions("rmsprop", squared_gradient_decay_factor=0.5))
+    assert type(rms) is RMSProp and rms.hyperparameters()["squared_gradient_decay_factor"] == 0.5

@@ -18,7 +18,8 @@ from cnnlab.layers.input import ImageInput
 from cnnlab.layers.norm import BatchNormalization
 from cnnlab.layers.output import Classification, Regression, Softmax
 from cnnlab.network import Network
-from cnnlab.solvers import SGDM, TrainingOptions
+from cnnlab.solvers import SGDM
+from cnnlab.training_options import TrainingOptions
 from cnnlab.training import TrainingDiverged, TrainingInfo, train_network
 
 

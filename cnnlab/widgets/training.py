@@ -136,7 +136,7 @@ class TrainingMonitor(widgets.VBox):
 
     # ---- training through the monitor ---------------------------------------------------
     def _wire(self, options, callbacks):
-        from ..solvers import TrainingOptions
+        from ..training_options import TrainingOptions
         options = TrainingOptions() if options is None else options
         return dataclasses.replace(options, plots=self), list(callbacks or [])
 
