@@ -104,4 +104,4 @@ def products_text(weights, xs, value: float, *, bias: float | None = None,
     if rel != "=":
         b = "0" if bias is None else printed.fixed(bias, d)
         v = printed.fixed(value, d)
-    return " + ".join(terms) + ("" if bias is None else f" + bias {b}") + f" {rel} {v}"
+    return printed.join_terms(terms) + ("" if bias is None else f" + bias {b}") + f" {rel} {v}"

@@ -109,10 +109,10 @@ class WindowStep:
             hidden = len(terms) - keep - 2       # and the last two
             terms = terms[:keep] + [f"... {hidden} more ..."] + terms[-2:]
         if not bias:
-            return " + ".join(terms)
+            return printed.join_terms(terms)
         b, v = self.number(self.bias), self.number(self.value)
         rel = printed.products_relation(pairs, b, v) if whole else "="
-        return " + ".join(terms) + f" + bias {b} {rel} {v}"
+        return printed.join_terms(terms) + f" + bias {b} {rel} {v}"
 
     def channel_sums_text(self, max_channels: int = 8) -> str:
         """``channel sums (0, 1, 2): s0 + s1 + s2 = total`` at this step's decimals."""
@@ -120,7 +120,7 @@ class WindowStep:
         names = ", ".join(map(str, chans[:max_channels])) + (
             ", ..." if len(chans) > max_channels else "")
         if len(sums) > max_channels:
-            shown = " + ".join(self.number(v) for v in sums[:max_channels])
+            shown = printed.join_terms([self.number(v) for v in sums[:max_channels]])
             body = (f"{shown} + ... ({len(sums)} channels) = {self.number(self.total)}")
         else:
             body = printed.sum_text(sums, self.total, self.decimals)
@@ -200,7 +200,7 @@ class PoolStep:
             cells, first = cells[:max_terms - 2] + ["...", cells[-1]], "="
         mean = printed.factor(self.value)
         second = printed.mean_relation(shown_total, len(values), mean)
-        return (f"({' + '.join(cells)}) / {len(values)} {first} {shown_total} / "
+        return (f"({printed.join_terms(cells)}) / {len(values)} {first} {shown_total} / "
                 f"{len(values)} {second} {mean}")
 
     def text(self, max_terms: int = 16) -> str:

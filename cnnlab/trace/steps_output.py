@@ -49,7 +49,7 @@ class SoftmaxStep(Step):
         e = list(self.exponentials)
         d = printed.choose_decimals(e + [self.exp_sum], [(e, self.exp_sum)])
         if len(e) > max_terms:
-            shown = " + ".join(printed.fixed(v, d) for v in e[:max_terms - 2])
+            shown = printed.join_terms([printed.fixed(v, d) for v in e[:max_terms - 2]])
             return (f"{shown} + ... + {printed.fixed(e[-1], d)} = "
                     f"{printed.fixed(self.exp_sum, d)}")
         return printed.sum_text(e, self.exp_sum, d)

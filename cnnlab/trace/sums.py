@@ -19,6 +19,10 @@ The rule (captions of convolution and pooling steps, ``cnnlab step``, the explor
 4. A division (the mean of n cells) is written S / n with the printed sum S; "=" means
    S / n rounded to d decimals is the printed value.
 
+Terms are written as a textbook adds them (``join_terms``): a negative term after the first
+is subtracted, ``0.5 − 0.07``, never ``0.5 + -0.07``; a negative second factor of a product
+is put in parentheses, ``0.3·(-2)``.
+
 Non-finite numbers (padding -inf of max pooling, NaN) are printed as they are and never make
 a sum "≈". A sum with terms left out ("... 19 more ...") keeps "=": it cannot be checked by
 adding, and says so by its "...".
@@ -111,11 +115,28 @@ def choose_decimals(values, sums=(), extra=()) -> int:
     return d
 
 
-def sum_text(terms, total, d: int, *, joiner: str = " + ") -> str:
-    """``t1 + t2 + ... = total`` at d decimals, "≈" when the printed terms do not add up."""
+def join_terms(terms) -> str:
+    """Printed terms added as a textbook writes them: ``0.5 − 0.07 + 0.2``, not
+    ``0.5 + -0.07 + 0.2``. A term after the first that prints with a minus sign is
+    subtracted without it (a + (-b) = a − b; for a product, (-w)·x = −(w·x)); the first
+    term keeps its sign. The operator is the minus sign "−" of every cnnlab formula, the
+    sign of a number the hyphen it prints with."""
+    text = ""
+    for k, term in enumerate(terms):
+        if k == 0:
+            text = term
+        elif term.startswith("-"):
+            text += " − " + term[1:]
+        else:
+            text += " + " + term
+    return text
+
+
+def sum_text(terms, total, d: int) -> str:
+    """``t1 + t2 - t3 ... = total`` at d decimals, "≈" when the printed terms do not add up."""
     shown = [fixed(t, d) for t in terms]
     total_text = fixed(total, d)
-    return f"{joiner.join(shown)} {relation(adds_up(shown, total_text))} {total_text}"
+    return f"{join_terms(shown)} {relation(adds_up(shown, total_text))} {total_text}"
 
 
 def products_relation(factors, bias: str, value: str) -> str:

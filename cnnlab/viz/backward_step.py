@@ -25,6 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..arithmetic.formatting import factor
+from ..trace import sums as printed
 from ._step_view import record_step
 from .canvas import Canvas
 from .element_step import HEADER_PT, HEIGHT, TEXT_PT, TITLE_PT, WIDTH, ElementStepFigure, \
@@ -118,7 +119,8 @@ class BackwardStepFigure:
         if incoming is not None and local is not None:
             # short: every glyph is drawn again each step; the caption has the whole sum
             g, d = np.ravel(incoming), np.ravel(local)
-            terms = " + ".join(f"{factor(a)}·{factor(b)}" for a, b in zip(g[:2], d[:2]))
+            terms = printed.join_terms([printed.product_term(factor(a), factor(b))
+                                        for a, b in zip(g[:2], d[:2])])
             lines += [f"{len(g)} term{'s' if len(g) != 1 else ''} dL/dy · ∂y/∂x:",
                       f"  {terms}{' + ...' if len(g) > 2 else ''}"]
         else:                                         # where the gradient starts

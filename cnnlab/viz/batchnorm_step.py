@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..arithmetic.formatting import factor
+from ..trace import sums as printed
 from .canvas import SECOND
 from .element_step import ElementStepFigure, mark
 
@@ -73,4 +74,5 @@ class BatchNormStepFigure(ElementStepFigure):
         self.middle_title.set_text(
             f"channel {ch}, {step.statistics} statistics: μ = {factor(step.mean)}, "
             f"σ = √(σ² + ε) = {factor(step.sigma)}\nx̂ = {factor(xhat)},  γx̂ + β = "
-            f"{factor(step.scale)}·{factor(xhat)} + {factor(step.offset)}")
+            + printed.join_terms([printed.product_term(factor(step.scale), factor(xhat)),
+                                  factor(step.offset)]))

@@ -90,7 +90,7 @@ def test_replicate_padding_collects_the_copies_of_an_edge_cell():
     # input (0, 0) is copied into 4 cells of the 4x4 padded input: (0,0), (0,1), (1,0), (1,1)
     assert sorted(map(tuple, s.sources)) == [(0, 0, 0), (0, 1, 0), (1, 0, 0), (1, 1, 0)]
     assert s.value == -8.0 == s.output
-    assert s.text().endswith("-1·2 + -1·2 + -1·2 + -1·2 = -8")
+    assert s.text().endswith("-1·2 − 1·2 − 1·2 − 1·2 = -8")
 
 
 def test_max_pool_backward_text_by_hand():

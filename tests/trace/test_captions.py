@@ -65,14 +65,23 @@ def close(printed, true):
         + Fraction(abs(float(true))) * Fraction(1, 10 ** 6)
 
 
+def terms_of(body):
+    """The terms of a printed sum ``a + b − c``, each with its sign: ["a", "b", "-c"]. A
+    negative term after the first is written subtracted, never as "+ -c"."""
+    assert " + -" not in body and " − -" not in body, body
+    pieces = re.split(r" ([+−]) ", body)
+    return [pieces[0]] + [("-" if op == "−" else "") + t
+                          for op, t in zip(pieces[1::2], pieces[2::2])]
+
+
 def read_products_line(text):
     m = re.fullmatch(rf"(.*) \+ bias ({NUMBER}) (=|≈) ({NUMBER})", text)
     assert m, text
-    # a negative second factor is printed in parentheses: w·(-x)
-    pairs = [tuple(f.removeprefix("(").removesuffix(")") for f in term.split("·"))
-             for term in m.group(1).split(" + ")]
-    assert all(not x.startswith("-") for _w, x in (term.split("·") for term in
-                                                    m.group(1).split(" + "))), text
+    # a negative term after the first is subtracted (" − w·x", never " + -w·x"), and a
+    # negative second factor is printed in parentheses: w·(-x)
+    pairs = [tuple(term.split("·")) for term in terms_of(m.group(1))]
+    assert all(len(p) == 2 and not p[1].startswith("-") for p in pairs), text
+    pairs = [(w, x.removeprefix("(").removesuffix(")")) for w, x in pairs]
     return pairs, m.group(2), m.group(3), m.group(4)
 
 
@@ -80,10 +89,10 @@ def read_sums(text, step):
     """Check every complete sum in a caption or equation text of a convolution step."""
     flat = " ".join(text.split("\n"))
     found = 0
-    m = re.search(rf"channel sums \(([^)]*)\): ((?:{NUMBER})(?: \+ (?:{NUMBER}))*) (=|≈) "
+    m = re.search(rf"channel sums \(([^)]*)\): ((?:{NUMBER})(?: [+−] (?:{NUMBER}))*) (=|≈) "
                   rf"({NUMBER})", flat)
     if m:
-        terms = m.group(2).split(" + ")
+        terms = terms_of(m.group(2))
         check_sum(terms, m.group(3), m.group(4))
         for t, true in zip(terms, step.channel_sums):
             close(t, true)
@@ -182,10 +191,10 @@ def test_every_average_pooling_caption_adds_up(rec):
             step = rec.step(row, col, 0)
             for text in (step.text(max_terms=100), fig.caption(step)):
                 flat = " ".join(text.split("\n"))
-                m = re.search(rf"\(((?:{NUMBER})(?: \+ (?:{NUMBER}))*)\) / (\d+) (=|≈) "
+                m = re.search(rf"\(((?:{NUMBER})(?: [+−] (?:{NUMBER}))*)\) / (\d+) (=|≈) "
                               rf"({NUMBER}) / (\d+) (=|≈) ({NUMBER})$", flat)
                 assert m, flat
-                cells, n = m.group(1).split(" + "), int(m.group(2))
+                cells, n = terms_of(m.group(1)), int(m.group(2))
                 check_sum(cells, m.group(3), m.group(4))
                 mean, s = m.group(7), value(m.group(4)) / n
                 if m.group(6) == "=":
