@@ -191,9 +191,6 @@ class RMSProp(Solver):
                 "epsilon": self.epsilon}
 
 
-SOLVERS = {"sgdm": SGDM, "adam": Adam, "rmsprop": RMSProp}
-
-
 def make_solver(options) -> Solver:
     """The solver a ``TrainingOptions`` asks for, with its hyperparameters."""
     l2 = options.l2_regularization

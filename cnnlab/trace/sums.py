@@ -133,7 +133,7 @@ def join_terms(terms) -> str:
 
 
 def sum_text(terms, total, d: int) -> str:
-    """``t1 + t2 - t3 ... = total`` at d decimals, "≈" when the printed terms do not add up."""
+    """``t1 + t2 − t3 ... = total`` at d decimals, "≈" when the printed terms do not add up."""
     shown = [fixed(t, d) for t in terms]
     total_text = fixed(total, d)
     return f"{join_terms(shown)} {relation(adds_up(shown, total_text))} {total_text}"

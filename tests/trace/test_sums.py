@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+import cnnlab as cl
 from cnnlab.trace import sums as printed
 
 
@@ -38,7 +39,6 @@ def test_a_sum_with_negative_terms_reads_and_adds_up():
 
 
 def test_a_trace_text_never_adds_a_negative_number():
-    import cnnlab as cl
     net = cl.Network([cl.ImageInput((4, 4, 1), normalization="none"), cl.Convolution2D(2, 2),
                       cl.ReLU(), cl.FullyConnected(3), cl.Softmax(), cl.Classification()],
                      seed=1, backend="reference")
