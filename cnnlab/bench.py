@@ -30,9 +30,10 @@ measured on LeNet-5 inference, cnnlab's first steps after a PyTorch block took 1
 block 1.80 against 1.50. Both engines get the same settling time, so the blocks measure
 each engine running, not the handover.
 
-Cold compile: the first fast step in a fresh process with an empty Numba cache (a
-subprocess with its own NUMBA_CACHE_DIR); warm start: the first step of a second process
-that finds that cache.
+Cold compile: the first fast step of each network in a fresh process with an empty Numba
+cache (a subprocess with its own NUMBA_CACHE_DIR), which shares the compiling with a helper
+process (``kernels/fast/compile_ahead.py``), and the same without the helper; warm start:
+the first step of a later process that finds the cache.
 """
 from __future__ import annotations
 
@@ -182,27 +183,31 @@ _STARTUP = """
 import time, numpy as np
 t0 = time.perf_counter()
 import cnnlab as cl
-from cnnlab.models import lenet5
-net = cl.Network(lenet5(), seed=0, backend="fast")
+from cnnlab import models
+net = cl.Network(models.{model}(), seed=0, backend="fast")
 net.fused = {fused}
-x = np.random.default_rng(0).random((64, 28, 28, 1), dtype=np.float32)
-net.loss_and_gradients(x, np.arange(64) % 10)
+x = np.random.default_rng(0).random(({batch}, 28, 28, 1), dtype=np.float32)
+net.loss_and_gradients(x, np.arange({batch}) % 10)
 net.predict(x)
 print(time.perf_counter() - t0)
 """
 
 
-def startup_times(fused=True):
-    """(cold, warm) seconds to the end of the first LeNet-5 training step and prediction in
-    a new process: with an empty Numba cache, then with the cache the first one wrote."""
-    with tempfile.TemporaryDirectory() as cache:
-        env = dict(os.environ, NUMBA_CACHE_DIR=cache)
-        times = []
-        for _ in range(2):
-            out = subprocess.run([sys.executable, "-c", _STARTUP.format(fused=fused)], env=env,
-                                 check=True, capture_output=True, text=True).stdout
+def startup_times(which="lenet5", fused=True):
+    """(cold, cold without the compile helper, warm) seconds to the end of the first
+    training step and prediction of network ``which`` in a new process: with an empty Numba
+    cache (``kernels/fast/compile_ahead.py`` shares the compiling with a helper process),
+    the same with CNNLAB_COMPILE_HELPER=0, then with the cache the first one wrote."""
+    model = "lenet5" if which == "lenet5" else "reference_example"
+    code = _STARTUP.format(model=model, fused=fused, batch=NETWORKS[which])
+    times = []
+    with tempfile.TemporaryDirectory() as cache, tempfile.TemporaryDirectory() as alone:
+        for directory, helper in ((cache, "1"), (alone, "0"), (cache, "1")):
+            env = dict(os.environ, NUMBA_CACHE_DIR=directory, CNNLAB_COMPILE_HELPER=helper)
+            out = subprocess.run([sys.executable, "-c", code], env=env, check=True,
+                                 capture_output=True, text=True).stdout
             times.append(float(out.strip().splitlines()[-1]))
-    return times[0], times[1]
+    return tuple(times)
 
 
 def _parser():
@@ -277,8 +282,10 @@ def main(argv=None) -> int:
                                  f"{s['paired']:>9.2f}x ({lo:.2f}-{hi:.2f})")
                     print(line + f"{before + '-' + after:>12}", flush=True)
     if not a.no_startup:
-        cold, warm = startup_times(not a.per_layer)
-        print(f"first LeNet-5 training step + prediction in a new process: cold compile "
-              f"{cold:.1f} s, warm start from the Numba cache {warm:.2f} s "
-              f"(load {_load_text()})")
+        print("first training step + prediction in a new process:")
+        for which in a.networks:
+            cold, alone, warm = startup_times(which, not a.per_layer)
+            print(f"  {which:<10} cold compile {cold:.1f} s ({alone:.1f} s without the "
+                  f"compile helper), warm start from the Numba cache {warm:.2f} s "
+                  f"(load {_load_text()})", flush=True)
     return 0

@@ -205,6 +205,7 @@ class Network(GraphAccess, Computing, TrainingPass):
         memory.check_batch(self._memory_estimate(keep), len(y), what="Network.forward",
                            hint="a smaller batch (predict(x, batch_size=...) splits one)")
         with self.computing():
+            self._compile_ahead()
             if self._sources is not None:       # a graph: along its connections
                 return graph_forward(*self._graph_steps(self._body()), y, training=training,
                                      keep=keep, rng=self.rng)

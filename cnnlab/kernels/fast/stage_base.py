@@ -50,6 +50,13 @@ class Stage:
     def label(self):
         return "fused stage " + " + ".join(layer.label for layer in self.layers)
 
+    def kernel_kind(self, input_gradient):
+        """What decides which compiled kernels this stage's passes call (a training pass,
+        backward with or without the input gradient): two stages of one kind need the same
+        ones (``compile_ahead.py``). Here: the class and the dtype, for the stages whose
+        kernels pick their way at run time; ConvStage and DenseStage say more."""
+        return type(self).__name__, str(self.layers[0].dtype)
+
     @property
     def params(self):
         """The first layer's parameters (the Network asks whether a step has any)."""

@@ -165,6 +165,13 @@ class ConvStage(Stage):
             else "scattered"
         return _FORWARD[planar, kind], _BACKWARD[planar, back]
 
+    def kernel_kind(self, input_gradient):
+        """The workers themselves (see Stage.kernel_kind): forward's, and backward's for this
+        input gradient (a one-channel stage asked for one runs the channels-last worker)."""
+        planar = self.conv.input_shape[-1] == 1
+        return (str(self.conv.dtype), self._workers(planar)[0],
+                self._workers(planar and not input_gradient)[1])
+
     # ---- forward ----------------------------------------------------------------------
     def forward(self, x, *, training=False, rng=None):
         return self.run_alone(x)
