@@ -48,6 +48,8 @@ import time
 import numpy as np
 
 NETWORKS = {"lenet5": 64, "reference": 128}
+#: the cnnlab.models function of each network
+MODELS = {"lenet5": "lenet5", "reference": "reference_example"}
 #: the issue's measuring rules: blocks of at least 10 steps, at least 15 rounds
 DEFAULT_ROUNDS, DEFAULT_STEPS = 15, 10
 #: untimed steps at the start of each block, at least this long (see the module)
@@ -72,7 +74,7 @@ def _cnnlab_runner(which, batch, dtype, rng, fused=True):
     from .network import Network
     from .solvers import SGDM
     from .training import _metric, _snapshot
-    layers = models.lenet5() if which == "lenet5" else models.reference_example()
+    layers = getattr(models, MODELS[which])()
     net = Network(layers, seed=0, backend="fast", dtype=dtype)
     x = rng.random((batch, 28, 28, 1)).astype(dtype)
     t = rng.integers(0, 10, batch)
@@ -198,8 +200,7 @@ def startup_times(which="lenet5", fused=True):
     training step and prediction of network ``which`` in a new process: with an empty Numba
     cache (``kernels/fast/compile_ahead.py`` shares the compiling with a helper process),
     the same with CNNLAB_COMPILE_HELPER=0, then with the cache the first one wrote."""
-    model = "lenet5" if which == "lenet5" else "reference_example"
-    code = _STARTUP.format(model=model, fused=fused, batch=NETWORKS[which])
+    code = _STARTUP.format(model=MODELS[which], fused=fused, batch=NETWORKS[which])
     times = []
     with tempfile.TemporaryDirectory() as cache, tempfile.TemporaryDirectory() as alone:
         for directory, helper in ((cache, "1"), (alone, "0"), (cache, "1")):
