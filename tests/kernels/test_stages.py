@@ -290,6 +290,18 @@ def test_nan_propagates_through_relu_and_max_pooling_as_in_the_reference(where, 
     close(fused["conv_1"].grads["weights"], ref["conv_1"].grads["weights"], dtype, "dW")
 
 
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_a_wide_one_channel_image_agrees_with_the_reference(dtype):
+    # 35 pooled windows to a row: the filter-plane pooling's blocks of 16 run three times,
+    # the last one partial (the drawn stacks' rows are narrower than one block)
+    layers = [cl.Convolution2D(3, 4, padding=1, bias_initializer="narrow-normal"), cl.ReLU(),
+              cl.MaxPooling2D(2, stride=2), cl.FullyConnected(3)]
+    ref, fused = twins(layers, dtype, input_size=(6, 70, 1))
+    assert isinstance(stages_of(fused)[0], ConvStage)
+    x = np.random.default_rng(8).standard_normal((5, 6, 70, 1)).astype(dtype)
+    compare_pass(ref, fused, x, dtype)
+
+
 # ---- training, caches and plans --------------------------------------------------------------
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
