@@ -7,6 +7,7 @@ conv/ReLU/pool stacks, NaN included; the chunk pool must cover every image of an
 and hand a worker's exception to the caller.
 """
 import threading
+import time
 import warnings
 
 import numpy as np
@@ -449,11 +450,14 @@ def test_chains_join_the_stages_that_read_their_input_as_given():
 def test_a_chain_runs_one_dispatch_of_the_pool_per_pass(monkeypatch):
     net = cl.Network(lenet5()[1:-2], input_size=(28, 28, 1), seed=0)
     assert [type(s) for s in net._steps(net.layers)] == [StageChain]
+    x = np.random.default_rng(0).random((64, 28, 28, 1), dtype=np.float32)
+    # a network's first pass also runs its stages once on two images, to compile their
+    # kernels ahead (compile_ahead.py): count the dispatches of a later step
+    net.backward(np.ones_like(net.forward(x, training=True)), input_gradient=False)
     dispatches = []
     run = ChunkPool.run
     monkeypatch.setattr(ChunkPool, "run",
                         lambda pool, fn, count: (dispatches.append(count), run(pool, fn, count)))
-    x = np.random.default_rng(0).random((64, 28, 28, 1), dtype=np.float32)
     y = net.forward(x, training=True)
     forward = len(dispatches)
     net.backward(np.ones_like(y), input_gradient=False)
@@ -477,6 +481,25 @@ def test_the_pool_runs_every_chunk_of_any_batch_once(n, threads):
             seen[lo[i]:hi[i]] += 1
     chunk_pool(threads).run(work, len(lo))
     assert (seen == 1).all()
+
+
+@pytest.mark.parametrize("threads", [2, 3])
+@pytest.mark.parametrize("helper_delay", [0.0005, 0.05])
+def test_the_caller_returns_only_after_the_helpers_last_chunks(threads, helper_delay):
+    # the caller spins on the marks its helpers write once they are done (about a
+    # millisecond), then sleeps on the batch's event: a helper's chunk that ends within the
+    # spin (0.5 ms) and one that ends long after it (50 ms) are both waited for
+    pool = ChunkPool(threads)
+    ended = []
+
+    def work(i):
+        if threading.current_thread().name.startswith("cnnlab-chunk"):
+            time.sleep(helper_delay)
+        ended.append(i)
+    for _ in range(3):
+        ended.clear()
+        pool.run(work, 2 * threads)
+        assert sorted(ended) == list(range(2 * threads))
 
 
 @pytest.mark.parametrize("n", [1, 2, 3, 64, 257])

@@ -30,7 +30,7 @@ import threading
 import numba
 import numpy as np
 
-from .spin import SPIN_ROUNDS, spin_until_changed
+from .spin import SPIN_ROUNDS, mark_then_spin, spin_until_all
 
 
 class _Job:
@@ -81,16 +81,19 @@ class ChunkPool:
         self._job = None
         self._generation = 0
         self._posted = np.zeros(1, np.int64)     # the generation, for helpers that spin
+        # the last generation each helper has finished, written outside the GIL
+        self._finished = np.zeros(max(size - 1, 1), np.int64)
         self._run_lock = threading.Lock()        # one batch at a time (callers queue up)
-        self._helpers = [threading.Thread(target=self._serve, name=f"cnnlab-chunk-{k + 1}",
-                                          daemon=True) for k in range(size - 1)]
+        self._helpers = [threading.Thread(target=self._serve, args=(k,),
+                                          name=f"cnnlab-chunk-{k + 1}", daemon=True)
+                         for k in range(size - 1)]
         for t in self._helpers:
             t.start()
 
-    def _serve(self):
+    def _serve(self, k):
         seen = 0
         while True:
-            spin_until_changed(self._posted, seen, SPIN_ROUNDS)
+            mark_then_spin(self._finished, k, seen, self._posted, seen, SPIN_ROUNDS)
             with self._cond:
                 while self._generation == seen:
                     self._cond.wait()
@@ -113,6 +116,14 @@ class ChunkPool:
                     self._posted[0] = self._generation
                     self._cond.notify_all()
                 job.work()
+                # Wait for the helpers' last chunks. Sleeping on job.done costs a wake-up
+                # when the last one ends (~30-60 µs here), and a helper marks its end while
+                # it still holds the GIL, so the caller would then also sleep on the GIL.
+                # Spinning outside the GIL on the marks each helper writes once it has let
+                # the GIL go ends ~0.1 ms sooner per LeNet-5 step (2 threads). job.done is
+                # the rule either way: the spin only saves the sleep.
+                if not job.done.is_set():
+                    spin_until_all(self._finished, self._generation, SPIN_ROUNDS)
                 job.done.wait()
         if job.error is not None:
             raise job.error

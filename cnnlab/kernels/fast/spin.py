@@ -8,6 +8,12 @@ So a helper first watches a counter the pool bumps with every batch, for a bound
 rounds, and only then goes to sleep; it watches from a nogil Numba loop, so the thread that
 is preparing the next batch keeps the GIL to itself.
 
+The caller waits for the helpers' last chunks the same way (``mark_then_spin``,
+``spin_until_all``): sleeping on an event cost a wake-up each time, and the helper that set
+it still held the GIL, so the caller woke only to sleep on the GIL. A helper now marks its
+end from nogil code, once it has let the GIL go (measured on LeNet-5 at two threads, 60-80
+paired rounds of 20 steps: training 2.5-4% faster, inference 3-7%).
+
 Each round calls the C library's ``sched_yield`` — which also makes the compiler read the
 counter from memory every round (an opaque call may change it), where a bare loop could
 read it once. The address is registered with LLVM under a fixed name, as ``blas.py`` does
@@ -43,3 +49,31 @@ def spin_until_changed(counter, seen, rounds):
             return True
         _sched_yield()
     return counter[0] != seen
+
+
+@numba.njit(nogil=True, cache=True)
+def mark_then_spin(marks, k, mark, counter, seen, rounds):
+    """marks[k] = mark, then spin_until_changed(counter, seen, rounds): a helper says it has
+    finished a batch from code that runs without the GIL, so the caller that sees the mark
+    finds the GIL free (see ``pool_threads.ChunkPool.run``)."""
+    marks[k] = mark
+    for _ in range(rounds):
+        if counter[0] != seen:
+            return True
+        _sched_yield()
+    return counter[0] != seen
+
+
+@numba.njit(nogil=True, cache=True)
+def spin_until_all(marks, mark, rounds):
+    """True as soon as every marks[k] == mark, False after ``rounds`` rounds without."""
+    for _ in range(rounds):
+        done = True
+        for k in range(marks.shape[0]):
+            if marks[k] != mark:
+                done = False
+        if done:
+            return True
+        _sched_yield()
+    return False
+
