@@ -30,7 +30,7 @@ import threading
 import numba
 import numpy as np
 
-from .spin import SPIN_ROUNDS, mark_then_spin, spin_until_all
+from .spin import SPIN_ROUNDS, mark_then_spin
 
 
 class _Job:
@@ -93,7 +93,7 @@ class ChunkPool:
     def _serve(self, k):
         seen = 0
         while True:
-            mark_then_spin(self._finished, k, seen, self._posted, seen, SPIN_ROUNDS)
+            mark_then_spin(self._finished, k, seen, self._posted, seen, 0, SPIN_ROUNDS)
             with self._cond:
                 while self._generation == seen:
                     self._cond.wait()
@@ -123,7 +123,8 @@ class ChunkPool:
                 # the GIL go ends ~0.1 ms sooner per LeNet-5 step (2 threads). job.done is
                 # the rule either way: the spin only saves the sleep.
                 if not job.done.is_set():
-                    spin_until_all(self._finished, self._generation, SPIN_ROUNDS)
+                    mark_then_spin(self._finished, -1, 0, self._finished,
+                                   self._generation, len(self._finished), SPIN_ROUNDS)
                 job.done.wait()
         if job.error is not None:
             raise job.error
