@@ -83,3 +83,22 @@ def test_without_torch_shows_cnnlab_alone(capsys):
 def test_bad_options_are_refused():
     with pytest.raises(ValueError, match="at least 1"):
         bench.main(["--steps", "0"])
+
+
+def test_startup_runs_share_the_numba_cache_and_may_write_bytecode(monkeypatch):
+    # cold with the helper, cold without it (a cache of its own), then warm from the first
+    # run's cache; every run may write Python's bytecode, as an installed package has it
+    import subprocess
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
+    runs = []
+
+    def run(cmd, env, **kw):
+        runs.append(env)
+        return subprocess.CompletedProcess(cmd, 0, stdout=f"{len(runs) / 10}\n")
+    monkeypatch.setattr(bench.subprocess, "run", run)
+    assert bench.startup_times("lenet5") == (0.1, 0.2, 0.3)
+    assert [env["CNNLAB_COMPILE_HELPER"] for env in runs] == ["1", "0", "1"]
+    caches = [env["NUMBA_CACHE_DIR"] for env in runs]
+    assert caches[0] == caches[2] != caches[1]
+    assert not any("PYTHONDONTWRITEBYTECODE" in env for env in runs)
+
