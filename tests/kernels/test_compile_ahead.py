@@ -167,6 +167,18 @@ def test_only_kernels_called_from_python_are_claimed(monkeypatch):
     assert helper.asked == [("mine",), ("theirs",)]
 
 
+def test_a_compilation_that_began_before_the_listener_ends_quietly(monkeypatch):
+    # a thread of the chunk pool may be compiling when another thread installs the
+    # listener: its end arrives without a start, and must neither raise (the thread would
+    # die) nor leave the next compilation looking nested
+    monkeypatch.setattr(compile_ahead, "call_key", lambda d, args: args)
+    helper = FakeHelper()
+    share = _ShareCompiles(helper)
+    share.notify(compile_event(event.EventStatus.END, ("before",)))
+    share.notify(compile_event(event.EventStatus.START, ("next",)))
+    assert helper.asked == [("next",)]
+
+
 def test_one_core_or_the_switch_means_no_helper(monkeypatch):
     import cnnlab as cl
     from cnnlab.models import lenet5

@@ -64,7 +64,9 @@ class _ShareCompiles(event.Listener):
         self.depth.n = depth + 1
 
     def on_end(self, ev):
-        self.depth.n -= 1
+        # a compilation another thread began before the listener was installed ends here
+        # without its start: an error now would kill that thread (e.g. a pool helper)
+        self.depth.n = max(getattr(self.depth, "n", 0) - 1, 0)
 
 
 def _cores() -> int:
