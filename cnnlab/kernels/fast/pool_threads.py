@@ -93,6 +93,8 @@ class ChunkPool:
     def _serve(self, k):
         seen = 0
         while True:
+            # mark generation `seen` done (slot k), then watch the posted counter until
+            # no entry of it is still `seen`: the next batch is there
             mark_then_spin(self._finished, k, seen, self._posted, seen, 0, SPIN_ROUNDS)
             with self._cond:
                 while self._generation == seen:
@@ -123,6 +125,8 @@ class ChunkPool:
                 # the GIL go ends ~0.1 ms sooner per LeNet-5 step (2 threads). job.done is
                 # the rule either way: the spin only saves the sleep.
                 if not job.done.is_set():
+                    # no mark of its own (slot -1); watch the helpers' marks until all
+                    # of them show this batch's generation
                     mark_then_spin(self._finished, -1, 0, self._finished,
                                    self._generation, len(self._finished), SPIN_ROUNDS)
                 job.done.wait()
